@@ -1,0 +1,512 @@
+"""The problem model: one immutable, validated description of an asymmetric routing instance.
+
+Units: distances in metres, durations and times in seconds, unless the data was read from a
+benchmark file whose units are abstract (then the file's units are kept as they are).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Sequence
+
+import numpy as np
+
+__all__ = ["ProblemKind", "Problem", "ProblemValidationError"]
+
+
+class ProblemValidationError(ValueError):
+    """A problem's data is invalid.
+
+    Attributes
+    ----------
+    field
+        Name of the offending field (``"distance"``, ``"demand"``, ...).
+    index
+        First offending index (an int, or a tuple ``(i, j)`` for matrices), or None.
+    """
+
+    def __init__(self, field: str, message: str, index: Any = None):
+        self.field = field
+        self.index = index
+        where = f" at index {index}" if index is not None else ""
+        super().__init__(f"{field}{where}: {message}")
+
+
+class ProblemKind(str, enum.Enum):
+    """The problem families hybridroute models.
+
+    ``ATSP``: one closed tour over all nodes (node 0 is where the tour starts and ends).
+    ``ACVRP``: capacitated routes from depot 0. ``ACVRPTW``: as ACVRP plus time windows.
+    """
+
+    ATSP = "ATSP"
+    ACVRP = "ACVRP"
+    ACVRPTW = "ACVRPTW"
+
+    @classmethod
+    def parse(cls, value: "ProblemKind | str") -> "ProblemKind":
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            known = ", ".join(k.value for k in cls)
+            raise ProblemValidationError("kind", f"unknown kind {value!r}; known kinds: {known}")
+
+    @property
+    def has_capacity(self) -> bool:
+        return self is not ProblemKind.ATSP
+
+    @property
+    def has_time_windows(self) -> bool:
+        return self is ProblemKind.ACVRPTW
+
+
+OBJECTIVES = ("distance", "duration")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _first_index(mask: np.ndarray) -> Any:
+    idx = np.argwhere(mask)[0]
+    return int(idx[0]) if len(idx) == 1 else tuple(int(i) for i in idx)
+
+
+def _as_float_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemValidationError(name, f"must be numeric ({exc})") from None
+    if shape is not None and arr.shape != shape:
+        raise ProblemValidationError(name, f"has shape {arr.shape}, expected {shape}")
+    return arr
+
+
+def _check_finite(name: str, arr: np.ndarray, allow_posinf: bool = False) -> None:
+    bad = np.isnan(arr) | (np.isinf(arr) if not allow_posinf else np.isneginf(arr))
+    if bad.any():
+        i = _first_index(bad)
+        raise ProblemValidationError(name, f"value {arr[i]} is not finite", i)
+
+
+def _check_nonnegative(name: str, arr: np.ndarray) -> None:
+    bad = arr < 0
+    if bad.any():
+        i = _first_index(bad)
+        raise ProblemValidationError(name, f"value {arr[i]} is negative", i)
+
+
+def _check_matrix(name: str, value: Any, n: int | None) -> np.ndarray:
+    arr = _as_float_array(name, value)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ProblemValidationError(name, f"must be a square matrix, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ProblemValidationError(name, f"has shape {arr.shape}, expected ({n}, {n})")
+    _check_finite(name, arr)
+    _check_nonnegative(name, arr)
+    diag = np.diag(arr)
+    if (diag != 0).any():
+        i = int(np.argmax(diag != 0))
+        raise ProblemValidationError(name, f"diagonal must be 0, found {diag[i]}", (i, i))
+    return arr
+
+
+def _json_scalar(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Problem:
+    """An asymmetric routing instance (ATSP, ACVRP or ACVRPTW), validated and immutable.
+
+    Parameters
+    ----------
+    kind
+        A :class:`ProblemKind` or its name (``"ATSP"``, ``"ACVRP"``, ``"ACVRPTW"``).
+    distance
+        n×n travel distances in metres; ``distance[i, j]`` is i→j (need not equal j→i).
+    duration
+        n×n travel times in seconds. Required for ACVRPTW and for ``objective="duration"``.
+    coords
+        Optional n×2 (lat, lon) in degrees, used for plots, OSRM and the neural policy.
+    ids
+        The caller's labels, one per node (any hashable; unique). Defaults to 0..n-1.
+    demand
+        Per-node demand (the depot's must be 0). Required for ACVRP / ACVRPTW.
+    capacity
+        Vehicle capacity, in the units of ``demand``.
+    num_vehicles
+        Maximum number of routes; None means unlimited. ATSP always uses one.
+    time_windows
+        n×2 [earliest, latest] service start in seconds (ACVRPTW). ``inf`` is allowed as a
+        latest time. Row 0 is the depot: vehicles leave at its start and must be back by its end.
+    service_time
+        Per-node service duration in seconds (ACVRPTW; defaults to 0).
+    objective
+        ``"distance"`` (minimise metres) or ``"duration"`` (minimise seconds, waiting included).
+    name
+        Optional instance name.
+
+    Notes
+    -----
+    Node 0 is the depot for VRPs and the start of the tour for ATSP. Solutions give routes as
+    lists of node indices without the depot.
+
+    Time windows follow the Solomon convention: a vehicle leaves the depot at the depot's
+    window start, arrives at ``j`` at ``departure_i + duration[i, j]``, waits until
+    ``tw_start_j`` if early, is late if it arrives after ``tw_end_j``, departs after service,
+    and must be back at the depot by the depot's ``tw_end``.
+    """
+
+    kind: ProblemKind
+    distance: np.ndarray
+    duration: np.ndarray | None = None
+    coords: np.ndarray | None = None
+    ids: np.ndarray | None = None
+    demand: np.ndarray | None = None
+    capacity: float | None = None
+    num_vehicles: int | None = None
+    time_windows: np.ndarray | None = None
+    service_time: np.ndarray | None = None
+    objective: str = "distance"
+    name: str | None = None
+    depot: int = field(default=0, init=False)
+
+    def __init__(
+        self,
+        kind: ProblemKind | str,
+        distance: Any,
+        duration: Any = None,
+        *,
+        coords: Any = None,
+        ids: Sequence[Hashable] | None = None,
+        demand: Any = None,
+        capacity: float | None = None,
+        num_vehicles: int | None = None,
+        time_windows: Any = None,
+        service_time: Any = None,
+        objective: str = "distance",
+        name: str | None = None,
+    ):
+        set_ = object.__setattr__
+        kind = ProblemKind.parse(kind)
+        dist = _check_matrix("distance", distance, None)
+        n = dist.shape[0]
+        min_n = 2
+        if n < min_n:
+            raise ProblemValidationError("distance", f"needs at least {min_n} nodes, got {n}")
+        dur = None if duration is None else _check_matrix("duration", duration, n)
+
+        if objective not in OBJECTIVES:
+            raise ProblemValidationError("objective", f"must be one of {OBJECTIVES}, got {objective!r}")
+        if objective == "duration" and dur is None:
+            raise ProblemValidationError("duration", "is required when objective='duration'")
+        if kind.has_time_windows and dur is None:
+            raise ProblemValidationError("duration", f"is required for {kind.value}")
+
+        set_(self, "kind", kind)
+        set_(self, "distance", _readonly(dist))
+        set_(self, "duration", None if dur is None else _readonly(dur))
+        set_(self, "objective", objective)
+        set_(self, "name", name)
+        set_(self, "depot", 0)
+        set_(self, "coords", None if coords is None else _readonly(self._check_coords(coords, n)))
+        set_(self, "ids", _readonly(self._check_ids(ids, n)))
+        self._set_vehicles_and_loads(kind, n, demand, capacity, num_vehicles)
+        self._set_time_windows(kind, n, time_windows, service_time)
+
+    # -- validation helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _check_coords(coords: Any, n: int) -> np.ndarray:
+        c = _as_float_array("coords", coords, (n, 2))
+        _check_finite("coords", c)
+        bad_lat = np.abs(c[:, 0]) > 90
+        if bad_lat.any():
+            i = int(np.argmax(bad_lat))
+            raise ProblemValidationError("coords", f"latitude {c[i, 0]} outside [-90, 90] (coords are lat, lon)", i)
+        bad_lon = np.abs(c[:, 1]) > 180
+        if bad_lon.any():
+            i = int(np.argmax(bad_lon))
+            raise ProblemValidationError("coords", f"longitude {c[i, 1]} outside [-180, 180]", i)
+        return c
+
+    @staticmethod
+    def _check_ids(ids: Any, n: int) -> np.ndarray:
+        if ids is None:
+            return np.arange(n)
+        arr = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
+        if arr.ndim != 1 or len(arr) != n:
+            raise ProblemValidationError("ids", f"needs {n} labels, got {len(arr) if arr.ndim else 'a scalar'}")
+        seen: dict[Any, int] = {}
+        for i, v in enumerate(arr.tolist()):
+            try:
+                hash(v)
+            except TypeError:
+                raise ProblemValidationError("ids", f"label {v!r} is not hashable", i) from None
+            if v in seen:
+                raise ProblemValidationError("ids", f"duplicate label {v!r} (first at index {seen[v]})", i)
+            seen[v] = i
+        return arr
+
+    def _set_vehicles_and_loads(self, kind, n, demand, capacity, num_vehicles) -> None:
+        set_ = object.__setattr__
+        if num_vehicles is not None:
+            if isinstance(num_vehicles, bool) or int(num_vehicles) != num_vehicles or num_vehicles < 1:
+                raise ProblemValidationError("num_vehicles", f"must be a positive integer or None, got {num_vehicles!r}")
+            num_vehicles = int(num_vehicles)
+        if kind is ProblemKind.ATSP:
+            for fname, v in (("demand", demand), ("capacity", capacity)):
+                if v is not None:
+                    raise ProblemValidationError(fname, "is not used by ATSP; use kind='ACVRP'")
+            if num_vehicles not in (None, 1):
+                raise ProblemValidationError("num_vehicles", "ATSP has exactly one vehicle")
+            set_(self, "demand", None)
+            set_(self, "capacity", None)
+            set_(self, "num_vehicles", 1)
+            return
+        if demand is None:
+            raise ProblemValidationError("demand", f"is required for {kind.value}")
+        if capacity is None:
+            raise ProblemValidationError("capacity", f"is required for {kind.value}")
+        dem = np.asarray(demand)
+        if dem.dtype.kind not in "iuf" or dem.shape != (n,):
+            raise ProblemValidationError("demand", f"must be {n} numbers, got shape {dem.shape} dtype {dem.dtype}")
+        dem = dem.astype(np.int64) if dem.dtype.kind in "iu" else dem.astype(np.float64)
+        _check_finite("demand", dem)
+        _check_nonnegative("demand", dem)
+        if dem[0] != 0:
+            raise ProblemValidationError("demand", f"the depot's demand must be 0, got {dem[0]}", 0)
+        try:
+            cap = float(capacity)
+        except (TypeError, ValueError):
+            raise ProblemValidationError("capacity", f"must be a number, got {capacity!r}") from None
+        if not math.isfinite(cap) or cap <= 0:
+            raise ProblemValidationError("capacity", f"must be positive and finite, got {capacity!r}")
+        if isinstance(capacity, (int, np.integer)) or cap.is_integer():
+            capacity = int(cap) if dem.dtype.kind == "i" else cap
+        else:
+            capacity = cap
+        over = dem > cap
+        if over.any():
+            i = int(np.argmax(over))
+            raise ProblemValidationError("demand", f"{dem[i]} exceeds the vehicle capacity {capacity}", i)
+        if num_vehicles is not None:
+            needed = math.ceil(float(dem.sum()) / cap - 1e-9)
+            if needed > num_vehicles:
+                raise ProblemValidationError(
+                    "num_vehicles",
+                    f"{num_vehicles} vehicles of capacity {capacity} cannot carry the total demand "
+                    f"{dem.sum()} (at least {needed} needed)",
+                )
+        set_(self, "demand", _readonly(dem))
+        set_(self, "capacity", capacity)
+        set_(self, "num_vehicles", num_vehicles)
+
+    def _set_time_windows(self, kind, n, time_windows, service_time) -> None:
+        set_ = object.__setattr__
+        if not kind.has_time_windows:
+            for fname, v in (("time_windows", time_windows), ("service_time", service_time)):
+                if v is not None:
+                    raise ProblemValidationError(fname, f"is not used by {kind.value}; use kind='ACVRPTW'")
+            set_(self, "time_windows", None)
+            set_(self, "service_time", None)
+            return
+        if time_windows is None:
+            raise ProblemValidationError("time_windows", "is required for ACVRPTW")
+        tw = _as_float_array("time_windows", time_windows, (n, 2))
+        _check_finite("time_windows", tw, allow_posinf=True)
+        if np.isinf(tw[:, 0]).any():
+            i = int(np.argmax(np.isinf(tw[:, 0])))
+            raise ProblemValidationError("time_windows", "window start must be finite", i)
+        _check_nonnegative("time_windows", tw)
+        bad = tw[:, 0] > tw[:, 1]
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ProblemValidationError("time_windows", f"start {tw[i, 0]} is after end {tw[i, 1]}", i)
+        svc = np.zeros(n) if service_time is None else _as_float_array("service_time", service_time, (n,))
+        _check_finite("service_time", svc)
+        _check_nonnegative("service_time", svc)
+        self._check_reachable(tw, svc)
+        set_(self, "time_windows", _readonly(tw))
+        set_(self, "service_time", _readonly(svc))
+
+    def _check_reachable(self, tw: np.ndarray, svc: np.ndarray) -> None:
+        """Each customer must be servable on a direct trip depot → customer → depot."""
+        dur = self.duration
+        start = tw[0, 0] + svc[0]
+        arrive = start + dur[0, 1:]
+        late = arrive > tw[1:, 1] * (1 + 1e-12)
+        if late.any():
+            i = int(np.argmax(late)) + 1
+            raise ProblemValidationError(
+                "time_windows",
+                f"customer unreachable: earliest arrival {arrive[i - 1]:g} s from the depot is after "
+                f"its window end {tw[i, 1]:g} s",
+                i,
+            )
+        back = np.maximum(arrive, tw[1:, 0]) + svc[1:] + dur[1:, 0]
+        late_back = back > tw[0, 1] * (1 + 1e-12)
+        if late_back.any():
+            i = int(np.argmax(late_back)) + 1
+            raise ProblemValidationError(
+                "time_windows",
+                f"customer unreachable: a direct trip returns to the depot at {back[i - 1]:g} s, "
+                f"after the depot closes at {tw[0, 1]:g} s",
+                i,
+            )
+
+    # -- convenience --------------------------------------------------------------------
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes, depot included."""
+        return int(self.distance.shape[0])
+
+    @property
+    def num_customers(self) -> int:
+        """Number of nodes to visit (all nodes but the depot / tour start)."""
+        return self.num_nodes - 1
+
+    @property
+    def customers(self) -> range:
+        return range(1, self.num_nodes)
+
+    @property
+    def cost_matrix(self) -> np.ndarray:
+        """The matrix the objective sums over (distance in metres or duration in seconds)."""
+        return self.duration if self.objective == "duration" else self.distance
+
+    def id_of(self, index: int) -> Hashable:
+        return _json_scalar(self.ids[index])
+
+    def index_of(self, label: Hashable) -> int:
+        hits = np.flatnonzero(self.ids == label)
+        if len(hits) == 0:
+            raise KeyError(f"no node with id {label!r}")
+        return int(hits[0])
+
+    def replace(self, **changes: Any) -> "Problem":
+        """A new Problem with some fields changed (this one is never mutated)."""
+        return Problem(**{**self._fields(), **changes})
+
+    def _fields(self) -> dict[str, Any]:
+        return dict(
+            kind=self.kind,
+            distance=self.distance,
+            duration=self.duration,
+            coords=self.coords,
+            ids=self.ids,
+            demand=self.demand,
+            capacity=self.capacity,
+            num_vehicles=None if self.kind is ProblemKind.ATSP else self.num_vehicles,
+            time_windows=self.time_windows,
+            service_time=self.service_time,
+            objective=self.objective,
+            name=self.name,
+        )
+
+    def __repr__(self) -> str:
+        parts = [f"kind={self.kind.value}", f"n={self.num_nodes}", f"objective={self.objective!r}"]
+        if self.name:
+            parts.insert(0, f"name={self.name!r}")
+        if self.capacity is not None:
+            parts.append(f"capacity={self.capacity}")
+        if self.kind is not ProblemKind.ATSP:
+            parts.append(f"num_vehicles={self.num_vehicles}")
+        return f"Problem({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        a, b = self._fields(), other._fields()
+        for key in a:
+            x, y = a[key], b[key]
+            if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+                if x is None or y is None or x.shape != y.shape or x.dtype.kind != y.dtype.kind:
+                    return False
+                if not np.array_equal(x, y):
+                    return False
+            elif x != y:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- JSON ---------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (floats kept exactly; ``inf`` written as ``Infinity``)."""
+        d: dict[str, Any] = {"format": "hybridroute.problem/1"}
+        for key, value in self._fields().items():
+            if isinstance(value, ProblemKind):
+                value = value.value
+            elif isinstance(value, np.ndarray):
+                value = value.tolist()
+            d[key] = _json_scalar(value)
+        d["ids_dtype"] = self.ids.dtype.str if self.ids.dtype.kind != "O" else "object"
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Problem":
+        d = dict(d)
+        fmt = d.pop("format", None)
+        if fmt not in (None, "hybridroute.problem/1"):
+            raise ProblemValidationError("format", f"unsupported format {fmt!r}")
+        ids_dtype = d.pop("ids_dtype", None)
+        if d.get("ids") is not None and ids_dtype not in (None, "object"):
+            d["ids"] = np.asarray(d["ids"], dtype=np.dtype(ids_dtype))
+        elif d.get("ids") is not None:
+            d["ids"] = np.asarray(d["ids"], dtype=object)
+        if d.get("demand") is not None:
+            d["demand"] = np.asarray(d["demand"])
+        return cls(**d)
+
+    def to_json(self, path: str | None = None) -> str:
+        try:
+            text = json.dumps(self.to_dict())
+        except TypeError as exc:
+            raise ProblemValidationError("ids", f"cannot be written to JSON ({exc})") from None
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return text
+
+    @classmethod
+    def from_json(cls, text_or_path: str) -> "Problem":
+        text = text_or_path
+        if not text_or_path.lstrip().startswith("{"):
+            with open(text_or_path, encoding="utf-8") as fh:
+                text = fh.read()
+        return cls.from_dict(json.loads(text))
+
+    # -- DataFrames (implemented in hybridroute.frames; pandas imported on demand) -------
+
+    @classmethod
+    def from_dataframe(cls, stops, distance=None, duration=None, **kwargs) -> "Problem":
+        """Build a Problem from a stops DataFrame; see :func:`hybridroute.frames.problem_from_dataframe`."""
+        from .frames import problem_from_dataframe
+
+        return problem_from_dataframe(stops, distance=distance, duration=duration, **kwargs)
+
+    def to_dataframe(self):
+        """The stops DataFrame (inverse of :meth:`from_dataframe`)."""
+        from .frames import problem_to_dataframe
+
+        return problem_to_dataframe(self)
+
+    @classmethod
+    def from_osrm(cls, stops, client, **kwargs) -> "Problem":
+        """Build a Problem from a stops DataFrame, with matrices from an OSRM server."""
+        from .osrm.frames import problem_from_osrm
+
+        return problem_from_osrm(stops, client, **kwargs)

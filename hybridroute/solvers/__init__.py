@@ -1,0 +1,24 @@
+"""Solver backends behind one interface. Backends are imported lazily by name."""
+
+from .base import (
+    Solver,
+    SolveOutput,
+    SolverError,
+    SolverNotInstalledError,
+    UnknownSolverError,
+    UnsupportedProblemError,
+    available_solvers,
+    get_solver,
+    installed_solvers,
+    register_solver,
+    solver_class,
+)
+
+# Registry order is preference order (first installed is the default).
+register_solver("nearest", "hybridroute.solvers.baselines:NearestNeighbour")
+
+__all__ = [
+    "Solver", "SolveOutput", "SolverError", "SolverNotInstalledError", "UnknownSolverError",
+    "UnsupportedProblemError", "available_solvers", "get_solver", "installed_solvers",
+    "register_solver", "solver_class",
+]

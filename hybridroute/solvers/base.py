@@ -1,0 +1,245 @@
+"""The Solver interface and the registry of backends.
+
+Like CVXPY's solver registry: every backend is a :class:`Solver` subclass that declares what
+it supports; the registry maps names to classes by import path so that optional backends
+(torch, ortools, pyvrp, ...) are imported only when used, and a missing package is reported
+at lookup with the ``pip install`` that fixes it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable, Sequence
+
+from ..problem import Problem, ProblemKind
+from ..solution import Solution, Status, evaluate
+
+__all__ = [
+    "Solver", "SolveOutput", "SolverError", "UnknownSolverError", "SolverNotInstalledError",
+    "UnsupportedProblemError", "register_solver", "get_solver", "solver_class", "available_solvers",
+    "installed_solvers", "as_routes",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class SolverError(RuntimeError):
+    """A backend failed in a way hybridroute could not recover from."""
+
+
+class UnknownSolverError(ValueError):
+    """No solver is registered under that name."""
+
+
+class SolverNotInstalledError(ImportError):
+    """The solver's optional dependency is not installed."""
+
+
+class UnsupportedProblemError(ValueError):
+    """The solver cannot honour this problem (kind or feature)."""
+
+
+@dataclass
+class SolveOutput:
+    """What a backend's ``_solve`` hands back; costs are recomputed by :func:`evaluate`.
+
+    ``history`` holds ``(seconds, cost)`` pairs in the problem's float units.
+    """
+
+    routes: list[list[int]] | None
+    history: list[tuple[float, float]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    proven_optimal: bool = False
+    message: str = ""
+
+
+def as_routes(initial: Any) -> list[list[int]] | None:
+    """Accept a Solution, a list of routes, or None as a warm start."""
+    if initial is None:
+        return None
+    if isinstance(initial, Solution):
+        return [list(r) for r in initial.routes] if initial.routes else None
+    return [[int(v) for v in r] for r in initial]
+
+
+class Solver:
+    """Base class of every backend.
+
+    Settings go in the constructor (scikit-learn style); the instance goes in :meth:`solve`.
+    Subclasses set the class attributes and implement :meth:`_solve`.
+
+    Attributes
+    ----------
+    name
+        Registry name.
+    supports
+        Problem kinds this backend solves.
+    accepts_initial
+        Whether ``solve(..., initial=...)`` is used as a warm start.
+    requires
+        Importable modules the backend needs.
+    extra
+        The ``hybridroute[...]`` extra that installs them.
+    deterministic
+        Whether the same seed (and an iteration-based stop) gives the same routes.
+    """
+
+    name: ClassVar[str] = "solver"
+    supports: ClassVar[frozenset[ProblemKind]] = frozenset(ProblemKind)
+    accepts_initial: ClassVar[bool] = False
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
+    deterministic: ClassVar[bool] = True
+    default_time_limit: ClassVar[float] = 10.0
+
+    def __init__(self, **settings: Any):
+        if settings:
+            raise TypeError(f"{type(self).__name__} takes no settings {sorted(settings)}")
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor settings (for presets, logging and comparisons)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    @classmethod
+    def check_installed(cls) -> None:
+        """Raise :class:`SolverNotInstalledError` naming the pip command if a module is missing."""
+        missing = [m for m in cls.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            hint = f'pip install "hybridroute[{cls.extra}]"' if cls.extra else f"pip install {' '.join(missing)}"
+            raise SolverNotInstalledError(
+                f"solver {cls.name!r} needs {', '.join(missing)}, which is not installed; run: {hint}")
+
+    def check_problem(self, problem: Problem) -> None:
+        """Refuse a problem this backend cannot honour, before any work starts."""
+        if not isinstance(problem, Problem):
+            raise TypeError(f"expected a hybridroute.Problem, got {type(problem).__name__}")
+        if problem.kind not in self.supports:
+            kinds = ", ".join(sorted(k.value for k in self.supports))
+            raise UnsupportedProblemError(
+                f"solver {self.name!r} does not support {problem.kind.value} (supports: {kinds})")
+
+    def solve(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0,
+              initial: Any = None) -> Solution:
+        """Solve ``problem`` within ``time_limit`` seconds.
+
+        Parameters
+        ----------
+        problem
+            The instance (never mutated).
+        time_limit
+            Wall-clock budget in seconds; None uses the backend's default.
+        seed
+            Random seed; the same seed gives the same routes where the backend is deterministic.
+        initial
+            Optional warm start: a :class:`~hybridroute.Solution` or a list of routes. Ignored
+            (with a note in ``stats``) by backends that do not accept one.
+
+        Returns
+        -------
+        Solution
+            Costs and feasibility recomputed by :func:`hybridroute.evaluate`.
+        """
+        self.check_installed()
+        self.check_problem(problem)
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
+        limit = float(time_limit) if time_limit is not None else self.default_time_limit
+        start_routes = as_routes(initial)
+        extra_stats: dict[str, Any] = {}
+        if start_routes is not None and not self.accepts_initial:
+            extra_stats["initial_ignored"] = True
+            logger.info("solver %s does not accept a warm start; ignoring it", self.name)
+            start_routes = None
+        t0 = time.perf_counter()
+        out = self._solve(problem, time_limit=limit, seed=int(seed), initial=start_routes)
+        runtime = time.perf_counter() - t0
+        stats = {**extra_stats, **out.stats}
+        if out.routes is None:
+            return Solution.no_solution(problem, self.name, out.message or "no solution found",
+                                        runtime=runtime, stats=stats)
+        sol = evaluate(problem, out.routes)
+        status = sol.status
+        if out.proven_optimal and sol.is_feasible:
+            status = Status.OPTIMAL
+        history = _running_min(out.history)
+        if sol.is_feasible and (not history or history[-1][1] > sol.cost):
+            history.append((runtime, sol.cost))
+        return sol.with_info(solver=self.name, runtime=runtime, history=history, stats=stats,
+                             status=status, message=out.message)
+
+    def _solve(self, problem: Problem, *, time_limit: float, seed: int,
+               initial: list[list[int]] | None) -> SolveOutput:
+        raise NotImplementedError
+
+
+def _running_min(history: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Keep only improving points, in time order (some callbacks fire on non-improving moves)."""
+    out: list[tuple[float, float]] = []
+    for t, c in sorted(history):
+        if not out or c < out[-1][1]:
+            out.append((float(t), float(c)))
+    return out
+
+
+# -- registry ---------------------------------------------------------------------------
+
+_REGISTRY: dict[str, str | type[Solver]] = {}
+
+
+def register_solver(name: str, target: str | type[Solver]) -> None:
+    """Register a solver class (or its ``"module:Class"`` path, imported lazily) under ``name``."""
+    _REGISTRY[name] = target
+
+
+def available_solvers() -> list[str]:
+    """All registered solver names, in registry order (installed or not)."""
+    return list(_REGISTRY)
+
+
+def solver_class(name: str) -> type[Solver]:
+    """The class registered under ``name`` (imports its module, not its dependencies)."""
+    try:
+        target = _REGISTRY[name]
+    except KeyError:
+        raise UnknownSolverError(
+            f"unknown solver {name!r}; known solvers: {', '.join(_REGISTRY)}") from None
+    if isinstance(target, str):
+        module, _, attr = target.partition(":")
+        target = getattr(importlib.import_module(module), attr)
+        _REGISTRY[name] = target
+    return target
+
+
+def installed_solvers() -> list[str]:
+    """Registered solvers whose dependencies are importable, in registry order."""
+    out = []
+    for name in _REGISTRY:
+        try:
+            solver_class(name).check_installed()
+        except (SolverNotInstalledError, ImportError):
+            continue
+        out.append(name)
+    return out
+
+
+def get_solver(name: str | Solver, **settings: Any) -> Solver:
+    """A configured solver instance; checks the dependency is installed."""
+    if isinstance(name, Solver):
+        if settings:
+            raise TypeError("settings apply to solver names, not to solver instances")
+        return name
+    cls = solver_class(name)
+    cls.check_installed()
+    return cls(**settings)
+
+
+def problem_kinds(kinds: Sequence[str | ProblemKind]) -> frozenset[ProblemKind]:
+    return frozenset(ProblemKind.parse(k) for k in kinds)
