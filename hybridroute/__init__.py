@@ -26,3 +26,7 @@ __all__ = [
     "UnknownSolverError", "UnsupportedProblemError", "available_solvers", "get_solver",
     "installed_solvers", "register_solver", "__version__",
 ]
+
+from .batch import compare, solve_many  # noqa: E402
+
+__all__ += ["compare", "solve_many"]
