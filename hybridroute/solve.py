@@ -6,13 +6,13 @@ from typing import Any
 
 from .problem import Problem
 from .solution import Solution
-from .solvers.base import Solver, get_solver
+from .solvers.base import Solver, get_solver, installed_solvers
 
 __all__ = ["solve"]
 
 
-def solve(problem: Problem, solver: str | Solver = "nearest", *, time_limit: float | None = None,
-          seed: int = 0, initial: Any = None, **settings: Any) -> Solution:
+def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: float | None = None,
+          seed: int = 0, initial: Any = None, preset: str | None = None, **settings: Any) -> Solution:
     """Solve ``problem`` with a registered backend.
 
     Parameters
@@ -21,12 +21,16 @@ def solve(problem: Problem, solver: str | Solver = "nearest", *, time_limit: flo
         The instance.
     solver
         A registry name (see :func:`hybridroute.installed_solvers`) or a :class:`Solver`.
+        Default: the first installed backend in registry order.
     time_limit
-        Wall-clock budget in seconds (None: the backend's default).
+        Wall-clock budget in seconds (None: the preset's, else the backend's default).
     seed
         Random seed.
     initial
         Optional warm start (a Solution or a list of routes).
+    preset
+        A named preset (``"pyvrp/fast"``, see :func:`hybridroute.presets.list_presets`):
+        backend, settings and time limit in one name. Not combined with ``solver``.
     **settings
         Constructor settings of the named backend.
 
@@ -35,4 +39,14 @@ def solve(problem: Problem, solver: str | Solver = "nearest", *, time_limit: flo
     Solution
         Costs and feasibility recomputed by hybridroute's evaluator.
     """
+    if preset is not None:
+        if solver is not None or settings:
+            raise TypeError("give either preset= or solver=/settings, not both")
+        from .presets import load_preset
+
+        p = load_preset(preset)
+        limit = time_limit if time_limit is not None else p.time_limit
+        return p.make_solver().solve(problem, time_limit=limit, seed=seed, initial=initial)
+    if solver is None:
+        solver = installed_solvers()[0]
     return get_solver(solver, **settings).solve(problem, time_limit=time_limit, seed=seed, initial=initial)
