@@ -16,6 +16,10 @@ from .base import (
 
 # Registry order is preference order (first installed is the default).
 register_solver("nearest", "hybridroute.solvers.baselines:NearestNeighbour")
+# Hybrids: the neural policy warm-starts a classical local search.
+register_solver("rrnco+pyvrp", "hybridroute.solvers.hybrid:RRNCOPyVRP")
+register_solver("rrnco+ortools", "hybridroute.solvers.hybrid:RRNCOORTools")
+register_solver("rrnco+vroom", "hybridroute.solvers.hybrid:RRNCOVroom")
 
 __all__ = [
     "Solver", "SolveOutput", "SolverError", "SolverNotInstalledError", "UnknownSolverError",

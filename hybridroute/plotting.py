@@ -1,0 +1,105 @@
+"""Plots for comparisons (matplotlib, imported on first use; ``pip install "hybridroute[plot]"``).
+
+All functions take an optional ``ax`` and return it, so they compose into figures; pass
+``path=`` to write a PNG.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .solution import Solution
+
+__all__ = ["plot_anytime", "plot_gap_vs_budget", "plot_routes"]
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError('plotting needs matplotlib; run: pip install "hybridroute[plot]"') from None
+    return plt
+
+
+def _finish(ax, path: str | None):
+    if path is not None:
+        ax.figure.tight_layout()
+        ax.figure.savefig(path, dpi=120)
+    return ax
+
+
+def plot_anytime(solutions: Mapping[str, Solution] | Sequence[Solution], *, ax=None, path: str | None = None,
+                 title: str | None = None):
+    """Best cost against time (log axis), one step line per solver.
+
+    Parameters
+    ----------
+    solutions
+        Solutions of one instance, as a sequence (labelled by ``solution.solver``) or a
+        mapping label → Solution.
+    """
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    items = solutions.items() if isinstance(solutions, Mapping) else ((s.solver, s) for s in solutions)
+    for label, sol in items:
+        if not sol.history:
+            continue
+        t = np.array([max(h[0], 1e-3) for h in sol.history] + [max(sol.runtime, 1e-3)])
+        c = np.array([h[1] for h in sol.history] + [sol.history[-1][1]])
+        ax.step(t, c, where="post", label=f"{label} ({sol.cost:.6g})")
+    ax.set_xscale("log")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("best cost")
+    ax.set_title(title or "Anytime curves")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(ax, path)
+
+
+def plot_gap_vs_budget(results: Any, *, ax=None, path: str | None = None, title: str | None = None):
+    """Median gap (%) against time budget per solver, from :func:`hybridroute.compare` output."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    med = results.groupby(["solver", "budget_s"])["gap_pct"].median().reset_index()
+    for solver, g in med.groupby("solver"):
+        ax.plot(g["budget_s"], g["gap_pct"], marker="o", label=solver)
+    ax.set_xscale("log")
+    ax.set_xlabel("time budget (s)")
+    ax.set_ylabel("median gap to best (%)")
+    ax.set_title(title or "Gap vs budget")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(ax, path)
+
+
+def plot_routes(solution: Solution, *, ax=None, path: str | None = None, title: str | None = None):
+    """Routes drawn on the instance's coordinates (lon on x, lat on y), one colour per route.
+
+    Legs are straight segments between stops, not the road geometry.
+    """
+    plt = _pyplot()
+    problem = solution.problem
+    if problem.coords is None:
+        raise ValueError("plot_routes needs coords (lat, lon) on the problem")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6))
+    lat, lon = problem.coords[:, 0], problem.coords[:, 1]
+    cmap = plt.get_cmap("tab20")
+    for r, route in enumerate(solution.routes):
+        path_nodes = [0, *route, 0]
+        ax.plot(lon[path_nodes], lat[path_nodes], "-", lw=1.2, color=cmap(r % 20), alpha=0.9)
+    ax.scatter(lon[1:], lat[1:], s=12, c="k", zorder=3)
+    ax.scatter(lon[:1], lat[:1], s=80, c="red", marker="s", zorder=4, label="depot / start")
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_aspect(1 / np.cos(np.deg2rad(lat.mean())))
+    ax.set_title(title or f"{problem.name or problem.kind.value}: {solution.solver}, cost {solution.cost:.6g}")
+    ax.legend(fontsize=8, loc="best")
+    return _finish(ax, path)
