@@ -1,0 +1,67 @@
+"""``read`` and ``read_solution``: pick the right reader from a file's extension and content."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..problem import Problem
+from ._text import FormatError, read_text
+from .solomon import read_solomon
+from .solutions import ReferenceSolution, read_lkh_tour, read_vrplib_solution
+from .tsplib import read_tsplib_atsp
+from .vrplib_format import read_vrplib
+
+__all__ = ["read", "read_solution"]
+
+_TYPE = re.compile(r"^\s*TYPE\s*:\s*(\S+)", re.MULTILINE)
+_SUPPORTED = ("TSPLIB ATSP (.atsp), VRPLIB CVRP/ACVRP (.vrp), Solomon VRPTW (.txt), "
+              "hybridroute JSON (.json)")
+
+
+def _looks_solomon(text: str) -> bool:
+    # Blank lines do not count (the files put one between blocks), as in vrplib's parser.
+    lines = [line.strip() for line in text.splitlines()[:12] if line.strip()]
+    return len(lines) >= 6 and lines[1].startswith("VEHICLE") and lines[4].startswith("CUSTOMER")
+
+
+def read(path: str | os.PathLike, **kwargs) -> Problem:
+    """Read an instance file of any supported format into a :class:`Problem`.
+
+    The format is recognised by content (the TSPLIB ``TYPE`` line, the Solomon ``VEHICLE`` /
+    ``CUSTOMER`` blocks), and ``.json`` files by extension (:meth:`Problem.from_json`).
+    Keyword arguments go to the reader (e.g. ``dimacs=False`` for Solomon files).
+
+    Raises
+    ------
+    FormatError
+        (a ValueError) naming the file when its format is not recognised or it is malformed.
+    """
+    if Path(path).suffix.lower() == ".json":
+        return Problem.from_json(str(path), **kwargs)
+    text = read_text(path)
+    found = _TYPE.search(text)
+    kind = found.group(1).upper() if found else None
+    if kind in ("ATSP", "TSP"):
+        return read_tsplib_atsp(path, **kwargs)
+    if kind in ("CVRP", "ACVRP"):
+        return read_vrplib(path, **kwargs)
+    if kind is None and _looks_solomon(text):
+        return read_solomon(path, **kwargs)
+    what = f"TYPE {kind}" if kind else "this content"
+    raise FormatError(path, f"unrecognised instance format ({what}); supported: {_SUPPORTED}")
+
+
+def read_solution(path: str | os.PathLike, problem: Problem) -> ReferenceSolution:
+    """Read a reference solution for ``problem``: an LKH ``.tour`` or a VRPLIB ``.sol`` file.
+
+    See :func:`read_lkh_tour` and :func:`read_vrplib_solution`.
+    """
+    text = read_text(path)
+    if re.search(r"^\s*TOUR_SECTION", text, re.MULTILINE):
+        return read_lkh_tour(path, problem)
+    if re.search(r"^\s*Route\s*#", text, re.MULTILINE | re.IGNORECASE):
+        return read_vrplib_solution(path, problem)
+    raise FormatError(path, "unrecognised solution format; supported: LKH TOUR (TOUR_SECTION), "
+                            "VRPLIB .sol ('Route #k:' lines)")
