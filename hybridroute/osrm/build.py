@@ -276,7 +276,8 @@ def matrix_stats(distance: np.ndarray, duration: np.ndarray, *, triples: int = 2
 
     ``asymmetry`` is Σ|D − Dᵀ| / ΣD over off-diagonal pairs; ``triangle_violations`` the
     fraction of sampled triples (i, j, k) with D[i, k] > D[i, j] + D[j, k] (beyond 1e-6
-    relative); ``zero_durations`` the off-diagonal zero durations.
+    relative); ``zero_durations`` the off-diagonal zero durations; ``mean_distance`` and
+    ``mean_duration`` the off-diagonal means in the matrices' own units.
     """
     n = len(distance)
     off = ~np.eye(n, dtype=bool)
@@ -290,7 +291,7 @@ def matrix_stats(distance: np.ndarray, duration: np.ndarray, *, triples: int = 2
     viol = float(np.mean(direct > via * (1 + 1e-6) + 1e-9)) if len(ijk) else 0.0
     return {"asymmetry": round(asym, 5), "triangle_violations": round(viol, 5),
             "triangle_triples": int(len(ijk)), "zero_durations": int((duration[off] == 0).sum()),
-            "mean_distance": float(d.mean()), "mean_duration": float(duration[off].mean())}
+            "mean_distance": round(float(d.mean()), 4), "mean_duration": round(float(duration[off].mean()), 4)}
 
 
 def _default_name(osm_file: Path) -> str:
@@ -366,7 +367,7 @@ def build_city(osm_file: str | Path, n_points: int = 1000, seed: int = 0, *, nam
     version = osrm_version() if own_server is not None or not isinstance(osrm, OSRMClient) else None
     meta: dict[str, Any] = {
         "n_points": int(len(pts)), "n_requested": int(n_points), "short": bool(len(pts) < n_points),
-        **stats, **matrix_stats(dist_m, dur_s, seed=seed),
+        **stats, **matrix_stats(dist_m / 1000.0, dur_s / 60.0, seed=seed),
         "network_km": round(sampler.network_km, 3), "box_km": box_km,
         "center": [sampler.lat0, sampler.lon0], "seed": seed, "max_snap_m": max_snap_m, "water_m": water_m,
         "source": osm_file.name, "source_sha256": file_sha256(osm_file), "osrm": version, "profile": "car",
@@ -393,11 +394,16 @@ def write_city(city: City, out: str | Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         out = out / f"{city.name}_data.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_city(city, out)
+    # write then rename, so a reader never sees half a file (cities are read while others build)
+    tmp = out.with_name(f".{out.name[:-4]}.tmp.npz")
+    save_city(city, tmp)
+    tmp.replace(out)
     stats_path = out.with_name(out.name.replace("_data.npz", "") + "_stats.json") if out.name.endswith(
         "_data.npz") else out.with_suffix(".stats.json")
-    stats_path.write_text(json.dumps({"name": city.name, **city.meta}, indent=1, ensure_ascii=False) + "\n",
-                          encoding="utf-8")
+    tmp_json = stats_path.with_name("." + stats_path.name)
+    tmp_json.write_text(json.dumps({"name": city.name, **city.meta}, indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    tmp_json.replace(stats_path)
     logger.info("wrote %s and %s", out, stats_path.name)
     return out
 
