@@ -1,0 +1,93 @@
+"""RRNCO decoder: attention-model pointer with an 8-head glimpse and a distance-biased logit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..problem import ProblemKind
+from .env import Instances, State, _rows
+
+__all__ = ["Decoder", "DecoderCache"]
+
+# "remaining distance" context feature: the published model feeds a fixed 10 when a route has
+# no length limit, which is always the case here
+_NO_DISTANCE_LIMIT = 10.0
+
+
+@dataclass
+class DecoderCache:
+    """Per-instance projections computed once per rollout batch."""
+
+    rows: Tensor         # (B, m, d) row embeddings (query context)
+    glimpse_k: Tensor    # (B, h, m, d/h)
+    glimpse_v: Tensor    # (B, h, m, d/h)
+    logit_k: Tensor      # (B, m, d)
+
+
+class Decoder(nn.Module):
+    """Context query → masked multi-head glimpse over column embeddings → clipped logits.
+
+    Context: ATSP [first node; current node]; ACVRP [current node; remaining capacity];
+    ACVRPTW [current node; remaining capacity, current time, 0, remaining distance (no limit)].
+    Logits: u_j = glimpse·k_j/√d; u_j ← log(exp(u_j − α·D̂[cur, j] (− β·T̂[cur, j])) + 1e-6);
+    ``clip``·tanh(u); infeasible nodes masked; log-softmax.
+    """
+
+    def __init__(self, kind: ProblemKind, d: int, num_heads: int = 8, clip: float = 10.0):
+        super().__init__()
+        if d % num_heads:
+            raise ValueError(f"embed_dim {d} is not divisible by num_heads {num_heads}")
+        self.kind, self.d, self.h, self.clip = kind, d, num_heads, clip
+        self.project_nodes = nn.Linear(d, 3 * d, bias=False)
+        ctx = {ProblemKind.ATSP: 2 * d, ProblemKind.ACVRP: d + 1, ProblemKind.ACVRPTW: d + 4}[kind]
+        self.project_context = nn.Linear(ctx, d, bias=False)
+        self.ffn = nn.Sequential(nn.Linear(d, 4 * d), nn.ReLU(), nn.Linear(4 * d, d))
+        self.alpha = nn.Parameter(torch.tensor(1.0))
+        if kind.has_time_windows:
+            self.beta = nn.Parameter(torch.tensor(1.0))
+
+    def _heads(self, x: Tensor) -> Tensor:
+        B, m, _ = x.shape
+        return x.view(B, m, self.h, self.d // self.h).transpose(1, 2)
+
+    def precompute(self, rows: Tensor, cols: Tensor) -> DecoderCache:
+        gk, gv, lk = self.project_nodes(cols).chunk(3, dim=-1)
+        return DecoderCache(rows=rows, glimpse_k=self._heads(gk), glimpse_v=self._heads(gv), logit_k=lk)
+
+    @staticmethod
+    def _gather(emb: Tensor, node: Tensor) -> Tensor:
+        return emb.gather(1, node.unsqueeze(-1).expand(*node.shape, emb.shape[-1]))
+
+    def _context(self, cache: DecoderCache, state: State) -> Tensor:
+        cur = self._gather(cache.rows, state.current)
+        if self.kind is ProblemKind.ATSP:
+            return torch.cat([self._gather(cache.rows, state.first), cur], -1)
+        feats = [(1.0 - state.used).unsqueeze(-1)]
+        if self.kind.has_time_windows:
+            zero = torch.zeros_like(state.time).unsqueeze(-1)
+            feats += [state.time.unsqueeze(-1), zero, zero + _NO_DISTANCE_LIMIT]
+        return torch.cat([cur] + [f.to(cur.dtype) for f in feats], -1)
+
+    def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
+        """(B, P, m) float32 log-probabilities of the next node (−inf where masked)."""
+        B, P = state.current.shape
+        q = self.project_context(self._context(cache, state))                      # (B, P, d)
+        qh = q.view(B, P, self.h, self.d // self.h).transpose(1, 2)                 # (B, h, P, d/h)
+        heads = F.scaled_dot_product_attention(qh, cache.glimpse_k, cache.glimpse_v,
+                                               attn_mask=mask.unsqueeze(1))
+        glimpse = heads.transpose(1, 2).reshape(B, P, self.d) + q
+        glimpse = self.ffn(glimpse) + glimpse
+        u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
+        bias = self.alpha * _rows(inst.dist, state.current).float()
+        if self.kind.has_time_windows:
+            bias = bias + self.beta * _rows(inst.dur, state.current).float()
+        # log(exp(u - bias) + 1e-6), computed stably
+        u = torch.logaddexp(u - bias, torch.full_like(u, math.log(1e-6)))
+        logits = self.clip * torch.tanh(u)
+        logits = logits.masked_fill(~mask, float("-inf"))
+        return torch.log_softmax(logits, -1)

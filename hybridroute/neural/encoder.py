@@ -1,0 +1,299 @@
+"""RRNCO encoder: adaptive node embedding and AAFM layers with the neural adaptive bias.
+
+Shapes: B instances, m nodes, d embedding size. Row embeddings describe nodes as origins
+(rows of D̂), column embeddings as destinations (columns of D̂).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..problem import ProblemKind
+from .env import Instances
+
+__all__ = ["InstanceNorm", "sample_distance_features", "pair_angles", "InitEmbedding",
+           "NeuralAdaptiveBias", "TimeAwareAdaptiveBias", "AAFMBlock", "AAFMLayer", "Encoder"]
+
+
+class InstanceNorm(nn.Module):
+    """Instance norm over the node axis of (B, m, d), affine per channel (no running stats)."""
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        mu = x.mean(1, keepdim=True)
+        var = x.var(1, keepdim=True, unbiased=False)
+        return (x - mu) * torch.rsqrt(var + self.eps) * self.weight + self.bias
+
+
+def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | None = None
+                             ) -> tuple[Tensor, Tensor]:
+    """RRNCO distance sampling: (B, m, k) sorted row and column features.
+
+    For each node i, draw k indices without replacement with probability ∝ 1/(D̂_ij + 1e-6),
+    the diagonal set to 1e6 first; row feature = sorted D̂[i, idx], column feature = sorted
+    D̂[idx, i]. When fewer than k other nodes exist (m − 1 < k, small instances) the missing
+    draws are made with replacement from the same distribution, so the feature width stays k.
+    Reproducible under ``generator``.
+    """
+    B, m, _ = dist.shape
+    d = dist.float()
+    w = d.clone()
+    w.diagonal(dim1=1, dim2=2).fill_(1e6)
+    probs = (1.0 / (w + 1e-6)).reshape(B * m, m)
+    kk = min(k, m - 1)
+    idx = torch.multinomial(probs, kk, replacement=False, generator=generator)
+    if kk < k:
+        extra = torch.multinomial(probs, k - kk, replacement=True, generator=generator)
+        idx = torch.cat([idx, extra], dim=1)
+    idx = idx.reshape(B, m, k)
+    rows = d.gather(2, idx).sort(-1).values
+    cols = d.transpose(1, 2).gather(2, idx).sort(-1).values
+    return rows, cols
+
+
+def pair_angles(coords: Tensor) -> Tensor:
+    """θ_ij = atan2(y_i − y_j, x_i − x_j) in radians, (B, m, m); x, y = the two coordinate axes."""
+    diff = coords.unsqueeze(2) - coords.unsqueeze(1)
+    return torch.atan2(diff[..., 1], diff[..., 0])
+
+
+class ContextGate(nn.Module):
+    """g = σ(W₂ ReLU(W₁[h_coord; h_dist] + b₁) + b₂); h = g·h_coord + (1 − g)·h_dist."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.w1 = nn.Linear(2 * d, 2 * d)
+        self.w2 = nn.Linear(2 * d, 1)
+
+    def forward(self, h_coord: Tensor, h_dist: Tensor) -> Tensor:
+        g = torch.sigmoid(self.w2(F.relu(self.w1(torch.cat([h_coord, h_dist], -1)))))
+        return g * h_coord + (1 - g) * h_dist
+
+
+class InitEmbedding(nn.Module):
+    """Adaptive node embedding: distance sampling + coordinates + contextual gating (+ demand/TW)."""
+
+    def __init__(self, kind: ProblemKind, d: int, k: int = 25):
+        super().__init__()
+        self.kind, self.k = kind, k
+        self.row_dist = nn.Linear(k, d)
+        self.col_dist = nn.Linear(k, d)
+        if kind is ProblemKind.ATSP:
+            self.coord = nn.Linear(2, d)
+        else:
+            self.depot_coord = nn.Linear(2, d)
+            self.cust_coord = nn.Linear(3, d)
+        self.row_gate = ContextGate(d)
+        self.col_gate = ContextGate(d)
+        if kind.has_capacity:
+            nfeat = 4 if kind.has_time_windows else 1
+            self.row_node = nn.Linear(nfeat, d)
+            self.col_node = nn.Linear(nfeat, d)
+            self.row_mix = nn.Linear(2 * d, d)
+            self.col_mix = nn.Linear(2 * d, d)
+
+    def _coord_embedding(self, coords: Tensor) -> Tensor:
+        if self.kind is ProblemKind.ATSP:
+            return self.coord(coords)
+        depot = coords[:, :1]
+        cust = coords[:, 1:]
+        delta = cust - depot
+        angle = torch.atan2(delta[..., 1], delta[..., 0]).unsqueeze(-1)
+        return torch.cat([self.depot_coord(depot), self.cust_coord(torch.cat([cust, angle], -1))], 1)
+
+    def node_features(self, inst: Instances) -> Tensor:
+        """(B, m, 1 or 4): demand, or [demand, tw start, tw end, service] (times clipped to [0, 10])."""
+        if not self.kind.has_time_windows:
+            return inst.demand.unsqueeze(-1)
+        tw = inst.tw.clamp(0.0, 10.0)
+        return torch.stack([inst.demand, tw[..., 0], tw[..., 1], inst.service], -1)
+
+    def forward(self, inst: Instances, dist: Tensor, coords: Tensor,
+                generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        rows, cols = sample_distance_features(dist, self.k, generator)
+        h_coord = self._coord_embedding(coords)
+        h_row = self.row_gate(h_coord, self.row_dist(rows))
+        h_col = self.col_gate(h_coord, self.col_dist(cols))
+        if self.kind.has_capacity:
+            feats = self.node_features(inst).to(h_row.dtype)
+            h_row = self.row_mix(torch.cat([h_row, self.row_node(feats)], -1))
+            h_col = self.col_mix(torch.cat([h_col, self.col_node(feats)], -1))
+        return h_row, h_col
+
+
+class ScalarMLP(nn.Module):
+    """Linear(1→d), ReLU, Linear(d→d) applied to every entry of a matrix."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.l1 = nn.Linear(1, d)
+        self.l2 = nn.Linear(d, d)
+
+    def hidden(self, x: Tensor) -> Tensor:
+        return F.relu(self.l1(x.unsqueeze(-1)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.l2(self.hidden(x))
+
+
+class NeuralAdaptiveBias(nn.Module):
+    """Gating NAB for ATSP/ACVRP: b_ij = w·(g e_d + (1 − g) e_θ) + c, g = σ(W_g[e_d; e_θ]).
+
+    ``folded=True`` computes it exactly at O(m²·d): the gate pre-activation and the output are
+    linear in e_d = W₂ h_d + b₂ (h_d the hidden ReLU activations), so W_g and w fold into
+    d-vectors applied to h_d and h_θ; the (m², d)×(d, d) second-layer products are never formed.
+    """
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.mlp_d = ScalarMLP(d)
+        self.mlp_a = ScalarMLP(d)
+        self.gate = nn.Linear(2 * d, 1)
+        self.out = nn.Linear(d, 1)
+
+    def unfolded(self, dist: Tensor, angle: Tensor) -> Tensor:
+        e_d, e_a = self.mlp_d(dist), self.mlp_a(angle)
+        g = torch.sigmoid(self.gate(torch.cat([e_d, e_a], -1)))
+        return self.out(g * e_d + (1 - g) * e_a).squeeze(-1)
+
+    def folded(self, dist: Tensor, angle: Tensor) -> Tensor:
+        d = self.out.in_features
+        wg_d, wg_a = self.gate.weight[0, :d], self.gate.weight[0, d:]
+        w_out = self.out.weight[0]
+        W2d, b2d = self.mlp_d.l2.weight, self.mlp_d.l2.bias
+        W2a, b2a = self.mlp_a.l2.weight, self.mlp_a.l2.bias
+        # columns: [gate contribution, output contribution] per channel
+        fold_d = torch.stack([W2d.t() @ wg_d, W2d.t() @ w_out], -1)   # (d, 2)
+        fold_a = torch.stack([W2a.t() @ wg_a, W2a.t() @ w_out], -1)
+        const_g = wg_d @ b2d + wg_a @ b2a + self.gate.bias[0]
+        yd = self.mlp_d.hidden(dist) @ fold_d.to(dist.dtype)
+        ya = self.mlp_a.hidden(angle) @ fold_a.to(dist.dtype)
+        s_d = yd[..., 1] + w_out @ b2d
+        s_a = ya[..., 1] + w_out @ b2a
+        g = torch.sigmoid(yd[..., 0] + ya[..., 0] + const_g)
+        return g * s_d + (1 - g) * s_a + self.out.bias[0]
+
+    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True) -> Tensor:
+        return self.folded(dist, angle) if folded else self.unfolded(dist, angle)
+
+
+class TimeAwareAdaptiveBias(nn.Module):
+    """Three-way NAB for ACVRPTW: w = softmax(Linear(d→3)(SiLU(Linear(3d→d)[e_d; e_θ; e_t])) / e^τ),
+    b_ij = w_out·(w₀e_d + w₁e_θ + w₂e_t) + c.
+
+    ``folded=True`` folds partly: the first gate layer is composed with each channel's second
+    MLP layer (one (m², 3d)×(3d, d) product instead of four (m², d)×(d, d)-sized ones) and the
+    output Linear(d→1) folds into d-vectors, so e_d, e_θ, e_t are never formed.
+    """
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.mlp_d = ScalarMLP(d)
+        self.mlp_a = ScalarMLP(d)
+        self.mlp_t = ScalarMLP(d)
+        self.gate1 = nn.Linear(3 * d, d)
+        self.gate2 = nn.Linear(d, 3)
+        self.tau = nn.Parameter(torch.tensor(5.0))
+        self.out = nn.Linear(d, 1)
+
+    def _mlps(self):
+        return (self.mlp_d, self.mlp_a, self.mlp_t)
+
+    def unfolded(self, dist: Tensor, angle: Tensor, dur: Tensor) -> Tensor:
+        e = [mlp(x) for mlp, x in zip(self._mlps(), (dist, angle, dur))]
+        logits = self.gate2(F.silu(self.gate1(torch.cat(e, -1))))
+        w = torch.softmax(logits / torch.exp(self.tau), -1)
+        fused = w[..., 0:1] * e[0] + w[..., 1:2] * e[1] + w[..., 2:3] * e[2]
+        return self.out(fused).squeeze(-1)
+
+    def folded(self, dist: Tensor, angle: Tensor, dur: Tensor) -> Tensor:
+        d = self.out.in_features
+        w_out = self.out.weight[0]
+        hidden = torch.cat([mlp.hidden(x) for mlp, x in zip(self._mlps(), (dist, angle, dur))], -1)
+        # gate1([W2 h + b2 per channel]) = [G_c W2_c]_c h + (G b2 + g1 bias)
+        blocks = [self.gate1.weight[:, c * d:(c + 1) * d] @ mlp.l2.weight for c, mlp in enumerate(self._mlps())]
+        a = torch.cat(blocks, 1)                                          # (d, 3d)
+        b2 = torch.cat([mlp.l2.bias for mlp in self._mlps()])            # (3d,)
+        const = self.gate1.weight @ b2 + self.gate1.bias
+        # per-channel scalar outputs s_c = w_out·e_c = (W2_cᵀ w_out)·h_c + w_out·b2_c
+        s_w = torch.block_diag(*[(mlp.l2.weight.t() @ w_out).unsqueeze(-1) for mlp in self._mlps()])  # (3d, 3)
+        s_c = torch.stack([w_out @ mlp.l2.bias for mlp in self._mlps()])
+        fused = torch.cat([a.t(), s_w], 1).to(hidden.dtype)             # (3d, d + 3)
+        y = hidden @ fused
+        pre, s = y[..., :d] + const, y[..., d:] + s_c
+        w = torch.softmax(self.gate2(F.silu(pre)) / torch.exp(self.tau), -1)
+        return (w * s).sum(-1) + self.out.bias[0]
+
+    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True) -> Tensor:
+        return self.folded(dist, angle, dur) if folded else self.unfolded(dist, angle, dur)
+
+
+class AAFMBlock(nn.Module):
+    """One AAFM block: queries from x, keys/values from y, AFT-full with the NAB as position bias."""
+
+    def __init__(self, d: int, ff_hidden: int, time_aware: bool):
+        super().__init__()
+        self.norm_x, self.norm_y, self.norm_m = InstanceNorm(d), InstanceNorm(d), InstanceNorm(d)
+        self.norm_z, self.norm_out = InstanceNorm(d), InstanceNorm(d)
+        self.alpha = nn.Parameter(torch.tensor(1.0))
+        self.nab = TimeAwareAdaptiveBias(d) if time_aware else NeuralAdaptiveBias(d)
+        self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.proj = nn.Linear(d, d)
+        self.combine = nn.Linear(d, d)
+        self.ff1, self.ff2 = nn.Linear(d, ff_hidden), nn.Linear(ff_hidden, d)
+
+    def forward(self, x: Tensor, y: Tensor, dist: Tensor, angle: Tensor, dur: Tensor | None,
+                folded: bool = True) -> Tensor:
+        r, c = self.norm_x(x), self.norm_y(y)
+        a = self.alpha * self.nab(dist, angle, dur, folded=folded)
+        q, k, v = self.q(r), self.k(c), self.v(c)
+        ea = torch.exp(torch.softmax(a.float(), -1)).to(v.dtype)
+        ek = torch.exp(torch.softmax(k.float(), 1)).to(v.dtype)
+        yv = torch.sigmoid(q) * ((ea @ (ek * v)) / (ea @ ek))
+        m = self.norm_m(self.combine(self.proj(yv)))
+        z = self.norm_z(r + m)
+        return self.norm_out(z + self.ff2(F.relu(self.ff1(z))))
+
+
+class AAFMLayer(nn.Module):
+    """Row block (rows attend to columns over D̂) and column block (over D̂ᵀ), both on the inputs."""
+
+    def __init__(self, d: int, ff_hidden: int, time_aware: bool):
+        super().__init__()
+        self.row = AAFMBlock(d, ff_hidden, time_aware)
+        self.col = AAFMBlock(d, ff_hidden, time_aware)
+
+    def forward(self, h_row, h_col, mats, mats_t, folded: bool = True):
+        return (self.row(h_row, h_col, *mats, folded=folded),
+                self.col(h_col, h_row, *mats_t, folded=folded))
+
+
+class Encoder(nn.Module):
+    """Initial embedding + L AAFM layers → (row, column) embeddings, each (B, m, d)."""
+
+    def __init__(self, kind: ProblemKind, d: int, num_layers: int, ff_hidden: int, k: int):
+        super().__init__()
+        self.kind = kind
+        self.init = InitEmbedding(kind, d, k)
+        self.layers = nn.ModuleList(AAFMLayer(d, ff_hidden, kind.has_time_windows) for _ in range(num_layers))
+
+    def forward(self, inst: Instances, coords: Tensor | None = None, generator: torch.Generator | None = None,
+                folded: bool = True) -> tuple[Tensor, Tensor]:
+        coords = inst.coords.float() if coords is None else coords.float()
+        dist = inst.dist.float()
+        h_row, h_col = self.init(inst, dist, coords, generator)
+        angle = pair_angles(coords)
+        dur = inst.dur.float() if self.kind.has_time_windows else None
+        mats = (dist, angle, dur)
+        mats_t = (dist.transpose(1, 2), angle.transpose(1, 2), None if dur is None else dur.transpose(1, 2))
+        for layer in self.layers:
+            h_row, h_col = layer(h_row, h_col, mats, mats_t, folded=folded)
+        return h_row, h_col
+

@@ -1,0 +1,388 @@
+"""Batched torch environments for ATSP, ACVRP and ACVRPTW under the RRNCO rules.
+
+Everything here works on *normalised* instances (:class:`Instances`): the distance matrix is
+divided by its maximum (D̂), the duration matrix likewise (T̂), time windows and service
+times are in units of the instance's maximum duration, demands are divided by the vehicle
+capacity and coordinates are min-max normalised per axis. Tour lengths come out in units of
+D̂; multiply by :attr:`Instances.dist_scale` for the original unit.
+
+Rollouts are arranged as ``(B, P)``: B instances, P parallel rollouts per instance (POMO
+multi-start: one rollout per start node). Matrices are stored once per instance and
+gathered per rollout, so P costs no copies of the (B, m, m) data.
+
+Rules (see ``RRNCO_SPEC.md``):
+
+- ATSP: the tour starts at the rollout's start node, visits every node once and closes on it.
+- ACVRP / ACVRPTW: rollouts start at the depot and first go to their start customer. A
+  customer is feasible when unvisited and its demand fits the remaining capacity; the depot
+  is blocked right after a depot visit while customers remain. ACVRPTW additionally needs
+  ``t + T̂[i, j] < l_j`` and ``max(t + T̂[i, j], e_j) + s_j + T̂[j, 0] < l_0`` (``l_0`` = 4.6
+  for generated instances); time updates as ``t ← max(t + T̂[prev, cur], e_cur) + s_cur`` and
+  resets to the depot's start at the depot.
+- If a rollout stands at the depot with customers left and none of them is feasible (a
+  customer that fits no route under the strict inequalities, possible only for instances
+  not made by the generator), every unvisited customer is unmasked so that decoding always
+  terminates; the evaluator then reports the violation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..osrm.cities import InstanceBatch
+from ..problem import Problem, ProblemKind
+
+__all__ = ["Instances", "State", "RoutingEnv", "instances_from_batch", "instances_from_problems",
+           "normalise_coords", "mds_coords", "actions_to_routes"]
+
+# Capacity comparisons on demand / capacity ratios: integer sums that are equal on paper
+# must not be refused because of float rounding.
+_CAP_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Instances:
+    """A batch of normalised instances as tensors (all on one device).
+
+    Attributes
+    ----------
+    kind
+        Problem kind.
+    dist
+        (B, m, m) D̂ = distance / max distance of the instance.
+    dur
+        (B, m, m) T̂ = duration / max duration of the instance (D̂ when there is no duration).
+    coords
+        (B, m, 2) coordinates min-max normalised per axis to [0, 1].
+    demand
+        (B, m) demand / capacity (depot 0), VRPs only.
+    tw
+        (B, m, 2) time windows in T̂ units, relative to the depot's window start (ACVRPTW).
+    service
+        (B, m) service times in T̂ units (ACVRPTW).
+    dist_scale
+        (B,) the maximum of the original distance matrix (its unit: km for city batches,
+        metres for Problems): ``length * dist_scale`` is the tour length in that unit.
+    """
+
+    kind: ProblemKind
+    dist: Tensor
+    dur: Tensor
+    coords: Tensor
+    demand: Tensor | None = None
+    tw: Tensor | None = None
+    service: Tensor | None = None
+    dist_scale: Tensor | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.dist.shape[0])
+
+    @property
+    def num_nodes(self) -> int:
+        """m: nodes per instance (depot included for VRPs)."""
+        return int(self.dist.shape[1])
+
+    @property
+    def device(self) -> torch.device:
+        return self.dist.device
+
+    def _map(self, fn) -> "Instances":
+        changes = {f.name: fn(getattr(self, f.name)) for f in fields(self)
+                   if isinstance(getattr(self, f.name), Tensor)}
+        return replace(self, **changes)
+
+    def to(self, device=None, dtype=None) -> "Instances":
+        """Move to ``device``; floating tensors are cast to ``dtype`` when given."""
+        def move(t: Tensor) -> Tensor:
+            if dtype is not None and t.is_floating_point():
+                return t.to(device=device, dtype=dtype)
+            return t.to(device=device)
+        return self._map(move)
+
+    def repeat(self, k: int) -> "Instances":
+        """Each instance repeated ``k`` times, consecutively (instance-major)."""
+        return self._map(lambda t: t.repeat_interleave(k, dim=0))
+
+    def select(self, index) -> "Instances":
+        return self._map(lambda t: t[index])
+
+
+def normalise_coords(coords: np.ndarray) -> np.ndarray:
+    """Min-max normalise each axis of (..., m, 2) coordinates to [0, 1] (constant axis → 0)."""
+    lo = coords.min(axis=-2, keepdims=True)
+    span = coords.max(axis=-2, keepdims=True) - lo
+    return (coords - lo) / np.where(span > 0, span, 1.0)
+
+
+def mds_coords(distance: np.ndarray) -> np.ndarray:
+    """Planar pseudo-coordinates (m×2) from a distance matrix by classical MDS.
+
+    Used when a Problem has no coordinates: the symmetrised matrix (D + Dᵀ)/2 is embedded in
+    the plane by its two leading eigenvectors, which recovers the layout up to a rotation or
+    reflection for road-like matrices (the policy is trained with dihedral augmentation).
+    """
+    d = (distance + distance.T) / 2.0
+    m = d.shape[0]
+    j = np.eye(m) - 1.0 / m
+    b = -0.5 * j @ (d ** 2) @ j
+    w, v = np.linalg.eigh(b)
+    top = np.argsort(w)[::-1][:2]
+    xy = v[:, top] * np.sqrt(np.clip(w[top], 0.0, None))
+    return xy
+
+
+def instances_from_batch(batch: InstanceBatch, device: str | torch.device = "cpu",
+                         dtype: torch.dtype = torch.float32) -> Instances:
+    """Normalised tensors from a :class:`~hybridroute.osrm.cities.InstanceBatch`."""
+    dist = np.asarray(batch.distance, dtype=np.float64)
+    dscale = dist.reshape(len(batch), -1).max(axis=1)
+    dscale = np.where(dscale > 0, dscale, 1.0)
+    dur = np.asarray(batch.duration, dtype=np.float64) / batch.duration_scale[:, None, None]
+    kw = {}
+    if batch.demand is not None:
+        kw["demand"] = batch.demand / float(batch.capacity)
+    if batch.time_windows is not None:
+        kw["tw"] = batch.time_windows
+        kw["service"] = batch.service_time
+    arrays = dict(dist=dist / dscale[:, None, None], dur=dur, coords=normalise_coords(batch.coords),
+                  dist_scale=dscale, **kw)
+    tensors = {k: torch.as_tensor(np.asarray(v, dtype=np.float64)).to(device=device, dtype=dtype)
+               for k, v in arrays.items()}
+    return Instances(kind=batch.kind, **tensors)
+
+
+def _problem_arrays(p: Problem, coords_fallback: str) -> dict[str, np.ndarray]:
+    cost = np.asarray(p.cost_matrix, dtype=np.float64)
+    dmax = cost.max() if cost.max() > 0 else 1.0
+    dur = np.asarray(p.duration if p.duration is not None else cost, dtype=np.float64)
+    tmax = dur.max() if dur.max() > 0 else 1.0
+    if p.coords is not None:
+        xy = np.asarray(p.coords, dtype=np.float64)
+    elif coords_fallback == "mds":
+        xy = mds_coords(cost / dmax)
+    elif coords_fallback == "zeros":
+        xy = np.zeros((p.num_nodes, 2))
+    else:
+        raise ValueError(f"coords_fallback must be 'mds' or 'zeros', got {coords_fallback!r}")
+    out = dict(dist=cost / dmax, dur=dur / tmax, coords=normalise_coords(xy), dist_scale=np.float64(dmax))
+    if p.kind.has_capacity:
+        out["demand"] = np.asarray(p.demand, dtype=np.float64) / float(p.capacity)
+    if p.kind.has_time_windows:
+        tw = np.asarray(p.time_windows, dtype=np.float64)
+        # times relative to the depot's opening; the env starts every route at 0 after the
+        # depot's own service time, as the evaluator does
+        rel = (tw - tw[0, 0]) / tmax
+        svc = np.asarray(p.service_time, dtype=np.float64) / tmax
+        out["tw"] = rel
+        out["service"] = svc
+    return out
+
+
+def instances_from_problems(problems: Sequence[Problem], device: str | torch.device = "cpu",
+                            dtype: torch.dtype = torch.float64, coords_fallback: str = "mds") -> Instances:
+    """Normalised tensors from Problems of one kind and one size.
+
+    The cost matrix (distance, or duration for ``objective="duration"``) plays the role of
+    D̂. Missing coordinates are replaced per ``coords_fallback``: ``"mds"`` (planar MDS of
+    the cost matrix, :func:`mds_coords`) or ``"zeros"``. The depot's service time, if any,
+    is folded into the start time of every route.
+    """
+    if not problems:
+        raise ValueError("problems is empty")
+    kinds = {p.kind for p in problems}
+    sizes = {p.num_nodes for p in problems}
+    if len(kinds) != 1 or len(sizes) != 1:
+        raise ValueError(f"problems must share one kind and size, got kinds {sorted(k.value for k in kinds)} "
+                         f"and sizes {sorted(sizes)}")
+    per = [_problem_arrays(p, coords_fallback) for p in problems]
+    tensors = {k: torch.as_tensor(np.stack([a[k] for a in per])).to(device=device, dtype=dtype) for k in per[0]}
+    if "tw" in tensors:
+        depot_svc = tensors["service"][:, 0].clone()
+        tensors["service"][:, 0] = 0.0
+        # the depot's service happens before leaving: shift all windows by it
+        tensors["tw"] = tensors["tw"] - depot_svc[:, None, None]
+        tensors["tw"][:, 0, 0] = 0.0
+    return Instances(kind=problems[0].kind, **tensors)
+
+
+@dataclass
+class State:
+    """Rollout state, every tensor (B, P, ...).
+
+    ``length`` is the travelled D̂ length (ATSP: closed when done); ``used`` the load of the
+    current route / capacity; ``time`` the departure time from the current node (T̂ units).
+    """
+
+    current: Tensor
+    first: Tensor
+    visited: Tensor
+    length: Tensor
+    used: Tensor
+    time: Tensor
+    done: Tensor
+
+
+def _rows(mat: Tensor, node: Tensor) -> Tensor:
+    """mat (B, m, m), node (B, P) → mat[b, node[b, p], :] as (B, P, m)."""
+    m = mat.shape[-1]
+    return mat.gather(1, node.unsqueeze(-1).expand(*node.shape, m))
+
+
+def _pick(values: Tensor, node: Tensor) -> Tensor:
+    """values (B, P, m), node (B, P) → values[b, p, node[b, p]]."""
+    return values.gather(-1, node.unsqueeze(-1)).squeeze(-1)
+
+
+def _per_node(values: Tensor, node: Tensor) -> Tensor:
+    """values (B, m), node (B, P) → values[b, node[b, p]]."""
+    return values.gather(1, node)
+
+
+class RoutingEnv:
+    """The batched environment for one :class:`Instances` batch.
+
+    Parameters
+    ----------
+    inst
+        Normalised instances.
+    """
+
+    def __init__(self, inst: Instances):
+        self.inst = inst
+        self.kind = inst.kind
+        self.is_vrp = inst.kind.has_capacity
+        self.has_tw = inst.kind.has_time_windows
+        if self.is_vrp and inst.demand is None:
+            raise ValueError(f"{inst.kind.value} instances need demand")
+        if self.has_tw and (inst.tw is None or inst.service is None):
+            raise ValueError("ACVRPTW instances need tw and service")
+        if self.has_tw:
+            self.horizon = inst.tw[:, 0, 1]
+            self.to_depot = inst.dur[:, :, 0]
+
+    @property
+    def num_starts(self) -> int:
+        """Possible start nodes: all nodes (ATSP) or all customers (VRPs)."""
+        m = self.inst.num_nodes
+        return m - 1 if self.is_vrp else m
+
+    def default_starts(self, count: int | None = None) -> Tensor:
+        """(B, P) start nodes: every possible start (the first ``count`` of them if given)."""
+        B, m = self.inst.batch_size, self.inst.num_nodes
+        first = 1 if self.is_vrp else 0
+        p = self.num_starts if count is None else min(count, self.num_starts)
+        return torch.arange(first, first + p, device=self.inst.device).expand(B, p).contiguous()
+
+    # -- transitions ------------------------------------------------------------------
+
+    def reset(self, starts: Tensor) -> State:
+        """State after each rollout's first (forced) move: the start node, (B, P)."""
+        B, P = starts.shape
+        m = self.inst.num_nodes
+        dev, dt = self.inst.device, self.inst.dist.dtype
+        zeros = torch.zeros(B, P, device=dev, dtype=dt)
+        visited = torch.zeros(B, P, m, dtype=torch.bool, device=dev)
+        if not self.is_vrp:
+            visited.scatter_(-1, starts.unsqueeze(-1), True)
+            return State(current=starts, first=starts, visited=visited, length=zeros, used=zeros.clone(),
+                         time=zeros.clone(), done=torch.zeros(B, P, dtype=torch.bool, device=dev))
+        depot = torch.zeros_like(starts)
+        state = State(current=depot, first=starts, visited=visited, length=zeros, used=zeros.clone(),
+                      time=zeros.clone(), done=torch.zeros(B, P, dtype=torch.bool, device=dev))
+        return self.step(state, starts)
+
+    def step(self, state: State, action: Tensor) -> State:
+        """Move every rollout to ``action`` (B, P); finished rollouts must choose the depot (VRP)."""
+        inst = self.inst
+        prev = state.current
+        leg = _pick(_rows(inst.dist, prev), action)
+        length = state.length + torch.where(state.done, torch.zeros_like(leg), leg)
+        visited = state.visited.clone()
+        visited.scatter_(-1, action.unsqueeze(-1), True)
+        used, time = state.used, state.time
+        if self.is_vrp:
+            at_depot = action == 0
+            visited[..., 0] = False
+            used = torch.where(at_depot, torch.zeros_like(used), used + _per_node(inst.demand, action))
+            if self.has_tw:
+                arrive = time + _pick(_rows(inst.dur, prev), action)
+                begin = torch.maximum(arrive, _per_node(inst.tw[..., 0], action))
+                time = torch.where(at_depot, torch.zeros_like(time), begin + _per_node(inst.service, action))
+            all_visited = visited[..., 1:].all(-1)
+            done = all_visited & at_depot
+        else:
+            done = visited.all(-1)
+            closing = _pick(_rows(inst.dist, action), state.first)
+            length = torch.where(done, length + closing, length)
+        return State(current=action, first=state.first, visited=visited, length=length, used=used,
+                     time=time, done=done)
+
+    def action_mask(self, state: State) -> Tensor:
+        """(B, P, m) True where the next move is allowed."""
+        feasible = ~state.visited
+        if not self.is_vrp:
+            return feasible
+        inst = self.inst
+        feasible[..., 0] = False
+        unvisited = feasible.clone()
+        feasible &= state.used.unsqueeze(-1) + inst.demand.unsqueeze(1) <= 1.0 + _CAP_TOL
+        if self.has_tw:
+            arrive = state.time.unsqueeze(-1) + _rows(inst.dur, state.current)
+            begin = torch.maximum(arrive, inst.tw[..., 0].unsqueeze(1))
+            back = begin + inst.service.unsqueeze(1) + self.to_depot.unsqueeze(1)
+            feasible &= arrive < inst.tw[..., 1].unsqueeze(1)
+            feasible &= back < self.horizon[:, None, None]
+        depot_ok = (state.current != 0) | ~unvisited.any(-1)
+        # at the depot with customers left but none feasible: let the policy pick any, so that
+        # decoding ends (only instances not made by the generator can get here)
+        stuck = ~depot_ok & ~feasible.any(-1)
+        feasible = torch.where(stuck.unsqueeze(-1), unvisited, feasible)
+        feasible[..., 0] = depot_ok
+        return feasible
+
+    def max_steps(self) -> int:
+        """Upper bound on decoding steps after :meth:`reset`."""
+        m = self.inst.num_nodes
+        return m - 1 if not self.is_vrp else 2 * m
+
+    def rollout(self, starts: Tensor, actions: Tensor) -> State:
+        """Replay a (B, P, T) action sequence (after the starts); used in tests and checks."""
+        state = self.reset(starts)
+        for t in range(actions.shape[-1]):
+            if bool(state.done.all()):
+                break
+            state = self.step(state, actions[..., t])
+        return state
+
+
+def actions_to_routes(kind: ProblemKind, start: int, actions: Sequence[int]) -> list[list[int]]:
+    """hybridroute routes (node indices without the depot) from one rollout.
+
+    ``start`` is the rollout's start node, ``actions`` the following moves. ATSP: the tour
+    start..actions is rotated so that node 0 comes first; the route is the rest. VRPs: the
+    sequence is split at depot visits.
+    """
+    seq = [int(start)] + [int(a) for a in actions]
+    if kind is ProblemKind.ATSP:
+        tour = seq
+        k = tour.index(0)
+        tour = tour[k:] + tour[:k]
+        return [tour[1:]]
+    routes, cur = [], []
+    for v in seq:
+        if v == 0:
+            if cur:
+                routes.append(cur)
+            cur = []
+        else:
+            cur.append(v)
+    if cur:
+        routes.append(cur)
+    return routes
+

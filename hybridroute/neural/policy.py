@@ -1,0 +1,162 @@
+"""The RRNCO policy: encoder + decoder + POMO multi-start rollouts, and its named config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..problem import ProblemKind
+from .decoder import Decoder
+from .encoder import Encoder
+from .env import Instances, RoutingEnv
+
+__all__ = ["ModelConfig", "RRNCOPolicy", "Rollout", "ARCHITECTURES", "count_parameters"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of an RRNCO policy (what a checkpoint's card names).
+
+    Attributes
+    ----------
+    kind
+        ``"ATSP"``, ``"ACVRP"`` or ``"ACVRPTW"``.
+    embed_dim
+        d (published: 128).
+    num_layers
+        L, AAFM layers (published: 6).
+    ff_hidden
+        Hidden width of the encoder feed-forward (published: 512).
+    num_heads
+        Decoder glimpse heads.
+    sample_k
+        Distance-sampling width k.
+    tanh_clip
+        Logit clipping C in C·tanh(u).
+    """
+
+    kind: str
+    embed_dim: int = 128
+    num_layers: int = 6
+    ff_hidden: int = 512
+    num_heads: int = 8
+    sample_k: int = 25
+    tanh_clip: float = 10.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", ProblemKind.parse(self.kind).value)
+        for name in ("embed_dim", "num_layers", "ff_hidden", "num_heads", "sample_k"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"ModelConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
+
+    @property
+    def problem_kind(self) -> ProblemKind:
+        return ProblemKind(self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+
+@dataclass
+class Rollout:
+    """Result of decoding B instances × P starts.
+
+    ``length`` (B, P) in D̂ units; ``logp`` (B, P) summed log-probabilities of the chosen
+    actions (0 for forced moves); ``starts`` (B, P); ``actions`` (B, P, T) moves after the start
+    (finished VRP rollouts pad with the depot).
+    """
+
+    length: Tensor
+    logp: Tensor
+    starts: Tensor
+    actions: Tensor
+
+
+class RRNCOPolicy(nn.Module):
+    """RRNCO: adaptive node embedding, AAFM encoder, attention decoder with distance bias.
+
+    Parameters
+    ----------
+    config
+        The architecture.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        kind = config.problem_kind
+        self.kind = kind
+        self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k)
+        self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip)
+        self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
+
+    def forward(self, inst: Instances, starts: Tensor | None = None, *, decode: str = "sampling",
+                generator: torch.Generator | None = None, coords: Tensor | None = None) -> Rollout:
+        """Roll out every instance from each start.
+
+        Parameters
+        ----------
+        inst
+            Normalised instances (kind must match the policy).
+        starts
+            (B, P) start nodes; default: every start (POMO).
+        decode
+            ``"sampling"`` or ``"greedy"``.
+        generator
+            Random generator for distance sampling and action sampling (reproducibility).
+        coords
+            Optional (B, m, 2) coordinates replacing ``inst.coords`` (dihedral augmentation).
+        """
+        if inst.kind is not self.kind:
+            raise ValueError(f"policy is for {self.kind.value}, instances are {inst.kind.value}")
+        if decode not in ("sampling", "greedy"):
+            raise ValueError(f"decode must be 'sampling' or 'greedy', got {decode!r}")
+        env = RoutingEnv(inst)
+        if starts is None:
+            starts = env.default_starts()
+        rows, cols = self.encoder(inst, coords, generator, folded=self.folded_bias)
+        cache = self.decoder.precompute(rows, cols)
+        state = env.reset(starts)
+        logp_sum = torch.zeros(starts.shape, device=starts.device, dtype=torch.float32)
+        actions = []
+        for _ in range(env.max_steps()):
+            if bool(state.done.all()):
+                break
+            mask = env.action_mask(state)
+            logp = self.decoder(cache, state, mask, inst)
+            if decode == "greedy":
+                action = logp.argmax(-1)
+            else:
+                probs = logp.detach().exp().reshape(-1, logp.shape[-1])
+                action = torch.multinomial(probs, 1, generator=generator).view(starts.shape)
+            chosen = logp.gather(-1, action.unsqueeze(-1)).squeeze(-1)
+            logp_sum = logp_sum + torch.where(state.done, torch.zeros_like(chosen), chosen)
+            state = env.step(state, action)
+            actions.append(action)
+        if not bool(state.done.all()):
+            raise RuntimeError("decoding did not finish within the step bound (environment bug)")
+        acts = torch.stack(actions, -1) if actions else starts.new_zeros(*starts.shape, 0)
+        return Rollout(length=state.length, logp=logp_sum, starts=starts, actions=acts)
+
+
+ARCHITECTURES: dict[str, type[RRNCOPolicy]] = {"rrnco-v1": RRNCOPolicy}
+"""Named architectures a checkpoint card may refer to (never guessed from a file name)."""
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
