@@ -1,0 +1,276 @@
+"""Shipped RRNCO checkpoints: safetensors weights + a JSON model card, loaded strictly.
+
+A checkpoint ``<name>`` is two files in a models folder: ``<name>.safetensors`` (the weights,
+nothing else) and ``<name>.json`` (the card: architecture name, model config, problem kind
+and size, training data and provenance, validation curve, sha256 of the weights). A short
+``<name>.md`` is written next to them for humans.
+
+Loading never guesses: the class comes from the card's ``architecture`` (a name in
+:data:`~hybridroute.neural.policy.ARCHITECTURES`), the shape from its ``model_config``; the
+weights' sha256 must match the card and the state dict must match the model exactly.
+
+Models folder lookup (first that exists): ``$HYBRIDROUTE_MODELS``; the package's
+``hybridroute/data/models`` (where a wheel puts them); the repository's top-level ``models/``.
+
+Export a run: ``python -m hybridroute.neural.checkpoint export runs/atsp20 --name rrnco-atsp20``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..problem import ProblemKind
+
+__all__ = ["CheckpointError", "models_dirs", "find_checkpoint", "default_checkpoint", "save_checkpoint",
+           "load_checkpoint", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS"]
+
+logger = logging.getLogger(__name__)
+
+CARD_FORMAT = "hybridroute.rrnco-checkpoint/1"
+ATTRIBUTION = "Training data: road matrices from OpenStreetMap via OSRM. Data © OpenStreetMap contributors (ODbL)."
+
+# The shipped checkpoint used for each problem kind when no checkpoint is named.
+DEFAULT_CHECKPOINTS = {
+    ProblemKind.ATSP: "rrnco-atsp20",
+    ProblemKind.ACVRP: "rrnco-acvrp20",
+    ProblemKind.ACVRPTW: "rrnco-acvrptw20",
+}
+
+_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+_PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "data" / "models"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt or does not match its card / model."""
+
+
+def models_dirs() -> list[Path]:
+    """Folders searched for named checkpoints, in order."""
+    dirs = []
+    env = os.environ.get("HYBRIDROUTE_MODELS")
+    if env:
+        dirs.append(Path(env))
+    dirs += [_PACKAGE_MODELS, _REPO_MODELS]
+    return [d for d in dirs if d.is_dir()]
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def find_checkpoint(name_or_path: str | Path) -> Path:
+    """The ``.safetensors`` path of a checkpoint given by path (with or without suffix) or name."""
+    p = Path(name_or_path)
+    for cand in (p, p.with_suffix(".safetensors")):
+        if cand.suffix == ".safetensors" and cand.is_file():
+            return cand
+    if p.suffix == ".json" and p.is_file() and p.with_suffix(".safetensors").is_file():
+        return p.with_suffix(".safetensors")
+    for d in models_dirs():
+        cand = d / f"{p.name}.safetensors" if p.suffix != ".safetensors" else d / p.name
+        if cand.is_file():
+            return cand
+    searched = ", ".join(str(d) for d in models_dirs()) or "(no models folder found)"
+    raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: not a file, and not in {searched}")
+
+
+def default_checkpoint(kind: ProblemKind | str) -> str:
+    """Name of the shipped checkpoint for a problem kind."""
+    return DEFAULT_CHECKPOINTS[ProblemKind.parse(kind)]
+
+
+def _card_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def read_card(weights: str | Path) -> dict[str, Any]:
+    """The model card of a ``.safetensors`` file (errors name the file)."""
+    weights = Path(weights)
+    card_path = _card_path(weights)
+    if not card_path.is_file():
+        raise CheckpointError(f"{weights}: model card {card_path.name} is missing")
+    try:
+        card = json.loads(card_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{card_path}: not a valid JSON model card ({exc})") from None
+    if card.get("format") != CARD_FORMAT:
+        raise CheckpointError(f"{card_path}: format {card.get('format')!r}, expected {CARD_FORMAT!r}")
+    for key in ("architecture", "model_config", "sha256", "kind", "n"):
+        if key not in card:
+            raise CheckpointError(f"{card_path}: card has no {key!r}")
+    return card
+
+
+def load_checkpoint(name_or_path: str | Path, device: str = "cpu"):
+    """Load a checkpoint strictly.
+
+    Parameters
+    ----------
+    name_or_path
+        A checkpoint name (``"rrnco-atsp20"``) or a path to its ``.safetensors`` file.
+    device
+        Where to put the model.
+
+    Returns
+    -------
+    (RRNCOPolicy, dict)
+        The model in eval mode and its card.
+
+    Raises
+    ------
+    CheckpointError
+        Missing file or card, sha256 mismatch, unreadable weights, unknown architecture,
+        or missing / unexpected / mis-shaped tensors; the message names the file.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from .policy import ARCHITECTURES, ModelConfig
+
+    weights = find_checkpoint(name_or_path)
+    card = read_card(weights)
+    digest = sha256_file(weights)
+    if digest != card["sha256"]:
+        raise CheckpointError(f"{weights}: sha256 {digest} does not match its card ({card['sha256']}); "
+                              "the file is corrupt or belongs to another card")
+    arch = ARCHITECTURES.get(card["architecture"])
+    if arch is None:
+        raise CheckpointError(f"{weights}: unknown architecture {card['architecture']!r} "
+                              f"(known: {', '.join(ARCHITECTURES)})")
+    try:
+        config = ModelConfig.from_dict(card["model_config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{_card_path(weights)}: bad model_config ({exc})") from None
+    try:
+        tensors = load_file(str(weights), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{weights}: not a readable safetensors file ({exc})") from None
+    model = arch(config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{weights}: weights do not match {card['architecture']} {config}: {exc}") from None
+    return model.to(device).eval(), card
+
+
+def save_checkpoint(model, path: str | Path, card: dict[str, Any]) -> Path:
+    """Write ``model``'s weights to ``path`` (.safetensors) and its card (.json, .md) beside it.
+
+    ``card`` supplies the provenance; ``format``, ``architecture``, ``model_config``, ``kind``,
+    ``parameters``, ``sha256`` and ``weights_file`` are filled in here.
+    """
+    from safetensors.torch import save_file
+
+    from .policy import ARCHITECTURES, count_parameters
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"{path}: checkpoint files must end in .safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arch = next((k for k, v in ARCHITECTURES.items() if type(model) is v), None)
+    if arch is None:
+        raise ValueError(f"{type(model).__name__} is not a registered architecture")
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(".safetensors.tmp")
+    save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "architecture": arch})
+    os.replace(tmp, path)
+    full = {"format": CARD_FORMAT, "name": path.stem, "architecture": arch,
+            "model_config": model.config.to_dict(), "kind": model.config.kind,
+            "parameters": count_parameters(model), **card,
+            "weights_file": path.name, "sha256": sha256_file(path)}
+    _card_path(path).write_text(json.dumps(full, indent=1) + "\n")
+    path.with_suffix(".md").write_text(_markdown(full))
+    return path
+
+
+def _markdown(card: dict[str, Any]) -> str:
+    tr = card.get("training", {})
+    curve = card.get("validation", {}).get("curve", [])
+    rows = "\n".join(f"| {v['step']} | {v['instances']} | {v['gap_pct']:.2f} |" for v in curve)
+    mc = card["model_config"]
+    return f"""# {card['name']}
+
+RRNCO policy for **{card['kind']}** trained at n = {card['n']} ({card['parameters']:,} parameters;
+d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}`
+(sha256 `{card['sha256']}`); the machine-readable card is `{card['name']}.json`.
+
+- Training: {tr.get('steps')} steps, {tr.get('instances')} instances, {tr.get('trained_seconds', 0) / 3600:.2f} h on
+  {tr.get('device', '?')}; cities: {', '.join(tr.get('cities', []))}.
+- Validation: {card.get('validation', {}).get('count')} instances from the held-out city
+  {card.get('validation', {}).get('city')}; gap = mean(cost / reference − 1), reference =
+  {card.get('validation', {}).get('method')}; greedy POMO from every start, no augmentation.
+
+| step | instances | gap % |
+|---|---|---|
+{rows}
+
+{ATTRIBUTION}
+"""
+
+
+def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None) -> Path:
+    """Write a shipped checkpoint (``<out_dir>/<name>.safetensors`` + card) from a run's latest state."""
+    import torch
+
+    from .policy import ModelConfig, RRNCOPolicy
+
+    run_dir = Path(run_dir)
+    state_path = run_dir / "state.pt"
+    if not state_path.is_file():
+        raise CheckpointError(f"{state_path}: no training state to export")
+    st = torch.load(state_path, map_location="cpu", weights_only=True)
+    model = RRNCOPolicy(ModelConfig.from_dict(st["model_config"]))
+    model.load_state_dict(st["model"], strict=True)
+    train_cfg = json.loads(st["train_config"])
+    val = json.loads((run_dir / "validation.json").read_text()) if (run_dir / "validation.json").exists() else {}
+    curve = [{k: v[k] for k in ("step", "instances", "gap_pct", "nearest_gap_pct")} for v in json.loads(st["val_curve"])]
+    card = {
+        "n": int(train_cfg.get("data", {}).get("n", 0)),
+        "training": {"steps": st["step"], "instances": st["instances"], "trained_seconds": round(st["trained_seconds"], 1),
+                     "cities": json.loads(st["cities"]), "sampling": train_cfg.get("data", {}).get("mode", "uniform"),
+                     "algorithm": "REINFORCE, POMO shared baseline", "config": train_cfg,
+                     "device": "cpu", "run": run_dir.name},
+        "validation": {"city": st["val_city"], "method": st["val_method"], "count": val.get("count"),
+                       "seed": val.get("seed"), "curve": curve},
+        "data_license": "ODbL-1.0", "attribution": ATTRIBUTION,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+    }
+    out = Path(out_dir) if out_dir is not None else _REPO_MODELS
+    return save_checkpoint(model, out / f"{name}.safetensors", card)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hybridroute.neural.checkpoint")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    ex = sub.add_parser("export", help="write a shipped checkpoint from a run's latest state")
+    ex.add_argument("run_dir")
+    ex.add_argument("--name", required=True, help="checkpoint name, e.g. rrnco-atsp20")
+    ex.add_argument("--out", default=None, help=f"output folder (default {_REPO_MODELS})")
+    ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
+    ck.add_argument("checkpoint")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    if args.cmd == "export":
+        path = export_run(args.run_dir, args.name, args.out)
+        print(path)
+    else:
+        model, card = load_checkpoint(args.checkpoint)
+        print(json.dumps({k: card[k] for k in ("name", "kind", "n", "parameters", "sha256")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
