@@ -16,6 +16,7 @@ from .base import (
 
 # Registry order is preference order (first installed is the default).
 register_solver("nearest", "hybridroute.solvers.baselines:NearestNeighbour")
+register_solver("rrnco", "hybridroute.solvers.rrnco_solver:RRNCO")
 # Hybrids: the neural policy warm-starts a classical local search.
 register_solver("rrnco+pyvrp", "hybridroute.solvers.hybrid:RRNCOPyVRP")
 register_solver("rrnco+ortools", "hybridroute.solvers.hybrid:RRNCOORTools")
