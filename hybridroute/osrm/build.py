@@ -472,5 +472,8 @@ def build_city_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+main = build_city_main  # the entry point ``hybridroute build-city`` delegates to
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(build_city_main())

@@ -93,26 +93,43 @@ class TableResult:
         yield self.duration
 
 
-def drop_unreachable(missing: np.ndarray) -> np.ndarray:
+def drop_unreachable(missing: np.ndarray, protect: Sequence[int] = ()) -> np.ndarray:
     """Indices to drop so the remaining matrix has no missing entry, greedily worst point first.
 
     Parameters
     ----------
     missing
         n×n boolean, True where an entry is missing (the diagonal is ignored).
+    protect
+        Indices never to drop (e.g. the depot): their partners in missing pairs go instead.
 
     Returns
     -------
     numpy.ndarray
         Dropped indices, in the order they were dropped.
+
+    Raises
+    ------
+    OSRMUnreachableError
+        When a missing entry joins two protected points.
     """
     bad = np.array(missing, dtype=bool, copy=True)
     np.fill_diagonal(bad, False)
+    protect = np.asarray(protect, dtype=np.int64)
+    if len(protect):
+        both = bad[np.ix_(protect, protect)]
+        if both.any():
+            i, j = np.argwhere(both)[0]
+            raise OSRMUnreachableError(np.array([[protect[i], protect[j]]]), len(bad))
     counts = bad.sum(axis=0) + bad.sum(axis=1)
     alive = np.ones(len(bad), dtype=bool)
     dropped = []
-    while counts.max(initial=0) > 0:
-        k = int(np.argmax(counts))  # ties: the lowest index, so the result is deterministic
+    while True:
+        pick = counts.copy()
+        pick[protect] = 0
+        if pick.max(initial=0) <= 0:
+            break
+        k = int(np.argmax(pick))  # ties: the lowest index, so the result is deterministic
         dropped.append(k)
         alive[k] = False
         counts -= bad[k] & alive
@@ -234,8 +251,8 @@ class OSRMClient:
                                     resp.status_code, self.base_url)
         code = body.get("code")
         if resp.status_code != 200 or code != "Ok":
-            raise OSRMResponseError(str(code or f"HTTP{resp.status_code}"), str(body.get("message", resp.reason)),
-                                    resp.status_code, self.base_url)
+            message = str(body.get("message") or resp.reason or "(the server gave no message)")
+            raise OSRMResponseError(str(code or f"HTTP{resp.status_code}"), message, resp.status_code, self.base_url)
         return body
 
     def _tile_key(self, src: np.ndarray, dst: np.ndarray) -> str:
@@ -328,7 +345,7 @@ class OSRMClient:
                            null_fraction=null_fraction, n_negative=n_neg, requests=made, tiles=len(tiles))
 
     def table(self, coords, *, on_unreachable: str = "raise", max_snap_m: float | None = None,
-              on_snap: str = "flag", progress: bool = False) -> TableResult:
+              on_snap: str = "flag", protect: Sequence[int] = (), progress: bool = False) -> TableResult:
         """Distance (metres) and duration (seconds) matrices between all ``coords``.
 
         Parameters
@@ -346,6 +363,8 @@ class OSRMClient:
             What to do with points snapped farther than ``max_snap_m``: ``"flag"`` (keep them,
             list them in ``result.flagged``, log a warning), ``"drop"`` or ``"raise"``
             (:class:`OSRMSnapError`).
+        protect
+            Input indices never dropped (e.g. the depot); their unreachable partners go instead.
         progress
             Show a tqdm bar over the tiles.
 
@@ -367,6 +386,9 @@ class OSRMClient:
             res.flagged = far
             if len(far) and on_snap == "raise":
                 raise OSRMSnapError(far, res.snap_m[far], max_snap_m)
+            if len(far) and on_snap == "drop" and np.isin(far, protect).any():
+                i = int(far[np.isin(far, protect)][0])
+                raise OSRMSnapError(np.array([i]), res.snap_m[[i]], max_snap_m)
             if len(far) and on_snap == "drop":
                 alive[far] = False
                 reason.update({int(i): "snap" for i in far})
@@ -380,7 +402,7 @@ class OSRMClient:
         if missing.any():
             if on_unreachable == "raise":
                 raise OSRMUnreachableError(np.argwhere(missing), n)
-            gone = drop_unreachable(missing)
+            gone = drop_unreachable(missing, protect)
             alive[gone] = False
             reason.update({int(i): "unreachable" for i in gone})
             logger.info("dropped %d of %d points with unreachable entries (%.1f%% of entries were null)",

@@ -50,9 +50,10 @@ class OSRMUnreachableError(OSRMError):
         (k, 2) array of (source, destination) input indices without a route.
     """
 
-    def __init__(self, pairs, n: int, shown: int = 5):
+    def __init__(self, pairs, n: int, shown: int = 5, labels=None):
         self.pairs = pairs
-        first = ", ".join(f"({i}, {j})" for i, j in pairs[:shown])
+        name = (lambda i: repr(labels[i])) if labels is not None else str
+        first = ", ".join(f"({name(i)}, {name(j)})" for i, j in pairs[:shown])
         more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
         super().__init__(
             f"{len(pairs)} of {n * (n - 1)} pairs have no route (null in the OSRM table): {first}{more}; "
@@ -71,9 +72,10 @@ class OSRMSnapError(OSRMError):
         Their snap distances, metres.
     """
 
-    def __init__(self, indices, snap_m, max_snap_m: float, shown: int = 5):
-        self.indices, self.snap_m = indices, snap_m
-        first = ", ".join(f"point {i}: {d:.0f} m" for i, d in zip(indices[:shown], snap_m[:shown]))
+    def __init__(self, indices, snap_m, max_snap_m: float, shown: int = 5, labels=None):
+        self.indices, self.snap_m, self.max_snap_m = indices, snap_m, max_snap_m
+        name = (lambda i: f"id {labels[i]!r}") if labels is not None else (lambda i: f"point {i}")
+        first = ", ".join(f"{name(i)}: {d:.0f} m" for i, d in zip(indices[:shown], snap_m[:shown]))
         more = f" and {len(indices) - shown} more" if len(indices) > shown else ""
         super().__init__(f"{len(indices)} points moved more than max_snap_m={max_snap_m:g} m when OSRM "
                          f"snapped them to the road network ({first}{more}); pass on_snap='drop' or 'flag'")

@@ -1,0 +1,56 @@
+"""Helpers for the OSRM tests (no conftest here: a nested conftest would shadow tests/conftest.py,
+which other test modules import as ``conftest``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import IN_CI, require_shared
+
+from hybridroute.osrm.errors import OSRMNotFoundError
+
+
+def require_osrm() -> Path:
+    """Folder of the OSRM executables, or skip (fail when CI=true)."""
+    from hybridroute.osrm.server import find_osrm_bin, find_profile
+
+    try:
+        folder = find_osrm_bin()
+        find_profile("car", folder)
+        return folder
+    except OSRMNotFoundError as exc:
+        msg = str(exc)
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def require_osmium() -> None:
+    try:
+        import osmium  # noqa: F401
+    except ImportError:
+        msg = "pyosmium is not installed (pip install osmium): needed to build cities"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def extract(name: str) -> Path:
+    return require_shared("data", "osm", name)
+
+
+def process_gone(pid: int) -> bool:
+    """True when no live process has this pid (a zombie counts as gone: it no longer runs)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # pragma: no cover - non-Linux
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
