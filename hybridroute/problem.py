@@ -244,7 +244,20 @@ class Problem:
     def _check_ids(ids: Any, n: int) -> np.ndarray:
         if ids is None:
             return np.arange(n)
-        arr = np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids)
+        if isinstance(ids, np.ndarray):
+            arr = ids
+        else:
+            labels = list(ids)
+            try:
+                arr = np.asarray(labels)
+            except ValueError:  # ragged tuples
+                arr = None
+            # numpy turns mixed labels into strings ([1, "a"] -> ["1", "a"]) and tuples into
+            # matrix rows: keep the caller's objects as they are then.
+            if arr is None or arr.ndim != 1 or arr.tolist() != labels:
+                arr = np.empty(len(labels), dtype=object)
+                for i, v in enumerate(labels):
+                    arr[i] = v
         if arr.ndim != 1 or len(arr) != n:
             raise ProblemValidationError("ids", f"needs {n} labels, got {len(arr) if arr.ndim else 'a scalar'}")
         seen: dict[Any, int] = {}
@@ -261,7 +274,11 @@ class Problem:
     def _set_vehicles_and_loads(self, kind, n, demand, capacity, num_vehicles) -> None:
         set_ = object.__setattr__
         if num_vehicles is not None:
-            if isinstance(num_vehicles, bool) or int(num_vehicles) != num_vehicles or num_vehicles < 1:
+            try:
+                ok = not isinstance(num_vehicles, bool) and int(num_vehicles) == num_vehicles >= 1
+            except (TypeError, ValueError, OverflowError):  # None-like, NaN, inf, strings
+                ok = False
+            if not ok:
                 raise ProblemValidationError("num_vehicles", f"must be a positive integer or None, got {num_vehicles!r}")
             num_vehicles = int(num_vehicles)
         if kind is ProblemKind.ATSP:
@@ -390,7 +407,10 @@ class Problem:
         return _json_scalar(self.ids[index])
 
     def index_of(self, label: Hashable) -> int:
-        hits = np.flatnonzero(self.ids == label)
+        if self.ids.dtype.kind == "O":  # numpy would broadcast a tuple label elementwise
+            hits = [i for i, v in enumerate(self.ids.tolist()) if v == label]
+        else:
+            hits = np.flatnonzero(self.ids == label)
         if len(hits) == 0:
             raise KeyError(f"no node with id {label!r}")
         return int(hits[0])

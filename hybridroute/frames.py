@@ -1,0 +1,594 @@
+"""DataFrame column contract: stops in, stops and routes out.
+
+pandas is imported by this module only, and ``import hybridroute`` does not import it: the
+``Problem.from_dataframe`` / ``to_dataframe`` and ``Solution.to_dataframe`` /
+``routes_summary`` methods load it on first use.
+
+Stops frame
+-----------
+The input of :func:`problem_from_dataframe` and the output of :func:`problem_to_dataframe`:
+one row per node (the depot included). Columns not listed here are ignored.
+
+================  ========  ===================================================================
+column            required  meaning
+================  ========  ===================================================================
+``id``            yes       the caller's label: any hashable, unique, not null. The Problem's
+                            ``ids`` keep the column's dtype (a string column gives a numpy
+                            ``str`` array, an object column an object array).
+``lat``, ``lon``  no        coordinates in degrees (both or neither).
+``demand``        no        demand in the units of ``capacity``; the depot's must be 0.
+``tw_start``      no        earliest service start, seconds (0 when the column is absent).
+``tw_end``        no        latest service start, seconds; ``inf`` allowed (``inf`` when the
+                            column is absent). The depot's window is the vehicles' working day.
+``service_time``  no        service duration, seconds (0 when absent).
+``is_depot``      no        boolean, exactly one True: the depot (the tour start for ATSP).
+================  ========  ===================================================================
+
+The depot is the row with ``is_depot == True``; without that column it is the row whose ``id``
+equals the ``depot=`` argument; without both it is the first row. The Problem puts the depot
+at node 0 and the other rows after it in row order.
+
+Kind: when ``kind`` is None it is inferred from the columns: ``tw_start`` or ``tw_end`` gives
+ACVRPTW, else ``demand`` gives ACVRP, else ATSP. With an explicit ``kind`` the columns that
+kind does not use are ignored.
+
+Matrices (``distance`` in metres, ``duration`` in seconds), each either
+
+* an array-like n×n whose rows and columns follow the stops frame's *row order* (they are
+  permuted together with the rows, so the depot moves to index 0), or
+* a DataFrame indexed by id on both axes (index = from, columns = to). It is aligned by id
+  label, never by position; it may hold more ids than the stops frame (e.g. a whole city's
+  matrix), the extra ones are dropped. An id of the stops frame missing from its index or
+  columns is an error naming that id.
+
+Errors are :class:`~hybridroute.ProblemValidationError` (a ``ValueError``). ``.field`` names
+the column (``"id"``, ``"demand"``, ``"tw_start"``, ``"tw_end"``, ``"service_time"``,
+``"lat"``, ``"lon"``, ``"is_depot"``), the matrix (``"distance"``, ``"duration"``) or the
+argument (``"depot"``, ``"capacity"``, ...); ``.index`` is the 0-based row *position* in the
+stops frame (a ``(row, row)`` pair for a matrix entry), and the message also gives the id.
+
+Solution frames
+---------------
+:func:`solution_to_dataframe`: one row per stop, routes in order. Each route has a ``"start"``
+row at the depot (``sequence`` 0), its ``"visit"`` rows (``sequence`` 1..k) and an ``"end"``
+row back at the depot. Columns: ``route`` (0-based, as in ``Solution.routes``), ``sequence``,
+``stop``, ``node`` (index in the Problem), ``id``, ``lat``, ``lon``, ``arrival``,
+``departure``, ``wait`` (seconds), ``load_after`` (demand units on board after the stop),
+``leg_distance`` (metres), ``leg_duration`` (seconds). A leg is reported on the row it arrives
+at (so the start row has NaN legs, and per route the ``leg_distance`` sum is the route's
+distance). Columns a problem does not define (coordinates, loads for ATSP, times without a
+duration matrix) are NaN.
+
+:func:`solution_routes_summary`: one row per route with ``route``, ``stops`` (visits),
+``distance`` (m), ``duration`` (s), ``load``, ``start_time``, ``end_time``, ``waiting`` (s)
+and ``late`` (s, total lateness over the route's time-window violations).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Hashable
+
+import numpy as np
+import pandas as pd
+
+from .problem import Problem, ProblemKind, ProblemValidationError
+from .solution import Solution
+
+__all__ = [
+    "problem_from_dataframe",
+    "problem_to_dataframe",
+    "matrix_to_dataframe",
+    "solution_to_dataframe",
+    "solution_routes_summary",
+]
+
+logger = logging.getLogger(__name__)
+
+STOP_COLUMNS = ("id", "lat", "lon", "demand", "tw_start", "tw_end", "service_time", "is_depot")
+
+# Column -> dtype of the solution frame (also the schema of the empty frame).
+SOLUTION_COLUMNS: dict[str, str] = {
+    "route": "int64", "sequence": "int64", "stop": "object", "node": "int64", "id": "object",
+    "lat": "float64", "lon": "float64", "arrival": "float64", "departure": "float64",
+    "wait": "float64", "load_after": "float64", "leg_distance": "float64",
+    "leg_duration": "float64",
+}
+SUMMARY_COLUMNS: dict[str, str] = {
+    "route": "int64", "stops": "int64", "distance": "float64", "duration": "float64",
+    "load": "float64", "start_time": "float64", "end_time": "float64", "waiting": "float64",
+    "late": "float64",
+}
+
+# Problem fields -> the stops-frame column that carries them (for re-labelled errors).
+# The time-window errors left to Problem after this module's own checks are reachability
+# errors, i.e. about a window's end.
+_COLUMN_OF_FIELD = {"ids": "id", "time_windows": "tw_end"}
+_TIME_WINDOW_COLUMNS = ("tw_start", "tw_end")
+
+
+# -- stops frame -> Problem ---------------------------------------------------------------
+
+
+def problem_from_dataframe(
+    stops: pd.DataFrame,
+    distance: Any = None,
+    duration: Any = None,
+    *,
+    kind: ProblemKind | str | None = None,
+    capacity: float | None = None,
+    num_vehicles: int | None = None,
+    objective: str = "distance",
+    name: str | None = None,
+    depot: Hashable | None = None,
+) -> Problem:
+    """Build a :class:`~hybridroute.Problem` from a stops DataFrame (see the module docstring).
+
+    Parameters
+    ----------
+    stops
+        One row per node, with an ``id`` column and the optional columns of the contract.
+    distance
+        Distance matrix in metres: an n×n array in the stops' row order, or a DataFrame
+        indexed by id on both axes.
+    duration
+        Travel-time matrix in seconds, same forms as ``distance``. Required for ACVRPTW.
+    kind
+        Problem kind; None infers it from the columns.
+    capacity, num_vehicles, objective, name
+        As in :class:`~hybridroute.Problem`.
+    depot
+        Id of the depot row, used when there is no ``is_depot`` column (default: first row).
+
+    Returns
+    -------
+    Problem
+        Depot at node 0, the other rows in row order.
+
+    Raises
+    ------
+    ProblemValidationError
+        Naming the column (``.field``) and the row position (``.index``) of the bad value.
+    """
+    if not isinstance(stops, pd.DataFrame):
+        raise TypeError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    ids = _read_ids(stops)
+    depot_row = _depot_row(stops, ids, depot)
+    # order[node] = row position: the depot first, the other rows in row order.
+    order = np.r_[depot_row, np.delete(np.arange(len(ids)), depot_row)]
+    kind = _infer_kind(stops) if kind is None else ProblemKind.parse(kind)
+    _log_ignored_columns(stops, kind)
+    coords = _read_coords(stops, ids)
+    demand = _read_demand(stops, ids) if kind.has_capacity else None
+    tw, svc = _read_time_windows(stops, ids) if kind.has_time_windows else (None, None)
+    dist = _read_matrix("distance", distance, ids, order)
+    if dist is None:
+        raise ProblemValidationError(
+            "distance", "a distance matrix is required (an n×n array in row order or a DataFrame "
+            "indexed by id); to query a road router use Problem.from_osrm")
+    dur = _read_matrix("duration", duration, ids, order)
+    try:
+        return Problem(
+            kind, dist, dur,
+            coords=None if coords is None else coords[order],
+            ids=ids[order],
+            demand=None if demand is None else demand[order],
+            capacity=capacity,
+            num_vehicles=num_vehicles,
+            time_windows=None if tw is None else tw[order],
+            service_time=None if svc is None else svc[order],
+            objective=objective,
+            name=name,
+        )
+    except ProblemValidationError as exc:
+        raise _in_frame_terms(exc, ids, order) from None
+
+
+def _row_label(ids: np.ndarray, row: int) -> str:
+    return f"row {row}, id {ids[row].item() if isinstance(ids[row], np.generic) else ids[row]!r}"
+
+
+def _read_ids(stops: pd.DataFrame) -> np.ndarray:
+    """The ``id`` column as a numpy array in row order, keeping its dtype (strings -> str)."""
+    if "id" not in stops.columns:
+        raise ProblemValidationError(
+            "id", f"the stops frame needs an 'id' column; it has {list(map(str, stops.columns))}")
+    col = stops["id"]
+    if isinstance(col, pd.DataFrame):
+        raise ProblemValidationError("id", "the stops frame has more than one 'id' column")
+    if len(col) == 0:
+        raise ProblemValidationError("id", "the stops frame has no rows")
+    null = col.isna().to_numpy()
+    if null.any():
+        row = int(np.argmax(null))
+        raise ProblemValidationError("id", f"row {row} has no id (null)", row)
+    if isinstance(col.dtype, pd.StringDtype):
+        ids = np.array(col.tolist(), dtype=str)
+    elif isinstance(col.dtype, pd.api.extensions.ExtensionDtype) and hasattr(col.dtype, "numpy_dtype"):
+        ids = col.to_numpy(dtype=col.dtype.numpy_dtype)  # nullable Int64 etc., nulls excluded above
+    else:
+        ids = col.to_numpy(copy=True)
+    seen: dict[Any, int] = {}
+    for row, v in enumerate(ids.tolist()):
+        try:
+            first = seen.setdefault(v, row)
+        except TypeError:
+            raise ProblemValidationError("id", f"id {v!r} in row {row} is not hashable", row) from None
+        if first != row:
+            raise ProblemValidationError("id", f"duplicate id {v!r} in row {row} (first in row {first})", row)
+    return ids
+
+
+def _depot_row(stops: pd.DataFrame, ids: np.ndarray, depot: Hashable | None) -> int:
+    if "is_depot" in stops.columns:
+        flags = _read_bool_column(stops, "is_depot")
+        rows = np.flatnonzero(flags)
+        if len(rows) != 1:
+            raise ProblemValidationError(
+                "is_depot", f"exactly one row must be True, found {len(rows)} (rows {rows.tolist()[:10]})",
+                int(rows[1]) if len(rows) > 1 else None)
+        row = int(rows[0])
+        if depot is not None and ids[row] != depot:
+            raise ProblemValidationError(
+                "depot", f"depot={depot!r} disagrees with the is_depot column ({_row_label(ids, row)})", row)
+        return row
+    if depot is None:
+        return 0
+    hits = [row for row, v in enumerate(ids.tolist()) if v == depot]
+    if not hits:
+        raise ProblemValidationError("depot", f"no row has id {depot!r}")
+    return hits[0]
+
+
+def _read_bool_column(stops: pd.DataFrame, column: str) -> np.ndarray:
+    col = stops[column]
+    null = col.isna().to_numpy()
+    if null.any():
+        row = int(np.argmax(null))
+        raise ProblemValidationError(column, f"row {row} is null; use True or False", row)
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype=bool)
+    values = col.tolist()
+    for row, v in enumerate(values):
+        if not isinstance(v, (bool, np.bool_)):
+            raise ProblemValidationError(column, f"must be True or False, row {row} holds {v!r}", row)
+    return np.array(values, dtype=bool)
+
+
+def _infer_kind(stops: pd.DataFrame) -> ProblemKind:
+    if any(c in stops.columns for c in _TIME_WINDOW_COLUMNS):
+        return ProblemKind.ACVRPTW
+    if "demand" in stops.columns:
+        return ProblemKind.ACVRP
+    return ProblemKind.ATSP
+
+
+def _log_ignored_columns(stops: pd.DataFrame, kind: ProblemKind) -> None:
+    unused = []
+    if not kind.has_capacity and "demand" in stops.columns:
+        unused.append("demand")
+    if not kind.has_time_windows:
+        unused += [c for c in (*_TIME_WINDOW_COLUMNS, "service_time") if c in stops.columns]
+    if unused:
+        logger.info("kind %s does not use the columns %s; ignoring them", kind.value, unused)
+
+
+def _numeric_column(stops: pd.DataFrame, column: str, ids: np.ndarray, *, allow_posinf: bool = False,
+                    nonnegative: bool = True, keep_int: bool = False) -> np.ndarray:
+    """A numeric column as a numpy array, with bad values reported by column and row."""
+    col = stops[column]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise ProblemValidationError(column, "must be numeric, got booleans")
+    values = pd.to_numeric(col, errors="coerce")
+    coerced = (values.isna() & col.notna()).to_numpy()
+    if coerced.any():
+        row = int(np.argmax(coerced))
+        raise ProblemValidationError(
+            column, f"{col.iloc[row]!r} is not a number ({_row_label(ids, row)})", row)
+    if keep_int and pd.api.types.is_integer_dtype(values.dtype) and not values.isna().any():
+        arr = values.to_numpy(dtype=np.int64)
+    else:
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(len(arr), dtype=bool)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ProblemValidationError(column, f"missing value (NaN) in {_row_label(ids, row)}", row)
+    if arr.dtype.kind == "f":
+        bad = np.isneginf(arr) if allow_posinf else np.isinf(arr)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ProblemValidationError(column, f"value {arr[row]} is not finite ({_row_label(ids, row)})", row)
+    if nonnegative and (arr < 0).any():
+        row = int(np.argmax(arr < 0))
+        raise ProblemValidationError(column, f"value {arr[row]} is negative ({_row_label(ids, row)})", row)
+    return arr
+
+
+def _read_coords(stops: pd.DataFrame, ids: np.ndarray) -> np.ndarray | None:
+    has = [c in stops.columns for c in ("lat", "lon")]
+    if not any(has):
+        return None
+    if not all(has):
+        missing = "lon" if has[0] else "lat"
+        raise ProblemValidationError(missing, "lat and lon come together: add the missing column or drop both")
+    coords = np.column_stack([
+        _numeric_column(stops, c, ids, nonnegative=False) for c in ("lat", "lon")])
+    for j, (column, limit) in enumerate((("lat", 90.0), ("lon", 180.0))):
+        out = np.abs(coords[:, j]) > limit
+        if out.any():
+            row = int(np.argmax(out))
+            raise ProblemValidationError(
+                column, f"{coords[row, j]} is outside [-{limit:g}, {limit:g}] degrees ({_row_label(ids, row)})", row)
+    return coords
+
+
+def _read_demand(stops: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    if "demand" not in stops.columns:
+        raise ProblemValidationError("demand", "capacitated kinds need a 'demand' column")
+    return _numeric_column(stops, "demand", ids, keep_int=True)
+
+
+def _read_time_windows(stops: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not any(c in stops.columns for c in _TIME_WINDOW_COLUMNS):
+        raise ProblemValidationError("tw_end", "ACVRPTW needs a 'tw_start' and/or 'tw_end' column (seconds)")
+    n = len(ids)
+    start = _numeric_column(stops, "tw_start", ids) if "tw_start" in stops.columns else np.zeros(n)
+    end = (_numeric_column(stops, "tw_end", ids, allow_posinf=True) if "tw_end" in stops.columns
+           else np.full(n, np.inf))
+    after = start > end
+    if after.any():
+        row = int(np.argmax(after))
+        raise ProblemValidationError(
+            "tw_start", f"tw_start {start[row]:g} s is after tw_end {end[row]:g} s ({_row_label(ids, row)})", row)
+    svc = _numeric_column(stops, "service_time", ids) if "service_time" in stops.columns else np.zeros(n)
+    return np.column_stack([start.astype(np.float64), end.astype(np.float64)]), svc.astype(np.float64)
+
+
+def _read_matrix(name: str, value: Any, ids: np.ndarray, order: np.ndarray) -> np.ndarray | None:
+    """The matrix in node order (depot first), from an array in row order or an id-indexed frame."""
+    if value is None:
+        return None
+    if isinstance(value, pd.DataFrame):
+        return _align_matrix_frame(name, value, ids, order)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemValidationError(name, f"must be numeric ({exc})") from None
+    n = len(ids)
+    if arr.shape != (n, n):
+        raise ProblemValidationError(
+            name, f"has shape {arr.shape} but the stops frame has {n} rows; expected ({n}, {n}) in row order")
+    return arr[np.ix_(order, order)]
+
+
+def _align_matrix_frame(name: str, frame: pd.DataFrame, ids: np.ndarray, order: np.ndarray) -> np.ndarray:
+    for axis, labels in (("index", frame.index), ("columns", frame.columns)):
+        if not labels.is_unique:
+            dup = labels[labels.duplicated()][0]
+            raise ProblemValidationError(name, f"the matrix frame's {axis} repeats id {dup!r}")
+    # tupleize_cols=False: tuple ids are labels, not a MultiIndex.
+    wanted = pd.Index(ids[order].tolist(), dtype=object, tupleize_cols=False)
+    positions = []
+    for axis, labels in (("row (index)", frame.index), ("column", frame.columns)):
+        pos = labels.get_indexer(wanted)
+        if (pos < 0).any():
+            node = int(np.argmax(pos < 0))
+            row = int(order[node])
+            raise ProblemValidationError(
+                name, f"the matrix frame has no {axis} for id {wanted[node]!r} ({_row_label(ids, row)})", row)
+        positions.append(pos)
+    block = frame.iloc[positions[0], positions[1]]
+    try:
+        return block.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemValidationError(name, f"the matrix frame must be numeric ({exc})") from None
+
+
+def _in_frame_terms(exc: ProblemValidationError, ids: np.ndarray, order: np.ndarray) -> ProblemValidationError:
+    """Re-label a Problem error: node indices -> stops-frame row positions, fields -> columns."""
+    where = f" at index {exc.index}" if exc.index is not None else ""
+    text = str(exc)
+    prefix = f"{exc.field}{where}: "
+    message = text[len(prefix):] if text.startswith(prefix) else text
+    field = _COLUMN_OF_FIELD.get(exc.field, exc.field)
+    index = exc.index
+    if isinstance(index, int):
+        index = int(order[index])
+        message += f" ({_row_label(ids, index)})"
+    elif isinstance(index, tuple):
+        index = tuple(int(order[i]) for i in index)
+        message += f" (from {_row_label(ids, index[0])} to {_row_label(ids, index[1])})"
+    return ProblemValidationError(field, message, index)
+
+
+# -- Problem -> frames ---------------------------------------------------------------------
+
+
+def _ids_series(ids: np.ndarray) -> pd.Series:
+    """The ids as a Series that converts back to the same numpy dtype kind."""
+    if ids.dtype.kind == "O":
+        return pd.Series(ids, dtype=object)
+    if ids.dtype.kind != "U":
+        return pd.Series(ids)
+    series = pd.Series(ids.tolist(), dtype=str)
+    if not isinstance(series.dtype, pd.StringDtype):
+        series = series.astype("string")  # pandas 2 infers object for strings
+    return series
+
+
+def problem_to_dataframe(problem: Problem) -> pd.DataFrame:
+    """The stops frame of ``problem`` (inverse of :func:`problem_from_dataframe`).
+
+    Parameters
+    ----------
+    problem
+        The instance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per node in node order (depot first): ``id``, then ``lat``/``lon`` when the
+        problem has coordinates, ``demand`` and ``is_depot`` for capacitated kinds,
+        ``tw_start``/``tw_end``/``service_time`` (seconds) for ACVRPTW. Passing it back to
+        :func:`problem_from_dataframe` with the matrices and the scalar settings (capacity,
+        num_vehicles, objective, name) gives an equal Problem.
+    """
+    data: dict[str, Any] = {"id": _ids_series(problem.ids)}
+    if problem.coords is not None:
+        data["lat"] = problem.coords[:, 0].copy()
+        data["lon"] = problem.coords[:, 1].copy()
+    if problem.demand is not None:
+        data["demand"] = problem.demand.copy()
+    if problem.time_windows is not None:
+        data["tw_start"] = problem.time_windows[:, 0].copy()
+        data["tw_end"] = problem.time_windows[:, 1].copy()
+        data["service_time"] = problem.service_time.copy()
+    if problem.kind.has_capacity:
+        data["is_depot"] = np.arange(problem.num_nodes) == problem.depot
+    return pd.DataFrame(data)
+
+
+def _ids_index(ids: np.ndarray, name: str) -> pd.Index:
+    if ids.dtype.kind == "O":
+        return pd.Index(ids.tolist(), dtype=object, tupleize_cols=False, name=name)
+    return pd.Index(ids.tolist() if ids.dtype.kind == "U" else ids, name=name)
+
+
+def matrix_to_dataframe(problem: Problem, which: str = "distance") -> pd.DataFrame:
+    """A matrix of ``problem`` as a DataFrame indexed by id (index "from", columns "to").
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    which
+        ``"distance"`` (metres) or ``"duration"`` (seconds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A writable copy; ``frame.loc[a, b]`` is the a→b entry.
+    """
+    if which not in ("distance", "duration"):
+        raise ValueError(f"which must be 'distance' or 'duration', got {which!r}")
+    matrix = getattr(problem, which)
+    if matrix is None:
+        raise ProblemValidationError(which, "this problem has no duration matrix")
+    return pd.DataFrame(matrix.copy(), index=_ids_index(problem.ids, "from"),
+                        columns=_ids_index(problem.ids, "to"))
+
+
+# -- Solution -> frames --------------------------------------------------------------------
+
+
+def _empty_frame(schema: dict[str, str], ids: np.ndarray | None = None) -> pd.DataFrame:
+    cols = {c: pd.Series(dtype=t) for c, t in schema.items()}
+    if ids is not None and "id" in cols:
+        cols["id"] = _ids_series(ids[:0])
+    return pd.DataFrame(cols)
+
+
+def _route_rows(problem: Problem, stats) -> dict[str, np.ndarray]:
+    """The start / visit / end rows of one scheduled route, as column arrays."""
+    k = len(stats.nodes)
+    nan = np.full(k + 2, np.nan)
+    timed = problem.duration is not None
+    svc0 = float(problem.service_time[0]) if problem.service_time is not None else 0.0
+    cols = {
+        "node": np.concatenate([[0], np.asarray(stats.nodes, dtype=np.int64), [0]]),
+        "arrival": np.r_[np.nan, stats.arrival, stats.end_time] if timed else nan,
+        "departure": np.r_[stats.start_time + svc0, stats.departure, np.nan] if timed else nan,
+        # No waiting happens at the depot in this model (vehicles leave at its window start).
+        "wait": np.r_[0.0, stats.wait, 0.0] if timed else nan,
+        "load_after": (np.r_[0.0, stats.load_after, stats.load] if problem.demand is not None else nan),
+        "leg_distance": np.r_[np.nan, stats.leg_distance, stats.return_distance],
+        "leg_duration": np.r_[np.nan, stats.leg_duration, stats.return_duration] if timed else nan,
+    }
+    return cols
+
+
+def _unscheduled_rows(problem: Problem, route: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Rows of a route that evaluate() could not schedule (it visits unknown nodes)."""
+    nan = np.full(len(route) + 2, np.nan)
+    cols = {c: nan for c in ("arrival", "departure", "wait", "load_after", "leg_distance", "leg_duration")}
+    cols["node"] = np.concatenate([[0], np.asarray(route, dtype=np.int64), [0]])
+    return cols
+
+
+def solution_to_dataframe(solution: Solution) -> pd.DataFrame:
+    """One row per stop of ``solution`` (see the module docstring for the columns).
+
+    Parameters
+    ----------
+    solution
+        Any Solution; an empty or NO_SOLUTION one gives an empty frame with the same columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Times in seconds, distances in metres, loads in demand units.
+    """
+    problem = solution.problem
+    if not solution.routes:
+        return _empty_frame(SOLUTION_COLUMNS, problem.ids)
+    scheduled = len(solution.route_stats) == len(solution.routes)
+    parts = []
+    for r, route in enumerate(solution.routes):
+        cols = _route_rows(problem, solution.route_stats[r]) if scheduled else _unscheduled_rows(problem, route)
+        k = len(route)
+        cols["route"] = np.full(k + 2, r, dtype=np.int64)
+        cols["sequence"] = np.arange(k + 2, dtype=np.int64)
+        cols["stop"] = np.array(["start"] + ["visit"] * k + ["end"], dtype=object)
+        parts.append(cols)
+    data = {c: np.concatenate([p[c] for p in parts]) for c in SOLUTION_COLUMNS if c not in ("id", "lat", "lon")}
+    nodes = data["node"]
+    known = (nodes >= 0) & (nodes < problem.num_nodes)
+    if known.all():
+        data["id"] = _ids_series(problem.ids[nodes])
+    else:  # unknown node indices have no id
+        data["id"] = pd.Series([problem.id_of(v) if ok else None for v, ok in zip(nodes, known)], dtype=object)
+    for j, c in enumerate(("lat", "lon")):
+        data[c] = np.full(len(nodes), np.nan)
+        if problem.coords is not None:
+            data[c][known] = problem.coords[nodes[known], j]
+    return pd.DataFrame({c: data[c] for c in SOLUTION_COLUMNS})
+
+
+def solution_routes_summary(solution: Solution) -> pd.DataFrame:
+    """One row per route of ``solution``.
+
+    Parameters
+    ----------
+    solution
+        Any Solution; an empty or NO_SOLUTION one gives an empty frame with the same columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``route``, ``stops`` (number of visits), ``distance`` (m), ``duration`` (s),
+        ``load``, ``start_time``, ``end_time``, ``waiting`` (s) and ``late`` (s: total
+        lateness of the route's ``time_window`` and ``depot_time_window`` violations). Values
+        the problem does not define (loads for ATSP, times without durations) are NaN.
+    """
+    problem = solution.problem
+    if not solution.routes:
+        return _empty_frame(SUMMARY_COLUMNS)
+    late = np.zeros(len(solution.routes))
+    for v in solution.violations:
+        if v.kind in ("time_window", "depot_time_window") and v.route is not None:
+            late[v.route] += v.amount
+    timed = problem.duration is not None
+    rows = []
+    for r, route in enumerate(solution.routes):
+        row = {c: np.nan for c in SUMMARY_COLUMNS}
+        row.update(route=r, stops=len(route))
+        if len(solution.route_stats) == len(solution.routes):
+            s = solution.route_stats[r]
+            row["distance"] = s.distance
+            if problem.demand is not None:
+                row["load"] = s.load
+            if timed:
+                row.update(duration=s.duration, start_time=s.start_time, end_time=s.end_time,
+                           waiting=float(s.wait.sum()), late=float(late[r]))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype(SUMMARY_COLUMNS)
