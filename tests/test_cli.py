@@ -1,0 +1,81 @@
+"""The hybridroute command: CSV in → routes CSV out, and one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridroute.cli import main
+
+from conftest import random_matrix
+
+
+@pytest.fixture
+def csv_instance(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 9
+    ids = [100 + 7 * k for k in range(n)]  # integer ids that are not row positions
+    d = random_matrix(n, rng)
+    stops = pd.DataFrame({"id": ids, "lat": 60 + rng.uniform(0, .01, n), "lon": 24 + rng.uniform(0, .01, n),
+                          "demand": np.r_[0, rng.integers(1, 5, n - 1)]})
+    stops.to_csv(tmp_path / "stops.csv", index=False)
+    order = rng.permutation(n)  # the matrix file lists rows in another order: aligned by id
+    pd.DataFrame(d, index=ids, columns=ids).iloc[order].to_csv(tmp_path / "dist.csv")
+    return tmp_path, stops, d
+
+
+def test_solve_round_trip(csv_instance, capsys):
+    path, stops, d = csv_instance
+    out = path / "routes.csv"
+    rc = main(["solve", str(path / "stops.csv"), "--matrix", str(path / "dist.csv"), "--capacity", "10",
+               "--solver", "nearest", "-o", str(out), "--summary", str(path / "summary.csv")])
+    assert rc == 0
+    routes = pd.read_csv(out)
+    visits = routes[routes["stop"] == "visit"]
+    assert sorted(visits["id"]) == sorted(stops["id"][1:])
+    # leg distances in the CSV are the matrix entries looked up by id
+    pos = {v: k for k, v in enumerate(stops["id"])}
+    for _, r in routes.iterrows():
+        if r["stop"] == "start":
+            prev = r["id"]
+            continue
+        assert r["leg_distance"] == pytest.approx(d[pos[prev], pos[r["id"]]])
+        prev = r["id"]
+    summary = pd.read_csv(path / "summary.csv")
+    assert summary["distance"].sum() == pytest.approx(routes["leg_distance"].sum())
+    assert "feasible" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda p: (p / "stops.csv").write_text("id,lat\n1,2,3,4\n\"unclosed"), "cannot read stops"),
+    (lambda p: pd.read_csv(p / "stops.csv").drop(columns="id").to_csv(p / "stops.csv", index=False),
+     "missing column 'id'"),
+    (lambda p: (p / "dist.csv").unlink(), "matrix file not found"),
+    (lambda p: pd.read_csv(p / "stops.csv").assign(demand=99).to_csv(p / "stops.csv", index=False), "demand"),
+])
+def test_bad_input_gives_one_line_error(csv_instance, capsys, mutate, message):
+    path, _, _ = csv_instance
+    mutate(path)
+    rc = main(["solve", str(path / "stops.csv"), "--matrix", str(path / "dist.csv"), "--capacity", "10",
+               "--solver", "nearest"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert err.startswith("hybridroute: error:") and message in err and "\n" not in err
+
+
+def test_unknown_solver_and_missing_matrices(csv_instance, capsys):
+    path, _, _ = csv_instance
+    assert main(["solve", str(path / "stops.csv"), "--matrix", str(path / "dist.csv"), "--capacity", "10",
+                 "--solver", "nope"]) == 2
+    assert "known solvers" in capsys.readouterr().err
+    assert main(["solve", str(path / "stops.csv"), "--capacity", "10"]) == 2
+    assert "--matrix" in capsys.readouterr().err
+
+
+def test_entry_point_help_and_solvers():
+    res = subprocess.run([sys.executable, "-m", "hybridroute", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "solve" in res.stdout and "compare" in res.stdout
+    res = subprocess.run([sys.executable, "-m", "hybridroute", "solvers"], capture_output=True, text=True)
+    assert res.returncode == 0 and "nearest" in res.stdout and "presets:" in res.stdout
