@@ -408,22 +408,48 @@ def write_city(city: City, out: str | Path) -> Path:
     return out
 
 
+def _snapped_candidates(sampler: _Sampler, client, count: int, rng: np.random.Generator, max_snap_m: float,
+                        stats: dict, snap_rate: float) -> tuple[np.ndarray, float]:
+    """``count`` sampled points that OSRM places within ``max_snap_m`` of where they were drawn.
+
+    The snap check costs one n×1 table request, so far-snapped points (roads on pieces cut off
+    from the routable network) never enter the quadratic full-matrix query.
+    """
+    out = []
+    for _ in range(50):
+        missing = count - sum(len(o) for o in out)
+        if missing <= 0:
+            break
+        draw = int(math.ceil(missing / max(snap_rate, 0.05))) + 2
+        pts, rejected = sampler.sample(draw, rng)
+        stats["candidates"] += draw
+        stats["rejected_water"] += rejected
+        t0 = time.perf_counter()
+        snap_m, _ = client.snap(pts)
+        stats["table_seconds"] += time.perf_counter() - t0
+        ok = snap_m <= max_snap_m
+        stats["dropped_snap"] += int((~ok).sum())
+        snap_rate = max(float(ok.mean()), 0.01)
+        out.append(pts[ok])
+    pts = np.vstack(out)
+    return pts[:count], snap_rate
+
+
 def _sample_and_query(sampler: _Sampler, client, n_points: int, rng: np.random.Generator, max_snap_m: float,
                       max_rounds: int, progress: bool):
     """Sample, query, drop bad points, top up; return ((points, D m, T s), stats)."""
     good = np.empty((0, 2))
-    keep_rate = 0.85  # first guess; re-estimated from each round
+    reach_rate, snap_rate = 0.9, 0.9  # first guesses, re-estimated from each round
     stats = {"candidates": 0, "rejected_water": 0, "dropped_snap": 0, "dropped_unreachable": 0,
              "null_fraction": None, "rounds": 0, "negative_clipped": 0, "table_seconds": 0.0}
     result = None
     for round_ in range(max_rounds):
         need = n_points - len(good)
-        draw = int(math.ceil(need / max(keep_rate, 0.2) * 1.05)) + 5
-        new, rejected = sampler.sample(draw, rng)
-        stats["candidates"] += draw
-        stats["rejected_water"] += rejected
+        want = int(math.ceil(need / max(reach_rate, 0.2) * 1.03)) + 3
+        new, snap_rate = _snapped_candidates(sampler, client, want, rng, max_snap_m, stats, snap_rate)
         pool = np.vstack([good, new])
         t0 = time.perf_counter()
+        # the snap check runs again here: its result is already known, so it drops nothing new
         result = client.table(pool, on_unreachable="drop", max_snap_m=max_snap_m, on_snap="drop",
                               progress=progress)
         stats["table_seconds"] += time.perf_counter() - t0
@@ -435,10 +461,10 @@ def _sample_and_query(sampler: _Sampler, client, n_points: int, rng: np.random.G
         reasons = [result.dropped_reason.get(int(i)) for i in new_idx]
         stats["dropped_snap"] += reasons.count("snap")
         stats["dropped_unreachable"] += reasons.count("unreachable")
-        kept_new = np.isin(new_idx, result.kept).sum()
-        keep_rate = max(kept_new / max(len(new), 1), 0.05)
-        logger.info("round %d: %d candidates, kept %d of the new (%.0f%%), %d points valid", round_ + 1,
-                    len(pool), kept_new, 100 * keep_rate, len(result.kept))
+        kept_new = int(np.isin(new_idx, result.kept).sum())
+        reach_rate = max(kept_new / max(len(new), 1), 0.05)
+        logger.info("round %d: %d points queried, kept %d of %d new (%.0f%%): %d valid", round_ + 1, len(pool),
+                    kept_new, len(new), 100 * reach_rate, len(result.kept))
         good = pool[result.kept]
         if len(good) >= n_points:
             break

@@ -297,6 +297,34 @@ class OSRMClient:
             tmp.replace(path)  # atomic: an interrupted write never leaves a corrupt tile
         return tile, True
 
+    # -- snapping -------------------------------------------------------------------------
+
+    def snap(self, coords) -> tuple[np.ndarray, np.ndarray]:
+        """Where OSRM puts each point on the road network, without computing a full matrix.
+
+        One table request per ``max_table_size**2`` points with every point a source and the
+        first point the only destination: OSRM reports each source's snap, and the cost
+        grows linearly, not quadratically.
+
+        Returns
+        -------
+        snap_m
+            (n,) snap distance, metres.
+        snapped
+            (n, 2) snapped (lat, lon).
+        """
+        pts = _as_coords(coords)
+        if len(pts) == 0:
+            raise ValueError("coords is empty")
+        snap = np.full(len(pts), np.nan)
+        loc = np.full((len(pts), 2), np.nan)
+        chunk = self.max_table_size ** 2
+        for i in range(0, len(pts), chunk):
+            block = slice(i, min(i + chunk, len(pts)))
+            tile, _ = self._fetch_tile(pts[block], pts[:1], same=False)
+            snap[block], loc[block] = tile["src_snap"], tile["src_loc"]
+        return snap, loc
+
     # -- table ----------------------------------------------------------------------------
 
     def raw_table(self, coords, *, progress: bool = False) -> TableResult:
