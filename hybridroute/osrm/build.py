@@ -207,9 +207,9 @@ class _Sampler:
         if box_km is not None:
             box_m = box_km * 1000.0
             x0, y0 = _densest_box(mid_xy[keep], length[keep], box_m)
-            keep &= ((mid_xy[:, 0] >= x0) & (mid_xy[:, 0] <= x0 + box_m)
-                     & (mid_xy[:, 1] >= y0) & (mid_xy[:, 1] <= y0 + box_m))
             self.box = (x0, y0, box_m)
+            # segments touching the box; sample() rejects the points of their parts outside it
+            keep &= self._in_box(a_xy) | self._in_box(b_xy) | self._in_box(mid_xy)
         self.a, self.b = net.seg_a[keep], net.seg_b[keep]
         self.length = length[keep]
         self.network_km = float(self.length.sum() / 1000.0)
@@ -218,6 +218,12 @@ class _Sampler:
         self._water_grid = self._grid(self.water_xy, water_m) if len(self.water_xy) and water_m > 0 else None
         if not len(self.length):
             raise ValueError("no drivable road inside the sampling box")
+
+    def _in_box(self, xy: np.ndarray) -> np.ndarray:
+        if self.box is None:
+            return np.ones(len(xy), dtype=bool)
+        x0, y0, side = self.box
+        return (xy[:, 0] >= x0) & (xy[:, 0] <= x0 + side) & (xy[:, 1] >= y0) & (xy[:, 1] <= y0 + side)
 
     @staticmethod
     def _grid(xy: np.ndarray, cell: float) -> dict[tuple[int, int], np.ndarray]:
@@ -255,9 +261,10 @@ class _Sampler:
             seg = rng.choice(len(p), size=draw, p=p)
             t = rng.random(draw)[:, None]
             pts = self.a[seg] + t * (self.b[seg] - self.a[seg])
+            pts = pts[self._in_box(_to_xy(pts, self.lat0, self.lon0))]
             bad = self.near_water(pts)
             rejected += int(bad.sum())
-            if bad.all() and rejected > 100 * count:
+            if not (~bad).any() and rejected > 100 * count:
                 raise ValueError("every sampled road point lies within the water margin")
             out.append(pts[~bad][:k])
         return np.vstack(out)[:count], rejected

@@ -62,7 +62,7 @@ def test_built_points_lie_in_the_sampling_box(krems_city):
     city, _ = krems_city
     lat0 = np.deg2rad(city.points[:, 0].mean())
     span_km = np.ptp(city.points, axis=0) * 111.2 * np.array([1.0, np.cos(lat0)])
-    assert (span_km <= 3.0 + 0.2).all()
+    assert (span_km <= 3.0 + 0.05).all()
 
 
 @pytest.mark.osrm
