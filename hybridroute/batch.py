@@ -8,10 +8,13 @@ error message, never a lost batch.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import inspect
 import logging
 import multiprocessing
 import os
 import time
+from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -63,18 +66,29 @@ def _failed(task: SolveTask, message: str, runtime: float = 0.0) -> Solution:
     return Solution.no_solution(problem, _solver_label(task.solver), message, runtime=runtime)
 
 
-def _default_executor(max_workers: int | None) -> cf.Executor:
+def _worker_count(max_workers: int | None) -> int:
+    if max_workers is not None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+        return int(max_workers)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _default_executor(max_workers: int | None) -> cf.ProcessPoolExecutor:
     # spawn, not fork: a forked worker inherits torch / OpenMP thread pools in a broken state.
     ctx = multiprocessing.get_context("spawn")
-    return cf.ProcessPoolExecutor(max_workers=max_workers or os.cpu_count() or 1, mp_context=ctx)
+    return cf.ProcessPoolExecutor(max_workers=_worker_count(max_workers), mp_context=ctx)
 
 
-def _as_executor(executor: Any) -> tuple[cf.Executor, bool]:
+def _as_executor(executor: Any) -> cf.Executor:
     """Accept a concurrent.futures Executor or a dask.distributed Client."""
     if hasattr(executor, "get_executor") and not isinstance(executor, cf.Executor):
-        return executor.get_executor(), False  # distributed.Client → ClientExecutor
+        return executor.get_executor()  # distributed.Client -> ClientExecutor
     if hasattr(executor, "submit"):
-        return executor, False
+        return executor
     raise TypeError(f"executor must be a concurrent.futures.Executor or a distributed.Client, got {executor!r}")
 
 
@@ -87,43 +101,151 @@ def _progress(total: int, enabled: bool, desc: str):
 def _run_tasks(tasks: list[SolveTask], executor: Any, max_workers: int | None, progress: bool,
                desc: str) -> list[Solution]:
     results: list[Solution | None] = [None] * len(tasks)
-    if executor == "serial" or (executor is None and (max_workers == 1 or len(tasks) <= 1)):
-        with _progress(len(tasks), progress, desc) as bar:
+    with _progress(len(tasks), progress, desc) as bar:
+        if executor == "serial" or (executor is None and (max_workers == 1 or len(tasks) <= 1)):
             for i, task in enumerate(tasks):
                 results[i] = run_task(task)
                 bar.update()
-        return results  # type: ignore[return-value]
-    own = executor is None
-    pool, _ = (_default_executor(max_workers), True) if own else _as_executor(executor)
+        elif executor is None:
+            workers = min(_worker_count(max_workers), len(tasks))
+            _ProcessPoolRunner(tasks, results, bar, workers).run(range(len(tasks)))
+        elif isinstance(executor, cf.ProcessPoolExecutor):
+            workers = getattr(executor, "_max_workers", None) or _worker_count(None)
+            _ProcessPoolRunner(tasks, results, bar, workers, pool=executor).run(range(len(tasks)))
+        else:
+            _run_on_executor(tasks, results, bar, _as_executor(executor))
+    return results  # type: ignore[return-value]
+
+
+def _run_on_executor(tasks: list[SolveTask], results: list, bar, pool: cf.Executor) -> None:
+    """Threads, Dask (which retries a task whose worker died and reports only the culprit), ..."""
     futures: dict[cf.Future, int] = {}
     try:
         futures = {pool.submit(run_task, task): i for i, task in enumerate(tasks)}
-        with _progress(len(tasks), progress, desc) as bar:
-            for fut in cf.as_completed(futures):
-                i = futures[fut]
-                try:
-                    results[i] = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a dead worker must not lose the batch
-                    results[i] = _failed(tasks[i], f"worker failed: {type(exc).__name__}: {exc}")
-                bar.update()
-    except KeyboardInterrupt:
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            try:
+                results[i] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a dead worker must not lose the batch
+                results[i] = _failed(tasks[i], f"worker failed: {type(exc).__name__}: {exc}")
+            bar.update()
+    except BaseException:  # Ctrl-C included: do not leave queued solves behind
         for fut in futures:
             fut.cancel()
-        if own:
-            _terminate_pool(pool)
         raise
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return results  # type: ignore[return-value]
+
+
+class _ProcessPoolRunner:
+    """Runs tasks on a process pool; survives a worker that dies hard.
+
+    When a worker process dies (a segfault in a backend, ``os._exit``, the OOM killer) the
+    pool is broken and *every* unfinished future fails with ``BrokenProcessPool``. To keep the
+    other results, at most ``2 * workers`` tasks are in flight at once; after a break those in
+    flight are suspects, and each is rerun alone on a fresh pool: the one that breaks it
+    again is reported NO_SOLUTION, the others get their real result. A pool passed in by the
+    caller is used until it breaks, then replaced by a private one (shut down at the end).
+    """
+
+    def __init__(self, tasks: list[SolveTask], results: list, bar, workers: int,
+                 pool: cf.ProcessPoolExecutor | None = None):
+        self.tasks, self.results, self.bar, self.workers = tasks, results, bar, workers
+        self.owned = pool is None
+        self.pool = pool if pool is not None else _default_executor(workers)
+        self.window = 2 * workers
+        self._suspects: list[int] = []
+
+    def run(self, indices: Iterable[int]) -> None:
+        try:
+            self._run(deque(indices))
+        except BaseException:  # Ctrl-C included: kill our workers now, do not wait for them
+            if self.owned:
+                _terminate_pool(self.pool)
+            raise
+        finally:
+            if self.owned:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, pending: deque[int]) -> None:
+        inflight: dict[cf.Future, int] = {}
+        while pending or inflight:
+            broken = self._fill(pending, inflight)
+            if inflight and not broken:
+                done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
+                broken = any([self._collect(f, inflight.pop(f)) for f in done])
+            if broken:
+                suspects = self._drain(inflight)
+                self._replace_pool()
+                for i in suspects:
+                    self._isolate(i)
+
+    def _fill(self, pending: deque[int], inflight: dict[cf.Future, int]) -> bool:
+        while pending and len(inflight) < self.window:
+            i = pending.popleft()
+            try:
+                inflight[self.pool.submit(run_task, self.tasks[i])] = i
+            except BrokenProcessPool:
+                pending.appendleft(i)
+                return True
+        return False
+
+    def _collect(self, fut: cf.Future, i: int) -> bool:
+        """Store the result of a finished future; True when it failed because the pool broke."""
+        exc = fut.exception()
+        if isinstance(exc, BrokenProcessPool):
+            self._suspects.append(i)
+            return True
+        if exc is not None:
+            self.results[i] = _failed(self.tasks[i], f"worker failed: {type(exc).__name__}: {exc}")
+        else:
+            self.results[i] = fut.result()
+        self.bar.update()
+        return False
+
+    def _drain(self, inflight: dict[cf.Future, int]) -> list[int]:
+        """Wait out the futures of a broken pool; those that did not finish are suspects."""
+        for fut in list(inflight):
+            cf.wait([fut])
+            self._collect(fut, inflight.pop(fut))
+        suspects, self._suspects = sorted(self._suspects), []
+        logger.warning("a worker process died; rerunning %d in-flight instance(s) one at a time",
+                       len(suspects))
+        return suspects
+
+    def _replace_pool(self) -> None:
+        if self.owned:
+            _terminate_pool(self.pool)
+        self.pool, self.owned = _default_executor(self.workers), True
+
+    def _isolate(self, i: int) -> None:
+        """Rerun one suspect alone: if the pool breaks again, this instance is the culprit."""
+        try:
+            fut = self.pool.submit(run_task, self.tasks[i])
+            cf.wait([fut])
+            died = isinstance(fut.exception(), BrokenProcessPool)
+        except BrokenProcessPool as exc:
+            fut, died = exc, True
+        if not died:
+            self._collect(fut, i)
+            return
+        self._suspects = []
+        self.results[i] = _failed(self.tasks[i], "worker process died while solving this instance "
+                                                 "(BrokenProcessPool: a crash or os._exit in the backend, "
+                                                 "or the process was killed)")
+        self.bar.update()
+        self._replace_pool()
 
 
 def _terminate_pool(pool: cf.Executor) -> None:
     """Kill a process pool's workers now (Ctrl-C must not leave orphans)."""
-    procs = getattr(pool, "_processes", None) or {}
-    for p in list(procs.values()):
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
         if p.is_alive():
             p.terminate()
+    for p in procs:
+        p.join(timeout=5.0)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5.0)
     pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -147,6 +269,8 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
         None: a local process pool (``max_workers`` processes, default one per core), or
         serial when ``max_workers=1``; ``"serial"``; any ``concurrent.futures.Executor``; or
         a ``dask.distributed.Client`` (its workers run the solves).
+    max_workers
+        Processes of the local pool; default: the CPUs this process may use.
     progress
         Show a progress bar.
     **settings
@@ -156,29 +280,161 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
     -------
     list of Solution
         One per problem, in order. A failed instance gives status NO_SOLUTION with the error
-        in ``message``.
+        in ``message``: bad input, an exception in the backend, or a worker process that died
+        (only the instance that killed it is lost; the others in flight are rerun).
 
     Notes
     -----
-    Solvers that batch (the neural ``"rrnco"`` backend) solve all instances in one process
-    through their ``solve_batch`` method, grouped by size, when no executor is given.
+    Solvers that batch (the neural ``"rrnco"`` backend, through its ``solve_batch`` method)
+    solve all instances in this process when no executor is given: one model load, instances
+    of equal size stacked into tensor batches by the backend; ``time_limit`` stays a
+    per-instance budget. A :class:`~hybridroute.solvers.hybrid.Hybrid` whose first stage
+    batches runs that stage batched here and fans the improver out on ``executor``.
+
+    On Ctrl-C (KeyboardInterrupt) the queued solves are cancelled and the workers of the
+    process pool that ``solve_many`` created are terminated before the exception propagates;
+    a caller's executor is left to the caller (its queued futures are cancelled).
     """
     problems = list(problems)
     if not problems:
         return []
-    if executor is None and _batches_natively(solver, settings):
-        batch_solver = get_solver(solver, **settings)
-        return batch_solver.solve_batch(problems, time_limit=time_limit, seed=seed)
+    obj = _resolve(solver, settings)
+    if obj is not None and _first_stage_batches(obj):
+        return _solve_hybrid_batched(obj, problems, time_limit=time_limit, seed=seed, executor=executor,
+                                     max_workers=max_workers, progress=progress)
+    if executor is None and obj is not None and _has_solve_batch(obj):
+        return _solve_batched(obj, problems, time_limit=time_limit, seed=seed, progress=progress)
     tasks = [SolveTask(p, solver, tuple(sorted(settings.items())), time_limit, seed) for p in problems]
     return _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {_solver_label(solver)}")
 
 
-def _batches_natively(solver: str | Solver, settings: Mapping[str, Any]) -> bool:
+def _resolve(solver: str | Solver, settings: Mapping[str, Any]) -> Solver | None:
     try:
-        obj = get_solver(solver, **settings)
+        return get_solver(solver, **settings)
     except Exception:  # noqa: BLE001 - let the per-task path report the error per instance
-        return False
+        return None
+
+
+def _has_solve_batch(obj: Any) -> bool:
     return callable(getattr(obj, "solve_batch", None))
+
+
+def _first_stage_batches(obj: Solver) -> bool:
+    from .solvers.hybrid import Hybrid
+
+    if not isinstance(obj, Hybrid):
+        return False
+    first = obj.first if isinstance(obj.first, Solver) else _resolve(obj.first, obj.first_settings)
+    return first is not None and _has_solve_batch(first)
+
+
+# -- batched solvers (the neural backend) ------------------------------------------------
+
+
+def _split_valid(solver: Solver, problems: list[Any]) -> tuple[list[int], dict[int, Solution]]:
+    """Indices of the problems ``solver`` accepts, and NO_SOLUTION results for the others."""
+    valid, failed = [], {}
+    for i, p in enumerate(problems):
+        try:
+            solver.check_problem(p)
+        except Exception as exc:  # noqa: BLE001 - one bad instance must not stop the batch
+            failed[i] = _failed(SolveTask(p, solver, (), None, 0), f"{type(exc).__name__}: {exc}")
+        else:
+            valid.append(i)
+    return valid, failed
+
+
+def _call_solve_batch(solver: Solver, problems: list[Problem], *, time_limit: float | None, seed: int,
+                      progress: bool) -> list[Solution]:
+    kwargs: dict[str, Any] = {"time_limit": time_limit, "seed": seed}
+    try:
+        if "progress" in inspect.signature(solver.solve_batch).parameters:
+            kwargs["progress"] = progress
+    except (TypeError, ValueError):  # no introspectable signature: call without it
+        pass
+    sols = list(solver.solve_batch(problems, **kwargs))
+    if len(sols) != len(problems):
+        raise RuntimeError(f"{solver.name}.solve_batch returned {len(sols)} solutions for {len(problems)} problems")
+    return sols
+
+
+def _solve_batched(solver: Solver, problems: list[Any], *, time_limit: float | None, seed: int,
+                   progress: bool) -> list[Solution]:
+    """All instances through ``solver.solve_batch`` in this process (one model load).
+
+    The backend groups instances of equal size into tensor batches itself; ``time_limit``
+    keeps its per-instance meaning. Instances the solver refuses fail one by one up front;
+    if the batched call itself raises, the instances are solved one at a time instead, so
+    that the error is reported on the instance that causes it.
+    """
+    valid, failed = _split_valid(solver, problems)
+    results: list[Solution | None] = [failed.get(i) for i in range(len(problems))]
+    batch = [problems[i] for i in valid]
+    if batch:
+        try:
+            sols = _call_solve_batch(solver, batch, time_limit=time_limit, seed=seed, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - fall back to isolating the failing instance
+            logger.warning("%s.solve_batch failed (%s: %s); solving the %d instances one at a time",
+                           solver.name, type(exc).__name__, exc, len(batch))
+            tasks = [SolveTask(p, solver, (), time_limit, seed) for p in batch]
+            sols = _run_tasks(tasks, "serial", None, progress, desc=f"solve {solver.name}")
+        for i, sol in zip(valid, sols):
+            results[i] = sol
+    return results  # type: ignore[return-value]
+
+
+def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float | None, seed: int,
+                          executor: Any, max_workers: int | None, progress: bool) -> list[Solution]:
+    """A Hybrid whose first stage batches: one batched first stage here, the improver fanned out.
+
+    Mirrors :meth:`Hybrid._solve` per instance: the first stage gets ``split`` of the budget,
+    the improver the rest (at least ``_MIN_IMPROVER_SECONDS``) with the first stage's routes as
+    its warm start, and the better of the two is kept. The first stage's time per instance
+    is the batched call's wall time divided by the batch size.
+    """
+    from .solvers.hybrid import _MIN_IMPROVER_SECONDS
+
+    limit = float(time_limit) if time_limit is not None else hybrid.default_time_limit
+    first = hybrid._stage(hybrid.first, hybrid.first_settings)
+    valid, failed = _split_valid(hybrid, problems)
+    results: list[Solution | None] = [failed.get(i) for i in range(len(problems))]
+    if not valid:
+        return results  # type: ignore[return-value]
+    t0 = time.perf_counter()
+    starts = _solve_batched(first, [problems[i] for i in valid], seed=seed, progress=progress,
+                            time_limit=max(limit * hybrid.split, _MIN_IMPROVER_SECONDS))
+    t_first = (time.perf_counter() - t0) / len(valid)
+    rest = max(limit - t_first, _MIN_IMPROVER_SECONDS)
+    then_settings = () if isinstance(hybrid.then, Solver) else tuple(sorted(hybrid.then_settings.items()))
+    tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=start if start.routes else None)
+             for i, start in zip(valid, starts)]
+    finals = _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {hybrid.name}")
+    for i, start, final in zip(valid, starts, finals):
+        results[i] = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
+    return results  # type: ignore[return-value]
+
+
+def _combine_stages(name: str, problem: Problem, start: Solution, final: Solution, t_first: float,
+                    batch_size: int) -> Solution:
+    """The Hybrid's result from its two stage Solutions (as ``Hybrid._solve`` builds it)."""
+    from .solvers.base import _running_min
+    from .solvers.hybrid import _stage_stats
+
+    stats = _stage_stats(start, final, t_first)
+    stats.update(first_batched=True, first_batch_size=batch_size)
+    history = [(t, c) for t, c in start.history] + [(t_first + t, c) for t, c in final.history]
+    runtime = t_first + final.runtime
+    best = final
+    if start.is_feasible and (not final.is_feasible or start.cost < final.cost):
+        best = start
+        stats["kept_first_stage"] = True
+    if not best.routes:
+        return Solution.no_solution(problem, name, f"no solution: first stage: {start.message}; "
+                                                   f"then: {final.message}", runtime=runtime, stats=stats)
+    history = _running_min(history)
+    if best.is_feasible and (not history or history[-1][1] > best.cost):
+        history.append((runtime, best.cost))
+    return best.with_info(solver=name, runtime=runtime, history=history, stats=stats, message="")
 
 
 def _size(problem: Problem) -> int:

@@ -6,25 +6,10 @@ import numpy as np
 import pytest
 
 import hybridroute as hr
-from hybridroute.solvers.base import SolveOutput, Solver
 
-from conftest import random_matrix
+from batch_helpers import DiesHard, Exploding, FakeBatchSolver, Sleepy, random_problems
 
-
-def _problems(count, n=8, seed=0):
-    rng = np.random.default_rng(seed)
-    return [hr.Problem("ATSP", random_matrix(n, rng), name=f"p{i}") for i in range(count)]
-
-
-class Exploding(Solver):
-    """Raises on the instance named 'boom' (a worker failure inside a backend)."""
-
-    name = "exploding"
-
-    def _solve(self, problem, *, time_limit, seed, initial):
-        if problem.name == "boom":
-            raise RuntimeError("backend crashed")
-        return SolveOutput(routes=[list(range(1, problem.num_nodes))])
+_problems = random_problems
 
 
 def test_serial_keeps_order_and_matches_single_solves():
@@ -71,3 +56,146 @@ def test_compare_tidy_frame_and_gaps():
 def test_compare_reference_length_is_checked():
     with pytest.raises(ValueError, match="reference has 1 values for 2 problems"):
         hr.compare(_problems(2), ["nearest"], reference=[1.0], progress=False)
+
+
+# -- process pools: failures, dead workers, Ctrl-C --------------------------------------
+
+
+def test_process_pool_isolates_bad_instance_and_raising_backend():
+    problems = _problems(5)
+    batch = [problems[0], "not a problem", problems[2].replace(name="boom"), problems[3], problems[4]]
+    sols = hr.solve_many(batch, Exploding(), max_workers=2, progress=False)
+    assert [s.status for s in sols] == [hr.Status.FEASIBLE, hr.Status.NO_SOLUTION, hr.Status.NO_SOLUTION,
+                                        hr.Status.FEASIBLE, hr.Status.FEASIBLE]
+    assert "expected a hybridroute.Problem" in sols[1].message
+    assert "RuntimeError: backend crashed" in sols[2].message
+    for i in (0, 3, 4):
+        assert sols[i].routes == ((*range(1, 8),),) and sols[i].problem.name == batch[i].name
+
+
+@pytest.mark.parametrize("own_pool", [True, False], ids=["own-pool", "caller-pool"])
+def test_worker_that_dies_hard_loses_only_its_instance(own_pool):
+    problems = _problems(6)
+    problems[2] = problems[2].replace(name="die")
+    solver = DiesHard(delay=0.2)  # the others are in flight in the other worker when it dies
+    if own_pool:
+        sols = hr.solve_many(problems, solver, max_workers=2, progress=False)
+    else:
+        import multiprocessing
+
+        with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            sols = hr.solve_many(problems, solver, executor=pool, progress=False)
+    assert sols[2].status is hr.Status.NO_SOLUTION
+    assert "worker process died" in sols[2].message
+    for i in (0, 1, 3, 4, 5):
+        assert sols[i].status is hr.Status.FEASIBLE, sols[i].message
+        assert sols[i].cost == hr.evaluate(problems[i], [list(range(1, 8))]).cost
+
+
+def _gone(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_ctrl_c_terminates_the_pool_workers(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    tests_dir = Path(__file__).resolve().parent
+    script = ("import hybridroute as hr\n"
+              "from batch_helpers import Sleepy, random_problems\n"
+              "hr.solve_many(random_problems(6), Sleepy(120), max_workers=2, progress=False)\n")
+    env = dict(os.environ, HYBRIDROUTE_TEST_MARKERS=str(tmp_path),
+               PYTHONPATH=os.pathsep.join([str(tests_dir.parent), str(tests_dir)]))
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tests_dir,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60  # hang guards, not performance thresholds
+        while len(list(tmp_path.glob("started-*"))) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the workers never started solving"
+            time.sleep(0.1)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        workers = {int(p.name.split("-")[1]) for p in tmp_path.glob("started-*")}
+        assert workers <= {c.pid for c in children}
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        deadline = time.monotonic() + 10
+        while not all(_gone(c.pid) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        leftover = [c.pid for c in children if not _gone(c.pid)]
+    finally:
+        # Whatever happened, do not leave sleeping workers behind (they hold our pipes open).
+        for c in children + [psutil.Process(proc.pid)] if proc.poll() is None else children:
+            try:
+                c.kill()
+            except psutil.NoSuchProcess:
+                pass
+        _, err = proc.communicate()
+    assert leftover == [], "worker processes outlived the interrupted solve_many"
+    assert "KeyboardInterrupt" in err
+
+
+# -- batched solvers and hybrids -------------------------------------------------------
+
+
+def test_batched_solver_gets_one_call_and_bad_instances_fail_alone():
+    FakeBatchSolver.calls.clear()
+    problems = _problems(3, n=6) + _problems(2, n=9, seed=1)
+    vrp = hr.Problem("ACVRP", np.ones((3, 3)) - np.eye(3), demand=[0, 1, 1], capacity=2, name="vrp")
+    batch = problems[:2] + ["not a problem", vrp] + problems[2:]
+    sols = hr.solve_many(batch, FakeBatchSolver(), time_limit=2.5, seed=7, progress=False)
+    assert FakeBatchSolver.calls == [dict(count=5, time_limit=2.5, seed=7, progress=False,
+                                          sizes=[6, 6, 6, 9, 9])]
+    assert [s.status for s in sols] == [hr.Status.FEASIBLE] * 2 + [hr.Status.NO_SOLUTION] * 2 + [hr.Status.FEASIBLE] * 3
+    assert "expected a hybridroute.Problem" in sols[2].message
+    assert "does not support ACVRP" in sols[3].message
+    assert all(s.stats["path"] == "batch" for s in sols if s.is_feasible)
+
+
+def test_batched_solver_failure_falls_back_to_single_solves():
+    FakeBatchSolver.calls.clear()
+    problems = _problems(4)
+    problems[1] = problems[1].replace(name="poison")
+    sols = hr.solve_many(problems, FakeBatchSolver(), progress=False)
+    assert len(FakeBatchSolver.calls) == 1
+    assert sols[1].status is hr.Status.NO_SOLUTION and "poisoned instance" in sols[1].message
+    assert [s.stats["path"] for i, s in enumerate(sols) if i != 1] == ["single"] * 3
+
+
+def test_hybrid_batches_its_first_stage_and_matches_per_instance_solves():
+    from hybridroute.solvers.hybrid import Hybrid
+
+    from batch_helpers import Polish
+
+    FakeBatchSolver.calls.clear()
+    hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2)
+    problems = _problems(4)
+    with cf.ThreadPoolExecutor(2) as pool:
+        sols = hr.solve_many(problems, hybrid, time_limit=5.0, executor=pool, progress=False)
+    assert [c["count"] for c in FakeBatchSolver.calls] == [4]
+    assert FakeBatchSolver.calls[0]["time_limit"] == pytest.approx(1.0)
+    for p, sol in zip(problems, sols):
+        single = hybrid.solve(p, time_limit=5.0)
+        assert sol.solver == single.solver == "fake-batch+polish"
+        assert sol.routes == single.routes and sol.cost == single.cost
+        assert set(single.stats) <= set(sol.stats)
+        assert sol.stats["first_batched"] and sol.stats["first_batch_size"] == 4
+        assert sol.stats["first_solver"] == "fake-batch" and sol.stats["then_solver"] == "polish"
+        assert sol.stats["initial_accepted"] and sol.stats["then_stats"]["got_initial"]
+        assert 0 < sol.stats["then_stats"]["time_limit"] <= 5.0
+        assert sol.runtime >= sol.stats["first_runtime"]
