@@ -348,10 +348,14 @@ def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_mi
     run_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(run_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
     logging.getLogger("hybridroute").addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # the run's own log always records progress
     try:
         return _train(cfg, run_dir, max_minutes=max_minutes, pool=pool, device=device, progress=progress)
     finally:
+        logger.setLevel(level)
         logging.getLogger("hybridroute").removeHandler(handler)
         handler.close()
 

@@ -1,0 +1,149 @@
+"""Shipped checkpoints: safetensors + card round trip, strict loading with clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+from safetensors.torch import load_file, save_file  # noqa: E402
+
+from hybridroute.neural.checkpoint import (CheckpointError, export_run, load_checkpoint,  # noqa: E402
+                                           save_checkpoint, sha256_file)
+from hybridroute.osrm.cities import sample_batch  # noqa: E402
+from hybridroute.neural.env import instances_from_batch  # noqa: E402
+
+from neural_helpers import tiny_policy  # noqa: E402
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = tiny_policy("ACVRP", seed=3)
+    path = save_checkpoint(model, tmp_path / "tiny-acvrp.safetensors", {"n": 8, "training": {"steps": 0}})
+    return model, path
+
+
+def _rewrite(path, tensors):
+    """Replace the weights and re-sign the card, so only the strict load can object."""
+    save_file(tensors, str(path))
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["sha256"] = sha256_file(path)
+    card_path.write_text(json.dumps(card))
+
+
+def test_round_trip_gives_the_same_model(saved, city):
+    model, path = saved
+    loaded, card = load_checkpoint(path)
+    assert card["kind"] == "ACVRP" and card["n"] == 8 and card["architecture"] == "rrnco-v1"
+    assert card["sha256"] == sha256_file(path)
+    assert path.with_suffix(".md").exists()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k]), k
+    inst = instances_from_batch(sample_batch(city, "ACVRP", 8, 2, seed=0))
+    with torch.no_grad():
+        a = model(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+        b = loaded(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a.actions, b.actions)
+
+
+def test_load_by_name_from_the_models_folder(saved, monkeypatch):
+    _, path = saved
+    monkeypatch.setenv("HYBRIDROUTE_MODELS", str(path.parent))
+    loaded, card = load_checkpoint("tiny-acvrp")
+    assert card["name"] == "tiny-acvrp"
+
+
+def test_missing_key_is_an_error(saved):
+    _, path = saved
+    tensors = load_file(str(path))
+    tensors.pop("decoder.alpha")
+    _rewrite(path, tensors)
+    with pytest.raises(CheckpointError, match=r"(?s)tiny-acvrp\.safetensors.*Missing key.*decoder\.alpha"):
+        load_checkpoint(path)
+
+
+def test_unexpected_key_is_an_error(saved):
+    _, path = saved
+    tensors = load_file(str(path))
+    tensors["decoder.gamma"] = torch.ones(1)
+    _rewrite(path, tensors)
+    with pytest.raises(CheckpointError, match="Unexpected key"):
+        load_checkpoint(path)
+
+
+def test_wrong_shape_is_an_error(saved):
+    _, path = saved
+    tensors = load_file(str(path))
+    tensors["decoder.project_nodes.weight"] = torch.zeros(3, 3)
+    _rewrite(path, tensors)
+    with pytest.raises(CheckpointError, match="size mismatch"):
+        load_checkpoint(path)
+
+
+def test_bad_sha256_is_an_error(saved):
+    _, path = saved
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["sha256"] = "0" * 64
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match=r"tiny-acvrp\.safetensors: sha256"):
+        load_checkpoint(path)
+
+
+def test_corrupt_file_is_an_error(saved):
+    _, path = saved
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"tiny-acvrp\.safetensors: sha256"):
+        load_checkpoint(path)
+    _rewrite_card_only(path)
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(path)
+
+
+def _rewrite_card_only(path):
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["sha256"] = sha256_file(path)
+    card_path.write_text(json.dumps(card))
+
+
+def test_card_selects_the_class_and_config(saved):
+    _, path = saved
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["architecture"] = "matnet"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="unknown architecture 'matnet'"):
+        load_checkpoint(path)
+    card["architecture"] = "rrnco-v1"
+    card["model_config"]["kind"] = "ATSP"  # a card that lies about the model
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="do not match"):
+        load_checkpoint(path)
+
+
+def test_missing_card_or_file(saved, tmp_path):
+    _, path = saved
+    path.with_suffix(".json").unlink()
+    with pytest.raises(CheckpointError, match="model card tiny-acvrp.json is missing"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match=r"no checkpoint '.*nope': not a file"):
+        load_checkpoint(tmp_path / "nope")
+
+
+def test_export_writes_a_loadable_checkpoint_from_a_run(tmp_path):
+    from hybridroute.neural.train import train
+
+    from test_train import pool_and_config
+
+    pool, cfg = pool_and_config()
+    run = train(cfg, run_root=tmp_path / "runs", max_minutes=0.0, pool=pool, progress=False)
+    path = export_run(run, "exported", tmp_path / "models")
+    model, card = load_checkpoint(path)
+    assert card["training"]["steps"] == 0
+    assert card["validation"]["curve"][0]["step"] == 0
+    assert "OpenStreetMap" in card["attribution"]

@@ -1,0 +1,119 @@
+"""Inference and the "rrnco" backend: feasible, reproducible, any size, batched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+import hybridroute as hr  # noqa: E402
+from hybridroute.neural.checkpoint import DEFAULT_CHECKPOINTS, find_checkpoint, save_checkpoint  # noqa: E402
+from hybridroute.neural.inference import dihedral, solve_problems  # noqa: E402
+from hybridroute.osrm.cities import batch_to_problems, sample_batch  # noqa: E402
+
+from neural_helpers import tiny_policy  # noqa: E402
+
+KINDS = ["ATSP", "ACVRP", "ACVRPTW"]
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    return {k: save_checkpoint(tiny_policy(k, seed=1), d / f"tiny-{k.lower()}.safetensors", {"n": 8})
+            for k in KINDS}
+
+
+def test_dihedral_transforms_are_the_eight_isometries_of_the_unit_square():
+    xy = torch.rand(2, 7, 2, generator=torch.Generator().manual_seed(0))
+    out = dihedral(xy, 8).view(2, 8, 7, 2)
+    d0 = torch.cdist(xy, xy)
+    for a in range(8):
+        torch.testing.assert_close(torch.cdist(out[:, a], out[:, a]), d0)
+        assert out[:, a].min() >= 0 and out[:, a].max() <= 1
+    flat = out[0].reshape(8, -1)
+    assert len({tuple(r.tolist()) for r in flat}) == 8
+    torch.testing.assert_close(out[:, 0], xy)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [5, 8, 12])
+def test_rrnco_backend_returns_feasible_solutions(city, checkpoints, kind, n):
+    problems = batch_to_problems(sample_batch(city, kind, n, 2, seed=n))
+    solver = hr.get_solver("rrnco", checkpoint=str(checkpoints[kind]), augment=2)
+    for p in problems:
+        sol = solver.solve(p, seed=0)
+        assert sol.is_feasible, sol.violations
+        assert sol.solver == "rrnco" and sol.stats["checkpoint"] == f"tiny-{kind.lower()}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_solve_batch_is_feasible_and_reproducible(city, checkpoints, kind):
+    problems = batch_to_problems(sample_batch(city, kind, 7, 3, seed=1)) + \
+        batch_to_problems(sample_batch(city, kind, 9, 2, seed=2))
+    solver = hr.get_solver("rrnco", checkpoint=str(checkpoints[kind]), augment=8, batch_size=2)
+    a = solver.solve_batch(problems, seed=4)
+    b = solver.solve_batch(problems, seed=4)
+    assert [s.routes for s in a] == [s.routes for s in b]
+    assert all(s.is_feasible for s in a)
+    for s, p in zip(a, problems):
+        assert s.problem is p
+        assert s.cost == pytest.approx(s.stats["policy_length"] / 1.0, rel=1e-9)
+
+
+def test_seed_drives_the_distance_sampling(city, checkpoints):
+    problems = batch_to_problems(sample_batch(city, "ATSP", 12, 4, seed=3))
+    policy = tiny_policy("ATSP", seed=1)
+    runs = {s: [x.routes for x in solve_problems(problems, policy, augment=1, seed=s, device="cpu")]
+            for s in (0, 0, 1, 2, 3)}
+    again = [x.routes for x in solve_problems(problems, policy, augment=1, seed=0, device="cpu")]
+    assert again == runs[0]
+    assert any(runs[s] != runs[0] for s in (1, 2, 3))
+
+
+def test_problems_without_coordinates_use_the_fallback(city, checkpoints):
+    p = batch_to_problems(sample_batch(city, "ACVRP", 8, 1, seed=0))[0]
+    bare = hr.Problem("ACVRP", p.distance, p.duration, demand=p.demand, capacity=p.capacity)
+    for fallback in ("mds", "zeros"):
+        sol = hr.get_solver("rrnco", checkpoint=str(checkpoints["ACVRP"]), coords_fallback=fallback,
+                            augment=1).solve(bare)
+        assert sol.is_feasible
+
+
+def test_wrong_kind_checkpoint_is_refused(city, checkpoints):
+    p = batch_to_problems(sample_batch(city, "ACVRP", 6, 1, seed=0))[0]
+    with pytest.raises(hr.UnsupportedProblemError, match="is for ATSP"):
+        hr.get_solver("rrnco", checkpoint=str(checkpoints["ATSP"])).solve(p)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="augment"):
+        hr.get_solver("rrnco", augment=9)
+    with pytest.raises(ValueError, match="coords_fallback"):
+        hr.get_solver("rrnco", coords_fallback="none")
+
+
+def _shipped(kind):
+    try:
+        return find_checkpoint(DEFAULT_CHECKPOINTS[hr.ProblemKind(kind)])
+    except Exception:
+        return None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shipped_checkpoint_beats_a_random_model(kind):
+    from hybridroute.neural.checkpoint import load_checkpoint
+    from hybridroute.neural.policy import RRNCOPolicy
+    from hybridroute.osrm.cities import bundled_city
+
+    path = _shipped(kind)
+    if path is None:
+        pytest.skip(f"no shipped {kind} checkpoint yet")
+    trained, card = load_checkpoint(path)
+    torch.manual_seed(0)
+    untrained = RRNCOPolicy(trained.config).eval()
+    problems = batch_to_problems(sample_batch(bundled_city("Helsinki"), kind, card["n"], 6, seed=123))
+    cost = {name: np.mean([s.cost for s in solve_problems(problems, pol, augment=1, seed=0, device="cpu")])
+            for name, pol in (("trained", trained), ("random", untrained))}
+    assert cost["trained"] < 0.97 * cost["random"], cost

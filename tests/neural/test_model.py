@@ -1,0 +1,136 @@
+"""Model parts: folded adaptive bias = unfolded, parameter counts, distance sampling."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hybridroute.osrm.cities import sample_batch  # noqa: E402
+from hybridroute.neural.encoder import (NeuralAdaptiveBias, TimeAwareAdaptiveBias,  # noqa: E402
+                                        pair_angles, sample_distance_features)
+from hybridroute.neural.env import instances_from_batch  # noqa: E402
+from hybridroute.neural.policy import ModelConfig, RRNCOPolicy, count_parameters  # noqa: E402
+
+from neural_helpers import tiny_policy  # noqa: E402
+
+
+def _pairs(B=3, m=9, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    dist = torch.rand(B, m, m, generator=g, dtype=torch.float64)
+    dur = torch.rand(B, m, m, generator=g, dtype=torch.float64)
+    angle = pair_angles(torch.rand(B, m, 2, generator=g, dtype=torch.float64))
+    return dist, angle, dur
+
+
+def _randomise(module, seed):
+    # default init leaves biases small; random values exercise every folded term
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5)
+
+
+@pytest.mark.parametrize("cls", [NeuralAdaptiveBias, TimeAwareAdaptiveBias])
+def test_folded_bias_equals_unfolded(cls):
+    torch.manual_seed(0)
+    nab = cls(32).double()
+    _randomise(nab, 1)
+    dist, angle, dur = _pairs()
+    a = nab(dist, angle, dur, folded=True)
+    b = nab(dist, angle, dur, folded=False)
+    assert a.shape == (3, 9, 9)
+    assert (a - b).abs().max().item() < 1e-9
+
+
+@pytest.mark.parametrize("cls", [NeuralAdaptiveBias, TimeAwareAdaptiveBias])
+def test_folded_bias_equals_unfolded_in_float32_with_gradients(cls):
+    torch.manual_seed(0)
+    nab = cls(64)
+    dist, angle, dur = (t.float() for t in _pairs(2, 12, 3))
+    a = nab(dist, angle, dur, folded=True)
+    b = nab(dist, angle, dur, folded=False)
+    assert (a - b).abs().max().item() < 1e-5
+    ga = torch.autograd.grad(a.sum(), list(nab.parameters()), allow_unused=True)
+    gb = torch.autograd.grad(b.sum(), list(nab.parameters()), allow_unused=True)
+    for x, y in zip(ga, gb):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_whole_policy_same_with_folded_and_unfolded_bias(city, kind):
+    policy = tiny_policy(kind)
+    inst = instances_from_batch(sample_batch(city, kind, 8, 2, seed=0))
+    outs = []
+    for folded in (True, False):
+        policy.folded_bias = folded
+        with torch.no_grad():
+            outs.append(policy(inst, decode="greedy", generator=torch.Generator().manual_seed(0)))
+    torch.testing.assert_close(outs[0].length, outs[1].length)
+    assert torch.equal(outs[0].actions, outs[1].actions)
+
+
+# d=128, L=6. The published counts are ATSP 3,379,495, ACVRP 3,495,335, ACVRPTW 4,290,252;
+# ours omit parameters the published code defines but never uses: in the decoder
+# project_fixed_context and pointer.project_out (2 × 16,384; no graph context, glimpse =
+# heads + query), and for VRPs DistanceExpert.row/col_combine_embed (2 × 32,896).
+PUBLISHED_SIZE = {"ATSP": 3_346_471, "ACVRP": 3_397_031, "ACVRPTW": 4_192_332}
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_parameter_count_of_the_published_size(kind):
+    n = count_parameters(RRNCOPolicy(ModelConfig(kind, embed_dim=128, num_layers=6)))
+    print(f"{kind} d=128 L=6: {n:,} parameters")
+    assert n == PUBLISHED_SIZE[kind]
+
+
+def test_parameter_count_scales_with_layers():
+    one = count_parameters(RRNCOPolicy(ModelConfig("ATSP", embed_dim=64, num_layers=1, ff_hidden=256)))
+    three = count_parameters(RRNCOPolicy(ModelConfig("ATSP", embed_dim=64, num_layers=3, ff_hidden=256)))
+    # one AAFM layer at d=64, ff 256: two blocks of 5 norms, alpha, NAB, Q/K/V, proj, combine, FFN
+    d, f = 64, 256
+    nab = 2 * (2 * d + d * d + d) + (2 * d + 1) + (d + 1)
+    block = 5 * 2 * d + 1 + nab + 5 * (d * d + d) + (d * f + f) + (f * d + d)
+    assert three - one == 2 * (2 * block)
+
+
+def test_distance_sampling_is_sorted_reproducible_and_avoids_self():
+    g = torch.Generator().manual_seed(0)
+    dist = torch.rand(2, 40, 40, generator=g)
+    dist.diagonal(dim1=1, dim2=2).zero_()
+    r1, c1 = sample_distance_features(dist, 25, torch.Generator().manual_seed(5))
+    r2, c2 = sample_distance_features(dist, 25, torch.Generator().manual_seed(5))
+    r3, _ = sample_distance_features(dist, 25, torch.Generator().manual_seed(6))
+    assert torch.equal(r1, r2) and torch.equal(c1, c2)
+    assert not torch.equal(r1, r3)
+    assert r1.shape == c1.shape == (2, 40, 25)
+    assert (r1.diff(dim=-1) >= 0).all() and (c1.diff(dim=-1) >= 0).all()
+    assert (r1 > 0).all()  # the zero diagonal is (almost surely) never drawn
+
+
+def test_distance_sampling_prefers_near_nodes():
+    m = 60
+    dist = torch.full((1, m, m), 1.0)
+    dist[0, :, :5] = 1e-4  # five very near nodes for everyone: weight 1e4 each vs 1
+    dist.diagonal(dim1=1, dim2=2).zero_()
+    rows, _ = sample_distance_features(dist, 10, torch.Generator().manual_seed(0))
+    near = (rows[0, 10:] < 0.5).sum(-1)  # nodes 10.. are not among the five
+    assert (near == 5).float().mean() > 0.95
+
+
+def test_distance_sampling_on_instances_smaller_than_k():
+    dist = torch.rand(1, 6, 6)
+    dist.diagonal(dim1=1, dim2=2).zero_()
+    rows, cols = sample_distance_features(dist, 25, torch.Generator().manual_seed(0))
+    assert rows.shape == (1, 6, 25)
+    # draws beyond m − 1 repeat existing columns; every value is a real off-diagonal entry
+    for i in range(6):
+        allowed = set(torch.cat([dist[0, i, :i], dist[0, i, i + 1:]]).tolist())
+        assert set(rows[0, i].tolist()) <= allowed
+
+
+def test_config_rejects_unknown_keys_and_kinds():
+    with pytest.raises(ValueError, match="unknown model config keys"):
+        ModelConfig.from_dict({"kind": "ATSP", "embed_dims": 64})
+    with pytest.raises(ValueError, match="kind"):
+        ModelConfig("TSP")
