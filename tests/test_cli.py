@@ -9,7 +9,7 @@ import pytest
 
 from hybridroute.cli import main
 
-from conftest import random_matrix
+from support import random_matrix
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHARED, require_shared
+from support import SHARED, require_shared
 
 import hybridroute as hr
 from hybridroute.formats import read, read_solomon, read_vrplib_solution, solomon_distance

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import SHARED, require_shared
+from support import SHARED, require_shared
 
 import hybridroute as hr
 from hybridroute.formats import read, read_tsplib_atsp

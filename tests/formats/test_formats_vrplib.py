@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SHARED, require_shared
+from support import SHARED, require_shared
 
 import hybridroute as hr
 from hybridroute.formats import euc_2d, read, read_lkh_tour, read_solution, read_vrplib

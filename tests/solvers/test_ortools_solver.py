@@ -1,0 +1,128 @@
+"""OR-Tools backend: model (capacity, time, service), warm starts, fallbacks, statuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from support import SHARED, require_shared
+from solver_cases import CHEAP, canonical, chain_atsp, two_chains_acvrp
+
+import hybridroute as hr
+from hybridroute.solvers import SolverNotInstalledError, solver_class
+
+pytest.importorskip("ortools")
+
+FAST = dict(solution_limit=200)
+
+
+def _solve(problem, initial=None, time_limit=30, **settings):
+    return hr.get_solver("ortools", **{**FAST, **settings}).solve(
+        problem, time_limit=time_limit, initial=initial)
+
+
+@pytest.mark.parametrize("name", ["atsp10", "acvrp12", "acvrptw12"])
+def test_small_instances_are_solved_feasible(name, request):
+    sol = _solve(request.getfixturevalue(name))
+    assert sol.is_feasible, sol.violations
+    assert sol.solver == "ortools"
+    assert sol.stats["status"] in ("ROUTING_SUCCESS", "ROUTING_OPTIMAL")
+
+
+def test_chain_optimum():
+    sol = _solve(chain_atsp(9))
+    assert sol.routes == (tuple(range(1, 9)),)
+    assert sol.cost == pytest.approx(9 * CHEAP)
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_vrp_optimum_found(windows):
+    sol = _solve(two_chains_acvrp(windows))
+    assert canonical(sol.routes) == {(1, 2, 3), (4, 5, 6)}
+
+
+def test_duration_objective_equals_the_model_objective(acvrptw12):
+    """Arc costs (travel + service) plus slack costs (waiting) = hybridroute's duration."""
+    problem = acvrptw12.replace(objective="duration",
+                                service_time=np.r_[7.0, acvrptw12.service_time[1:]])
+    sol = _solve(problem)
+    assert sol.is_feasible
+    assert sol.cost == pytest.approx(sol.duration)
+    # the last history point is OR-Tools' own objective / scale
+    assert sol.history[-1][1] == pytest.approx(sol.duration, rel=1e-4)
+    assert any(w > 0 for rs in sol.route_stats for w in rs.wait), "instance should involve waiting"
+
+
+@pytest.mark.parametrize("name", ["atsp10", "acvrp12", "acvrptw12"])
+def test_poor_feasible_warm_start_is_accepted_and_never_worse(name, request):
+    problem = request.getfixturevalue(name)
+    if problem.kind is hr.ProblemKind.ATSP:
+        start = [list(range(problem.num_nodes - 1, 0, -1))]
+    else:
+        start = [[v] for v in problem.customers]
+    start_sol = hr.evaluate(problem, start)
+    sol = _solve(problem, initial=start_sol, solution_limit=30)
+    assert sol.stats["initial_accepted"] is True
+    assert not sol.stats.get("initial_restored"), "OR-Tools itself returned a worse solution"
+    assert sol.cost <= start_sol.cost
+
+
+def test_rejected_start_falls_back_to_a_cold_start(acvrp12):
+    everyone = [list(acvrp12.customers)]  # one route: far over capacity
+    sol = _solve(acvrp12, initial=everyone)
+    assert sol.stats["initial_accepted"] is False
+    assert "rejected" in sol.stats["initial_reason"]
+    assert sol.is_feasible
+
+
+@pytest.mark.parametrize("start", [[[1, 2, 3]], [[1, 1, 0, 99, 2]], []])
+def test_partial_or_malformed_start_does_not_crash(acvrptw12, start):
+    sol = _solve(acvrptw12, initial=start or None)
+    assert sol.is_feasible
+    if start:
+        assert sol.stats["initial_accepted"] is False
+
+
+def test_fleet_grows_for_a_feasible_start_with_many_routes(acvrp12):
+    start = [[v] for v in acvrp12.customers]  # 12 routes > the default fleet bound
+    sol = _solve(acvrp12, initial=start)
+    assert sol.stats["initial_accepted"] is True
+    assert sol.stats["vehicles"] >= 12
+
+
+def test_too_few_vehicles_reports_no_solution(acvrp12):
+    # Total demand 72 fits 4 vehicles of capacity 20 on paper, but the six customers of
+    # demand 11 need a vehicle each.
+    demand = np.r_[0, np.full(6, 11), np.ones(6, dtype=int)]
+    problem = acvrp12.replace(demand=demand, num_vehicles=4, capacity=20)
+    sol = _solve(problem, time_limit=1)
+    assert sol.status is hr.Status.NO_SOLUTION
+    assert "OR-Tools" in sol.message
+
+
+def test_same_settings_same_routes(acvrptw12):
+    assert _solve(acvrptw12).routes == _solve(acvrptw12).routes
+
+
+def test_default_strategy_is_feasible_on_a_solomon_instance_where_path_cheapest_arc_fails():
+    """R101 with its 25 vehicles: PATH_CHEAPEST_ARC finds no first solution (checked on all
+    56 Solomon files: it fails on R101-R103, R105, R106, RC101, RC105); the default does."""
+    from hybridroute.formats import read_solomon
+
+    require_shared("data", "benchmarks", "vrptw_solomon", "R101.txt")
+    problem = read_solomon(SHARED / "data" / "benchmarks" / "vrptw_solomon" / "R101.txt")
+    first = hr.get_solver("ortools", solution_limit=1)
+    assert first.solve(problem, time_limit=20).is_feasible
+    pca = hr.get_solver("ortools", first_solution_strategy="PATH_CHEAPEST_ARC",
+                        fallback_strategies=(), solution_limit=1)
+    assert not pca.solve(problem, time_limit=3).is_feasible
+
+
+def test_missing_module_names_the_pip_extra(monkeypatch):
+    monkeypatch.setattr(solver_class("ortools"), "requires", ("ortools_not_installed_xyz",))
+    with pytest.raises(SolverNotInstalledError, match=r'hybridroute\[ortools\]'):
+        hr.get_solver("ortools")
+
+
+def test_unknown_strategy_names_the_known_ones():
+    with pytest.raises(ValueError, match="PARALLEL_CHEAPEST_INSERTION"):
+        hr.get_solver("ortools", first_solution_strategy="FASTEST")
