@@ -27,9 +27,11 @@ class InstanceNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        mu = x.mean(1, keepdim=True)
-        var = x.var(1, keepdim=True, unbiased=False)
-        return (x - mu) * torch.rsqrt(var + self.eps) * self.weight + self.bias
+        # statistics in float32 even under bf16 autocast
+        xf = x.float()
+        mu = xf.mean(1, keepdim=True)
+        var = xf.var(1, keepdim=True, unbiased=False)
+        return ((xf - mu) * torch.rsqrt(var + self.eps) * self.weight + self.bias).to(x.dtype)
 
 
 def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | None = None
