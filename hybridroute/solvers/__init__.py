@@ -15,6 +15,10 @@ from .base import (
 )
 
 # Registry order is preference order (first installed is the default).
+register_solver("pyvrp", "hybridroute.solvers.pyvrp_solver:PyVRPSolver")
+register_solver("ortools", "hybridroute.solvers.ortools_solver:ORToolsSolver")
+register_solver("vroom", "hybridroute.solvers.vroom_solver:VroomSolver")
+register_solver("lkh", "hybridroute.solvers.lkh_solver:LKHSolver")
 register_solver("nearest", "hybridroute.solvers.baselines:NearestNeighbour")
 register_solver("rrnco", "hybridroute.solvers.rrnco_solver:RRNCO")
 # Hybrids: the neural policy warm-starts a classical local search.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
-from support import SHARED, require_shared
+from support import require_shared
 from solver_cases import CHEAP, chain_atsp
 
 import hybridroute as hr
@@ -34,7 +36,7 @@ def test_tiny_instances_are_enumerated_and_proven(n):
     sol = hr.get_solver("lkh").solve(hr.Problem("ATSP", d))
     assert sol.status is hr.Status.OPTIMAL
     best = min(hr.evaluate(hr.Problem("ATSP", d), [list(p)]).cost
-               for p in __import__("itertools").permutations(range(1, n)))
+               for p in itertools.permutations(range(1, n)))
     assert sol.cost == pytest.approx(best)
 
 
@@ -60,3 +62,12 @@ def test_missing_module_names_the_pip_extra(monkeypatch):
     monkeypatch.setattr(solver_class("lkh"), "requires", ("elkai_not_installed_xyz",))
     with pytest.raises(SolverNotInstalledError, match=r'hybridroute\[lkh\]'):
         hr.get_solver("lkh")
+
+
+def test_p43_optimum_with_the_automatic_initial_period():
+    """LKH's own INITIAL_PERIOD stalls at 5621 on p43 with every seed; 'auto' reaches 5620."""
+    from hybridroute.formats import read
+
+    path = require_shared("data", "benchmarks", "atsp", "p43.atsp")
+    sol = hr.get_solver("lkh").solve(read(path), time_limit=30, seed=0)
+    assert sol.cost == 5620

@@ -1,0 +1,106 @@
+"""Helpers shared by the classical backends (PyVRP, OR-Tools, VROOM, LKH).
+
+Warm starts arrive from users and from the neural policy, so they may be partial, infeasible
+or plain wrong (unknown nodes, duplicates). Native libraries react badly to the wrong ones
+(PyVRP raises, OR-Tools may abort the process on an out-of-range node), so every backend
+cleans a start with :func:`clean_initial` before handing it over.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..problem import Problem, ProblemKind
+from ..solution import evaluate
+
+__all__ = ["CleanStart", "clean_initial", "keep_better", "fleet_size"]
+
+
+@dataclass
+class CleanStart:
+    """A warm start reduced to what a backend can read.
+
+    Attributes
+    ----------
+    routes
+        Non-empty routes of valid customer indices, each visited at most once; for ATSP a
+        single route. None when nothing usable is left.
+    dropped
+        Human-readable reasons for every entry that was removed.
+    complete
+        Whether every customer is visited.
+    """
+
+    routes: list[list[int]] | None
+    dropped: list[str] = field(default_factory=list)
+    complete: bool = False
+
+
+def clean_initial(problem: Problem, routes: list[list[int]] | None) -> CleanStart:
+    """Drop unknown nodes, the depot and repeated visits; merge an ATSP start into one tour."""
+    if routes is None:
+        return CleanStart(None)
+    n = problem.num_nodes
+    seen: set[int] = set()
+    dropped: list[str] = []
+    out: list[list[int]] = []
+    for r, route in enumerate(routes):
+        kept = []
+        for v in route:
+            if not 0 < v < n:
+                dropped.append(f"route {r}: node {v} is not a customer (n={n})")
+            elif v in seen:
+                dropped.append(f"route {r}: node {v} is visited twice")
+            else:
+                seen.add(v)
+                kept.append(v)
+        if kept:
+            out.append(kept)
+    if problem.kind is ProblemKind.ATSP and len(out) > 1:
+        dropped.append(f"ATSP start had {len(out)} routes; joined into one tour")
+        out = [[v for route in out for v in route]]
+    return CleanStart(out or None, dropped, complete=len(seen) == n - 1)
+
+
+def keep_better(problem: Problem, routes: list[list[int]] | None,
+                initial: list[list[int]] | None) -> tuple[list[list[int]] | None, bool]:
+    """Return ``initial`` instead of ``routes`` when the start is feasible and strictly better.
+
+    Backends search in rounded integers; re-costed in floats their answer can, rarely, be a
+    hair worse than a feasible start (or they can lose the start altogether). The promise
+    "never worse than a feasible warm start" is kept here, in float arithmetic.
+
+    Returns
+    -------
+    routes, restored
+        The routes to report and whether the start replaced the backend's answer.
+    """
+    if initial is None:
+        return routes, False
+    start = evaluate(problem, initial)
+    if not start.is_feasible:
+        return routes, False
+    if routes is not None:
+        found = evaluate(problem, routes)
+        if found.is_feasible and found.cost <= start.cost:
+            return routes, False
+    return [list(r) for r in initial], True
+
+
+def fleet_size(problem: Problem) -> int:
+    """Vehicles to offer a backend: the problem's limit, else a bound that is always enough.
+
+    Without time windows, any packing in which no two routes could be merged uses fewer than
+    2·⌈Σdemand / capacity⌉ + 1 routes, so that many always suffice. With time windows a
+    customer may need its own route (each is reachable on a direct trip), so one per customer.
+    """
+    if problem.kind is ProblemKind.ATSP:
+        return 1
+    if problem.num_vehicles is not None:
+        return problem.num_vehicles
+    customers = problem.num_customers
+    if problem.kind.has_time_windows:
+        return max(1, customers)
+    need = math.ceil(float(problem.demand.sum()) / float(problem.capacity) - 1e-9)
+    return max(1, min(customers, 2 * need + 1))

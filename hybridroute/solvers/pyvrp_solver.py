@@ -1,0 +1,278 @@
+"""PyVRP backend: iterated local search (PyVRP 0.14) for ATSP, ACVRP and ACVRPTW."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..problem import Problem, ProblemKind
+from ._backend import clean_initial, keep_better
+from .base import SolveOutput, Solver
+from .scaling import IntegerLimits, ScaledProblem, scale_problem
+
+__all__ = ["PyVRPSolver"]
+
+logger = logging.getLogger(__name__)
+
+
+class PyVRPSolver(Solver):
+    """PyVRP's iterated local search (``pip install "hybridroute[pyvrp]"``, pyvrp 0.14.x).
+
+    ATSP is one vehicle starting and ending at node 0; ACVRP and ACVRPTW use a fleet of
+    ``problem.num_vehicles`` vehicles (one per customer when unlimited, at no fixed cost).
+    A warm start is read as a PyVRP ``Solution``; PyVRP repairs partial or infeasible starts
+    and never returns something worse than a feasible one.
+
+    Parameters
+    ----------
+    max_iterations
+        Optional cap on ILS iterations (PyVRP's ``MaxIterations``). The search stops at
+        whichever comes first, this or the time limit; with a generous time limit the same
+        seed then gives the same routes.
+    scale
+        Integers per objective unit (per metre or per second); None picks the smallest power
+        of ten that keeps rounding below 0.01 % (1 for integer data, 10 for Solomon's one
+        decimal). See :mod:`hybridroute.solvers.scaling`.
+    time_scale
+        Integers per second for durations and time windows when the objective is distance;
+        None chooses one the same way (times round conservatively).
+
+    Notes
+    -----
+    Objective: distance uses ``unit_distance_cost=1``; duration uses
+    ``unit_distance_cost=0, unit_duration_cost=1`` with the shift start fixed at the depot's
+    window start, so PyVRP's route duration (travel + service + waiting) equals hybridroute's.
+    The depot's service time is folded into the legs leaving the depot.
+    """
+
+    name = "pyvrp"
+    supports = frozenset(ProblemKind)
+    accepts_initial = True
+    improves_initial: ClassVar[bool] = True
+    requires = ("pyvrp",)
+    extra = "pyvrp"
+    deterministic = True
+    default_time_limit = 10.0
+    deterministic_settings: ClassVar[dict[str, Any]] = {"max_iterations": 300}
+    #: int64 costs; PyVRP multiplies excess load / time warp by penalties (capped so that
+    #: penalty × violation < 2**60, see _penalty_params), so keep totals far below 2**63.
+    INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("pyvrp", 2**36, 2**40)
+
+    def __init__(self, max_iterations: int | None = None, scale: float | None = None,
+                 time_scale: float | None = None):
+        if max_iterations is not None and max_iterations < 0:
+            raise ValueError(f"max_iterations must be >= 0 or None, got {max_iterations}")
+        for label, value in (("scale", scale), ("time_scale", time_scale)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{label} must be positive or None, got {value}")
+        self.max_iterations = max_iterations
+        self.scale = scale
+        self.time_scale = time_scale
+
+    def _solve(self, problem: Problem, *, time_limit: float, seed: int,
+               initial: list[list[int]] | None) -> SolveOutput:
+        import pyvrp
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+        t0 = time.perf_counter()
+        scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
+                               time_scale=self.time_scale)
+        data = _problem_data(problem, scaled)
+        stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
+        start, stats_start = _initial_solution(problem, data, initial)
+        stats.update(stats_start)
+        recorder = _HistoryRecorder(scaled, t0)
+        penalty = _penalty_params(scaled)
+        stats["max_penalty"] = penalty.max_penalty
+        params = pyvrp.SolveParams(ils=pyvrp.IteratedLocalSearchParams(callbacks=recorder),
+                                   penalty=penalty)
+        remaining = max(time_limit - (time.perf_counter() - t0), 1e-3)
+        stop = MaxRuntime(remaining)
+        if self.max_iterations is not None:
+            stop = MultipleCriteria([stop, MaxIterations(self.max_iterations)])
+        result, penalty_warnings = _run(data, stop, seed, params, start)
+        stats["iterations"] = result.num_iterations
+        if penalty_warnings:
+            stats["penalty_bound_warnings"] = penalty_warnings
+        routes, message = _status(data, result)
+        if message and penalty_warnings:
+            message += "; PyVRP's penalties reached their bound (PenaltyBoundWarning)"
+        routes, restored = keep_better(problem, routes, initial)
+        if restored:
+            stats["initial_restored"] = True
+        return SolveOutput(routes=routes, history=recorder.history, stats=stats, message=message)
+
+
+def _run(data, stop, seed: int, params, start):
+    """``pyvrp.solve``; returns the result and how many PenaltyBoundWarnings it raised.
+
+    PyVRP warns when a penalty hits its bound; on small instances with tight windows that
+    happens while good feasible solutions are found, so the warning is counted (stats, and
+    the message when the result is infeasible) instead of shown. Other warnings pass on.
+    """
+    import pyvrp
+    from pyvrp.exceptions import PenaltyBoundWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PenaltyBoundWarning)
+        result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False,
+                             params=params, initial_solution=start)
+    count = 0
+    for w in caught:
+        if isinstance(w.message, PenaltyBoundWarning):
+            count += 1
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result, count
+
+
+def _penalty_params(s: ScaledProblem):
+    """PyVRP's penalty range, stretched to the scaled data.
+
+    PyVRP's defaults (penalties 0.1 to 1e5 per unit of excess load or time warp) suit its
+    benchmark data, whose legs cost ~10^2-10^3 integer units. Finer scales make legs cost far
+    more, and a capped penalty of 1e5 then cannot pay for a detour: PyVRP settles for
+    overloaded routes (seen at scale 10^4 on a 12-customer instance with a duration
+    objective). So the range grows with the mean leg cost / 1000, capped so that
+    penalty × (largest violation) stays far from int64 overflow.
+    """
+    from pyvrp import PenaltyParams
+
+    base = PenaltyParams()
+    off = s.cost[~np.eye(len(s.cost), dtype=bool)]
+    factor = max(1.0, float(off.mean()) / 1000.0) if off.size else 1.0
+    largest = max(float(np.max(s.cost, axis=1).sum()), float(s.horizon or 0), 1.0)
+    cap = 2.0**60 / largest
+    return PenaltyParams(min_penalty=min(base.min_penalty * factor, cap),
+                         max_penalty=max(min(base.max_penalty * factor, cap), base.min_penalty))
+
+
+def _status(data, result) -> tuple[list[list[int]] | None, str]:
+    """PyVRP's outcome in hybridroute terms (the one place that reads it).
+
+    PyVRP proves nothing, so a solve is never OPTIMAL. An infeasible or incomplete best
+    solution is still returned: the evaluator reports its violations.
+    """
+    best = result.best
+    routes = _routes(data, best)
+    if best.is_feasible():
+        return routes, ""
+    if not routes:
+        return None, "PyVRP found no solution"
+    missing = best.num_missing_clients()
+    return routes, ("PyVRP found no feasible solution" +
+                    (f" ({missing} clients unplanned)" if missing else ""))
+
+
+def _routes(data, solution) -> list[list[int]]:
+    """Matrix rows (= hybridroute nodes) per route: activities carry client indices."""
+    out = []
+    for route in solution.routes():
+        nodes = [data.client(a.idx).location for a in route if a.is_client()]
+        if nodes:
+            out.append(nodes)
+    return out
+
+
+def _problem_data(problem: Problem, s: ScaledProblem):
+    """Build PyVRP ``ProblemData``: location i is node i, client c sits at location c + 1."""
+    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+
+    n = problem.num_nodes
+    has_tw = s.time_windows is not None
+    duration = s.duration if s.duration is not None else np.zeros((n, n), dtype=np.int64)
+    if has_tw and s.service_time[0]:
+        duration = duration.copy()
+        duration[0, 1:] += s.service_time[0]  # depot service: part of every first leg
+    clients = []
+    for i in range(1, n):
+        kw: dict[str, Any] = {}
+        if s.demand is not None:
+            kw["delivery"] = [int(s.demand[i])]
+        if has_tw:
+            kw.update(tw_early=int(s.time_windows[i, 0]), tw_late=int(s.time_windows[i, 1]),
+                      service_duration=int(s.service_time[i]))
+        clients.append(Client(location=i, **kw))
+    depot_kw: dict[str, Any] = {}
+    vt_kw: dict[str, Any] = {}
+    if has_tw:
+        early, late = int(s.time_windows[0, 0]), int(s.time_windows[0, 1])
+        depot_kw = {"tw_early": early, "tw_late": late}
+        # Vehicles leave at the depot's opening, as hybridroute's evaluator assumes.
+        vt_kw = {"tw_early": early, "tw_late": late, "start_late": early}
+    if problem.objective == "duration":
+        vt_kw.update(unit_distance_cost=0, unit_duration_cost=1)
+    if s.capacity is not None:
+        vt_kw["capacity"] = [int(s.capacity)]
+    num = 1 if problem.kind is ProblemKind.ATSP else (problem.num_vehicles or problem.num_customers)
+    vehicle = VehicleType(num_available=max(1, num), **vt_kw)
+    distance = s.cost if problem.objective == "distance" else s.distance
+    return ProblemData(locations=[Location(0.0, 0.0) for _ in range(n)], clients=clients,
+                       depots=[Depot(location=0, **depot_kw)], vehicle_types=[vehicle],
+                       distance_matrices=[np.ascontiguousarray(distance, dtype=np.int64)],
+                       duration_matrices=[np.ascontiguousarray(duration, dtype=np.int64)])
+
+
+def _initial_solution(problem: Problem, data, initial: list[list[int]] | None):
+    """A PyVRP ``Solution`` from a cleaned start (client index = node - 1), or None."""
+    from pyvrp import Solution
+
+    if initial is None:
+        return None, {}
+    clean = clean_initial(problem, initial)
+    stats: dict[str, Any] = {}
+    if clean.dropped:
+        stats["initial_dropped"] = clean.dropped
+    if clean.routes is None or len(clean.routes) > data.num_vehicles:
+        reason = ("empty" if clean.routes is None
+                  else f"{len(clean.routes)} routes > {data.num_vehicles} vehicles")
+        logger.info("pyvrp: warm start not usable (%s); cold start", reason)
+        stats.update(initial_accepted=False, initial_reason=reason)
+        return None, stats
+    stats["initial_accepted"] = True
+    if not clean.complete:
+        stats["initial_partial"] = True  # PyVRP inserts the missing clients
+    return Solution(data, [[v - 1 for v in r] for r in clean.routes]), stats
+
+
+class _HistoryRecorder:
+    """ILS callbacks recording (seconds, best objective in float units).
+
+    ``on_best`` fires only for a new feasible best; a feasible start is recorded at t=0.
+    The objective is PyVRP's integer cost divided by the scale (within the rounding tolerance).
+    """
+
+    def __init__(self, scaled: ScaledProblem, t0: float):
+        self._scaled = scaled
+        self._t0 = t0
+        self.history: list[tuple[float, float]] = []
+        self._evaluator = None
+
+    def _record(self, solution) -> None:
+        if self._evaluator is None:
+            from pyvrp import CostEvaluator
+
+            dims = len(solution.excess_load())
+            self._evaluator = CostEvaluator([0.0] * dims, 0.0, 0.0)
+        cost = self._evaluator.cost(solution)
+        self.history.append((time.perf_counter() - self._t0, self._scaled.to_cost(cost)))
+
+    def on_start(self, ils) -> None:
+        if ils.initial_solution.is_feasible():
+            self._record(ils.initial_solution)
+
+    def on_best(self, best) -> None:
+        self._record(best)
+
+    def on_end(self, result) -> None:
+        pass
+
+    def on_iteration(self, current, candidate, best, cost_evaluator) -> None:
+        pass
+
+    def on_restart(self, best) -> None:
+        pass

@@ -1,0 +1,199 @@
+"""VROOM backend (pyvroom 1.15): fast local search for ACVRP, ACVRPTW and ATSP."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..problem import Problem, ProblemKind
+from ._backend import clean_initial, keep_better
+from .base import SolveOutput, Solver, SolverError
+from .scaling import IntegerLimits, ScaledProblem, scale_problem
+
+__all__ = ["VroomSolver"]
+
+logger = logging.getLogger(__name__)
+
+
+class VroomSolver(Solver):
+    """VROOM's heuristics and local search (``pip install "hybridroute[vroom]"``).
+
+    Custom matrices: the integer objective matrix is VROOM's costs matrix (so VROOM minimises
+    exactly the rounded distance or travel time) and the integer durations drive the
+    schedule. ATSP is one vehicle without capacity. Vehicles leave the depot no earlier than
+    its window start and return by its end; unlimited fleets get one vehicle per customer.
+
+    Parameters
+    ----------
+    exploration_level
+        VROOM's search depth, 0 (fastest) to 5 (most thorough, the default).
+    threads
+        Threads VROOM may use (its searches run in parallel).
+    apply_time_limit
+        Pass the time limit to VROOM as its timeout (default). Without it VROOM runs its
+        full search, which is deterministic for a fixed ``threads`` and exploration level.
+    scale
+        Integers per objective unit; None picks the smallest power of ten that keeps rounding
+        below 0.01 % within VROOM's 32-bit matrices (see :mod:`hybridroute.solvers.scaling`).
+    time_scale
+        Integers per second for durations and windows; None chooses one (rounding up).
+
+    Notes
+    -----
+    VROOM's objective is the sum of arc costs: with ``objective="duration"`` it minimises
+    travel time, not waiting; the reported cost is still hybridroute's full duration.
+    A warm start is passed as vehicle ``steps``; VROOM refuses an infeasible one with an
+    error, in which case the solve starts cold and ``stats["initial_accepted"]`` is False.
+    VROOM takes no seed.
+    """
+
+    name = "vroom"
+    supports = frozenset(ProblemKind)
+    accepts_initial = True
+    improves_initial: ClassVar[bool] = True
+    requires = ("vroom",)
+    extra = "vroom"
+    deterministic = True
+    default_time_limit = 10.0
+    deterministic_settings: ClassVar[dict[str, Any]] = {"apply_time_limit": False}
+    #: pyvroom matrices and time windows are uint32 (user units); keep a factor 2 of headroom.
+    INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("vroom", 2**31, 2**31)
+
+    def __init__(self, exploration_level: int = 5, threads: int = 1, apply_time_limit: bool = True,
+                 scale: float | None = None, time_scale: float | None = None):
+        if not 0 <= int(exploration_level) <= 5:
+            raise ValueError(f"exploration_level must be 0..5, got {exploration_level}")
+        if int(threads) < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        for label, value in (("scale", scale), ("time_scale", time_scale)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{label} must be positive or None, got {value}")
+        self.exploration_level = int(exploration_level)
+        self.threads = int(threads)
+        self.apply_time_limit = bool(apply_time_limit)
+        self.scale = scale
+        self.time_scale = time_scale
+
+    def _solve(self, problem: Problem, *, time_limit: float, seed: int,
+               initial: list[list[int]] | None) -> SolveOutput:
+        t0 = time.perf_counter()
+        scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
+                               time_scale=self.time_scale,
+                               need_time=problem.kind.has_time_windows)
+        stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
+        num_vehicles = (1 if problem.kind is ProblemKind.ATSP
+                        else problem.num_vehicles or problem.num_customers)
+        steps = self._steps(problem, initial, num_vehicles, stats)
+        solution = None
+        if steps is not None:
+            try:
+                solution = self._run(problem, scaled, num_vehicles, steps, t0 + time_limit)
+                stats["initial_accepted"] = True
+            except _vroom_errors() as exc:
+                stats["initial_accepted"] = False
+                stats["initial_reason"] = f"VROOM rejected it: {exc}"
+                logger.info("vroom: warm start rejected (%s); cold start", exc)
+        elif initial is not None:
+            stats["initial_accepted"] = False
+        if solution is None:
+            try:
+                solution = self._run(problem, scaled, num_vehicles, None, t0 + time_limit)
+            except _vroom_errors() as exc:
+                raise SolverError(f"VROOM failed: {exc}") from exc
+        routes, message, unassigned = _status(solution)
+        stats["unassigned"] = unassigned
+        routes, restored = keep_better(problem, routes, initial)
+        if restored:
+            stats["initial_restored"] = True
+        history = [] if restored or routes is None else [
+            (time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
+        return SolveOutput(routes=routes, history=history, stats=stats, message=message)
+
+    def _steps(self, problem: Problem, initial, num_vehicles: int, stats: dict[str, Any]):
+        """Vehicle steps (job ids = node indices) per vehicle, or None when unusable."""
+        if initial is None:
+            return None
+        clean = clean_initial(problem, initial)
+        if clean.dropped:
+            stats["initial_dropped"] = clean.dropped
+        if clean.routes is None or len(clean.routes) > num_vehicles:
+            stats["initial_reason"] = ("empty" if clean.routes is None
+                                       else f"{len(clean.routes)} routes > {num_vehicles} vehicles")
+            return None
+        if not clean.complete:
+            stats["initial_partial"] = True  # VROOM assigns the other jobs itself
+        return clean.routes
+
+    def _run(self, problem: Problem, scaled: ScaledProblem, num_vehicles: int,
+             steps: list[list[int]] | None, deadline: float):
+        vroom_input = _build_input(problem, scaled, num_vehicles, steps)
+        kwargs: dict[str, Any] = {"exploration_level": self.exploration_level,
+                                  "nb_threads": self.threads}
+        if self.apply_time_limit:
+            remaining = max(deadline - time.perf_counter(), 0.01)
+            kwargs["timeout"] = datetime.timedelta(seconds=remaining)
+        return vroom_input.solve(**kwargs)
+
+
+def _vroom_errors() -> tuple[type[BaseException], ...]:
+    from vroom import _vroom
+
+    return (_vroom.VroomInputException, _vroom.VroomInternalException, _vroom.VroomRoutingException)
+
+
+def _status(solution) -> tuple[list[list[int]] | None, str, int]:
+    """VROOM's outcome in hybridroute terms (the one place that reads it).
+
+    VROOM proves nothing; jobs it could not fit are "unassigned" and the routes then miss
+    them (the evaluator reports the missing visits).
+    """
+    frame = solution.routes
+    routes: list[list[int]] = []
+    if len(frame):
+        jobs = frame[frame["type"] == "job"]
+        for _, group in jobs.groupby("vehicle_id", sort=True):
+            routes.append([int(v) for v in group["location_index"]])
+    routes.sort()  # identical vehicles: VROOM may swap their routes between equal runs
+    unassigned = len(solution.unassigned) if hasattr(solution, "unassigned") else 0
+    if not routes:
+        return None, "VROOM assigned no job", unassigned
+    message = f"VROOM left {unassigned} jobs unassigned" if unassigned else ""
+    return routes, message, unassigned
+
+
+def _build_input(problem: Problem, s: ScaledProblem, num_vehicles: int,
+                 steps: list[list[int]] | None):
+    """A ``vroom.Input``: location index = node, job id = node, vehicle ids 0..V-1."""
+    import vroom
+
+    n = problem.num_nodes
+    has_tw = s.time_windows is not None
+    durations = s.duration.copy() if has_tw else np.zeros((n, n), dtype=np.int64)
+    if has_tw and s.service_time[0]:
+        durations[0, 1:] += s.service_time[0]  # depot service: part of every first leg
+    vroom_input = vroom.Input()
+    vroom_input.set_durations_matrix("car", durations.astype(np.uint32))
+    vroom_input.set_costs_matrix("car", s.cost.astype(np.uint32))
+    for v in range(num_vehicles):
+        kw: dict[str, Any] = {}
+        if s.capacity is not None:
+            kw["capacity"] = [int(s.capacity)]
+        if has_tw:
+            kw["time_window"] = vroom.TimeWindow(int(s.time_windows[0, 0]), int(s.time_windows[0, 1]))
+        if steps is not None and v < len(steps):
+            kw["steps"] = ([vroom.VehicleStepStart()] + [vroom.VehicleStepSingle(j) for j in steps[v]]
+                           + [vroom.VehicleStepEnd()])
+        vroom_input.add_vehicle(vroom.Vehicle(v, start=0, end=0, **kw))
+    for i in range(1, n):
+        kw = {}
+        if s.demand is not None:
+            kw["delivery"] = [int(s.demand[i])]
+        if has_tw:
+            kw["default_service"] = int(s.service_time[i])
+            kw["time_windows"] = [vroom.TimeWindow(int(s.time_windows[i, 0]), int(s.time_windows[i, 1]))]
+        vroom_input.add_job(vroom.Job(i, location=i, **kw))
+    return vroom_input

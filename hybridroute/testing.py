@@ -1,0 +1,227 @@
+"""Conformance suite every solver backend must pass.
+
+Run it on a solver instance::
+
+    from hybridroute.testing import check_solver
+    check_solver(get_solver("pyvrp"), time_limit=1.0)
+
+or one check at a time (``CHECKS`` maps names to functions), e.g. as a parametrised pytest
+test over :func:`hybridroute.installed_solvers` (see ``tests/solvers/test_conformance.py``).
+A failed check raises :class:`AssertionError` naming the solver and what went wrong.
+
+The instances are built here from a seeded generator (ATSP with 10 nodes, ACVRP and ACVRPTW
+with 12 customers), so the suite needs no data files and no pytest fixtures.
+
+Contract checked
+----------------
+* ``feasible``: a feasible solution on each supported kind, ``Solution.solver == name``.
+* ``time_limit``: runtime <= time_limit × 1.5 + 1 s (a contract, not a speed test).
+* ``unsupported``: an unsupported kind raises :class:`UnsupportedProblemError` before work.
+* ``deterministic``: where ``deterministic`` is True, two runs with the same seed give the
+  same set of routes (using the class's ``deterministic_settings``, e.g. an iteration
+  limit; the order of routes is ignored, since identical vehicles may be swapped).
+* ``warm_start``: where ``improves_initial`` is True, never worse than a poor feasible start.
+* ``bad_start``: infeasible, partial and malformed starts never crash the solve.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .problem import Problem, ProblemKind
+from .solution import Solution, evaluate
+from .solvers.base import Solver, UnsupportedProblemError
+
+__all__ = ["check_solver", "CHECKS", "conformance_problems", "TIME_TOLERANCE"]
+
+#: Allowed runtime: ``time_limit * factor + slack`` seconds.
+TIME_TOLERANCE = (1.5, 1.0)
+# Budget for iteration-limited runs: large, so the iteration limit (not the clock) stops them.
+_DETERMINISTIC_TIME_LIMIT = 60.0
+
+
+def _matrix(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Asymmetric metres: random points on a 1 km square, each arc stretched by 0-30 %."""
+    pts = rng.uniform(0.0, 1000.0, (n, 2))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) * rng.uniform(1.0, 1.3, (n, n))
+    np.fill_diagonal(d, 0.0)
+    return d
+
+
+def conformance_problems(seed: int = 2024) -> dict[ProblemKind, Problem]:
+    """The suite's instances: ATSP-10, ACVRP-12 and ACVRPTW-12 (metres, seconds at 10 m/s)."""
+    rng = np.random.default_rng(seed)
+    atsp = Problem("ATSP", _matrix(10, rng), name="conformance-atsp10")
+    d = _matrix(13, rng)
+    demand = np.r_[0, rng.integers(1, 10, 12)]
+    acvrp = Problem("ACVRP", d, d / 10.0, demand=demand, capacity=20, name="conformance-acvrp12")
+    d = _matrix(13, rng)
+    start = np.r_[0.0, rng.uniform(0.0, 300.0, 12)]
+    windows = np.c_[start, start + np.r_[2000.0, np.full(12, 200.0)]]
+    acvrptw = Problem("ACVRPTW", d, d / 10.0, demand=np.r_[0, rng.integers(1, 10, 12)], capacity=25,
+                      time_windows=windows, service_time=np.r_[0.0, np.full(12, 10.0)],
+                      name="conformance-acvrptw12")
+    return {ProblemKind.ATSP: atsp, ProblemKind.ACVRP: acvrp, ProblemKind.ACVRPTW: acvrptw}
+
+
+def _supported(solver: Solver) -> list[Problem]:
+    return [p for k, p in conformance_problems().items() if k in solver.supports]
+
+
+def _fail(solver: Solver, message: str) -> AssertionError:
+    return AssertionError(f"solver {solver.name!r}: {message}")
+
+
+def _check_solution(solver: Solver, problem: Problem, sol: Any) -> Solution:
+    if not isinstance(sol, Solution):
+        raise _fail(solver, f"solve() returned {type(sol).__name__}, not a Solution")
+    if sol.solver != solver.name:
+        raise _fail(solver, f"Solution.solver is {sol.solver!r}, expected {solver.name!r}")
+    return sol
+
+
+def _poor_start(problem: Problem) -> list[list[int]]:
+    """A feasible but poor start: one route per customer, or the ATSP tour 1..n-1 reversed."""
+    if problem.kind is ProblemKind.ATSP:
+        return [list(range(problem.num_nodes - 1, 0, -1))]
+    return [[v] for v in problem.customers]
+
+
+def _bad_starts(problem: Problem) -> dict[str, list[list[int]]]:
+    """Starts a backend must survive: infeasible, partial, malformed."""
+    n = problem.num_nodes
+    everyone = list(range(1, n))
+    starts = {
+        "partial": [everyone[: len(everyone) // 2]],
+        "malformed": [[1, 1, n + 5, 0, -2] + everyone[1:]],
+    }
+    if problem.kind is ProblemKind.ATSP:
+        starts["split tour"] = [everyone[:4], everyone[4:]]
+    else:
+        starts["over capacity"] = [everyone]  # one route carrying every demand
+    return starts
+
+
+def check_feasible(solver: Solver, time_limit: float = 1.0) -> None:
+    """A feasible solution on every supported kind, with the solver's name on it."""
+    if not solver.supports:
+        raise _fail(solver, "supports no problem kind")
+    for problem in _supported(solver):
+        sol = _check_solution(solver, problem, solver.solve(problem, time_limit=time_limit, seed=1))
+        if not sol.is_feasible:
+            raise _fail(solver, f"{problem.name}: status {sol.status.value}; "
+                                f"{'; '.join(v.message for v in sol.violations[:3]) or sol.message}")
+
+
+def check_time_limit(solver: Solver, time_limit: float = 1.0) -> None:
+    """Runtime within ``time_limit * 1.5 + 1`` seconds on every supported kind."""
+    factor, slack = TIME_TOLERANCE
+    for problem in _supported(solver):
+        sol = _check_solution(solver, problem, solver.solve(problem, time_limit=time_limit, seed=2))
+        allowed = time_limit * factor + slack
+        if not sol.runtime <= allowed:
+            raise _fail(solver, f"{problem.name}: ran {sol.runtime:.2f} s with time_limit "
+                                f"{time_limit} s (allowed {allowed:.2f} s)")
+
+
+def check_unsupported(solver: Solver, time_limit: float = 1.0) -> None:
+    """Unsupported kinds raise UnsupportedProblemError (before any work)."""
+    for kind, problem in conformance_problems().items():
+        if kind in solver.supports:
+            continue
+        try:
+            solver.solve(problem, time_limit=time_limit)
+        except UnsupportedProblemError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - the wrong exception is the failure reported
+            raise _fail(solver, f"{kind.value}: raised {type(exc).__name__} ({exc}), expected "
+                                f"UnsupportedProblemError") from exc
+        raise _fail(solver, f"{kind.value} is not in supports, yet solve() did not refuse it")
+
+
+def _with_settings(solver: Solver, settings: dict[str, Any]) -> Solver:
+    if not settings:
+        return solver
+    return type(solver)(**{**solver.get_params(), **settings})
+
+
+def _canonical(routes) -> tuple:
+    """Routes as a set: the order of identical vehicles' routes carries no meaning."""
+    return tuple(sorted(tuple(r) for r in routes or ()))
+
+
+def check_deterministic(solver: Solver, time_limit: float = 1.0) -> None:
+    """Same seed, same routes, where the solver declares ``deterministic``.
+
+    Uses the class's ``deterministic_settings`` (e.g. an iteration limit), with a generous
+    time limit so that the clock does not decide where the search stops.
+    """
+    if not solver.deterministic:
+        return
+    settings = dict(getattr(type(solver), "deterministic_settings", {}) or {})
+    runner = _with_settings(solver, settings)
+    limit = _DETERMINISTIC_TIME_LIMIT if settings else time_limit
+    for problem in _supported(runner):
+        a = runner.solve(problem, time_limit=limit, seed=7)
+        b = runner.solve(problem, time_limit=limit, seed=7)
+        if _canonical(a.routes) != _canonical(b.routes):
+            raise _fail(solver, f"{problem.name}: two runs with seed 7 and settings {settings} gave "
+                                f"different routes ({a.cost:.6g} vs {b.cost:.6g})")
+
+
+def check_warm_start(solver: Solver, time_limit: float = 1.0) -> None:
+    """Never worse than a poor feasible start, where the solver declares ``improves_initial``."""
+    if not (solver.accepts_initial and getattr(solver, "improves_initial", False)):
+        return
+    for problem in _supported(solver):
+        start = evaluate(problem, _poor_start(problem))
+        assert start.is_feasible, f"conformance bug: poor start infeasible on {problem.name}"
+        sol = _check_solution(solver, problem,
+                              solver.solve(problem, time_limit=time_limit, seed=3, initial=start))
+        if not sol.is_feasible or sol.cost > start.cost * (1 + 1e-12):
+            raise _fail(solver, f"{problem.name}: warm start cost {start.cost:.6g} but the solve "
+                                f"returned {sol.status.value} cost {sol.cost:.6g}")
+
+
+def check_bad_start(solver: Solver, time_limit: float = 1.0) -> None:
+    """Infeasible, partial and malformed warm starts return a Solution without raising."""
+    for problem in _supported(solver):
+        for label, start in _bad_starts(problem).items():
+            try:
+                sol = solver.solve(problem, time_limit=min(time_limit, 0.5), seed=4, initial=start)
+            except Exception as exc:  # noqa: BLE001 - any exception is the failure reported
+                raise _fail(solver, f"{problem.name}: {label} warm start raised "
+                                    f"{type(exc).__name__}: {exc}") from exc
+            _check_solution(solver, problem, sol)
+
+
+CHECKS: dict[str, Callable[[Solver, float], None]] = {
+    "feasible": check_feasible,
+    "time_limit": check_time_limit,
+    "unsupported": check_unsupported,
+    "deterministic": check_deterministic,
+    "warm_start": check_warm_start,
+    "bad_start": check_bad_start,
+}
+
+
+def check_solver(solver: Solver, *, time_limit: float = 1.0, checks: list[str] | None = None) -> None:
+    """Run the conformance checks on ``solver``; raise AssertionError on the first failure.
+
+    Parameters
+    ----------
+    solver
+        A configured solver instance.
+    time_limit
+        Seconds per solve (small instances: 1 s is plenty).
+    checks
+        Names from :data:`CHECKS` to run; all by default.
+    """
+    for name in checks or list(CHECKS):
+        try:
+            check = CHECKS[name]
+        except KeyError:
+            raise ValueError(f"unknown check {name!r}; known: {', '.join(CHECKS)}") from None
+        check(solver, time_limit)

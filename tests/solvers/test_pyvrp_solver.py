@@ -1,0 +1,132 @@
+"""PyVRP backend: index mapping, objectives, warm starts, anytime history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from solver_cases import CHEAP, canonical, chain_atsp, two_chains_acvrp
+
+import hybridroute as hr
+from hybridroute.solvers import SolverNotInstalledError, solver_class
+
+pytest.importorskip("pyvrp")
+
+FAST = dict(max_iterations=300)
+
+
+def _solve(problem, initial=None, seed=0, **settings):
+    return hr.get_solver("pyvrp", **{**FAST, **settings}).solve(
+        problem, time_limit=30, seed=seed, initial=initial)
+
+
+@pytest.mark.parametrize("name", ["atsp10", "acvrp12", "acvrptw12"])
+def test_small_instances_are_solved_feasible(name, request):
+    problem = request.getfixturevalue(name)
+    sol = _solve(problem)
+    assert sol.is_feasible, sol.violations
+    assert sol.solver == "pyvrp"
+    assert sol.stats["iterations"] <= FAST["max_iterations"]
+
+
+def test_routes_map_back_to_matrix_rows():
+    # Client c sits at location c + 1; a slip would miss the only cheap tour.
+    sol = _solve(chain_atsp(9))
+    assert sol.routes == (tuple(range(1, 9)),)
+    assert sol.cost == pytest.approx(9 * CHEAP)
+
+
+@pytest.mark.parametrize("windows", [False, True])
+def test_vrp_optimum_found(windows):
+    sol = _solve(two_chains_acvrp(windows))
+    assert sol.is_feasible
+    assert canonical(sol.routes) == {(1, 2, 3), (4, 5, 6)}
+
+
+def test_duration_objective_matches_pyvrp_own_schedule(acvrptw12):
+    """PyVRP's route durations (start fixed at the depot opening, depot service folded into
+    the first leg) must equal hybridroute's: otherwise it optimises something else."""
+    import pyvrp
+
+    from hybridroute.solvers.pyvrp_solver import PyVRPSolver, _problem_data
+    from hybridroute.solvers.scaling import scale_problem
+
+    problem = acvrptw12.replace(objective="duration",
+                                service_time=np.r_[7.0, acvrptw12.service_time[1:]])
+    sol = _solve(problem)
+    assert sol.is_feasible
+    scaled = scale_problem(problem, PyVRPSolver.INTEGER_LIMITS)
+    data = _problem_data(problem, scaled)
+    native = pyvrp.Solution(data, [[v - 1 for v in r] for r in sol.routes])
+    assert native.is_feasible()
+    assert native.duration() / scaled.time_scale == pytest.approx(sol.duration, rel=1e-4)
+    # and the history (PyVRP's integer objective / scale) ends at the evaluated cost
+    assert sol.history[-1][1] == pytest.approx(sol.cost, rel=1e-4)
+
+
+def test_duration_objective_beats_or_ties_distance_solution_on_duration(acvrptw12):
+    by_duration = _solve(acvrptw12.replace(objective="duration"))
+    by_distance = _solve(acvrptw12)
+    assert by_duration.is_feasible and by_distance.is_feasible
+    assert by_duration.cost == pytest.approx(by_duration.duration)
+    assert by_duration.duration <= by_distance.duration * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("name", ["atsp10", "acvrp12", "acvrptw12"])
+def test_poor_feasible_warm_start_is_never_worse(name, request):
+    problem = request.getfixturevalue(name)
+    if problem.kind is hr.ProblemKind.ATSP:
+        start = [list(range(problem.num_nodes - 1, 0, -1))]  # reversed tour
+    else:
+        start = [[v] for v in problem.customers]  # one route per customer
+    start_sol = hr.evaluate(problem, start)
+    assert start_sol.is_feasible
+    sol = _solve(problem, initial=start_sol, max_iterations=50)
+    assert sol.stats["initial_accepted"] is True
+    assert not sol.stats.get("initial_restored"), "PyVRP itself returned a worse solution"
+    assert sol.cost <= start_sol.cost
+
+
+@pytest.mark.parametrize("start", [
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]],  # one route over capacity
+    [[1, 2, 3]],  # partial: PyVRP inserts the rest
+    [[1, 1, 0, 99], [2]],  # malformed
+])
+def test_infeasible_or_partial_start_is_repaired(acvrp12, start):
+    sol = _solve(acvrp12, initial=start)
+    assert sol.is_feasible
+    assert sol.stats["initial_accepted"] is True
+
+
+def test_too_many_start_routes_fall_back_to_a_cold_start(acvrp12):
+    problem = acvrp12.replace(num_vehicles=5)
+    sol = _solve(problem, initial=[[v] for v in problem.customers])
+    assert sol.is_feasible
+    assert sol.stats["initial_accepted"] is False
+
+
+def test_history_is_an_improving_curve(acvrp12):
+    sol = hr.get_solver("pyvrp").solve(acvrp12, time_limit=0.3, seed=1)
+    times = [t for t, _ in sol.history]
+    costs = [c for _, c in sol.history]
+    assert sol.history and times == sorted(times)
+    assert all(a > b for a, b in zip(costs, costs[1:]))
+    assert costs[-1] == pytest.approx(sol.cost, rel=1e-4)
+
+
+def test_same_seed_same_routes_with_iteration_limit(acvrptw12):
+    assert _solve(acvrptw12, seed=5).routes == _solve(acvrptw12, seed=5).routes
+
+
+def test_missing_module_names_the_pip_extra(monkeypatch):
+    cls = solver_class("pyvrp")
+    monkeypatch.setattr(cls, "requires", ("pyvrp_not_installed_xyz",))
+    with pytest.raises(SolverNotInstalledError, match=r'hybridroute\[pyvrp\]'):
+        hr.get_solver("pyvrp")
+    assert "pyvrp" not in hr.installed_solvers()
+
+
+def test_invalid_settings_are_refused():
+    with pytest.raises(ValueError, match="max_iterations"):
+        hr.get_solver("pyvrp", max_iterations=-1)
+    with pytest.raises(ValueError, match="scale"):
+        hr.get_solver("pyvrp", scale=0)
