@@ -58,12 +58,12 @@ def run_task(task: SolveTask) -> Solution:
         return _failed(task, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
 
 
-def _failed(task: SolveTask, message: str, runtime: float = 0.0) -> Solution:
+def _failed(task: SolveTask, message: str, runtime: float = 0.0, stats: dict | None = None) -> Solution:
     problem = task.problem
     if not isinstance(problem, Problem):
         # A Solution needs a Problem; a placeholder keeps the batch's shape and order.
         problem = Problem("ATSP", np.zeros((2, 2)), name="<invalid>")
-    return Solution.no_solution(problem, _solver_label(task.solver), message, runtime=runtime)
+    return Solution.no_solution(problem, _solver_label(task.solver), message, runtime=runtime, stats=stats)
 
 
 def _worker_count(max_workers: int | None) -> int:
@@ -346,12 +346,16 @@ def _split_valid(solver: Solver, problems: list[Any]) -> tuple[list[int], dict[i
 
 def _call_solve_batch(solver: Solver, problems: list[Problem], *, time_limit: float | None, seed: int,
                       progress: bool) -> list[Solution]:
-    kwargs: dict[str, Any] = {"time_limit": time_limit, "seed": seed}
+    """``solver.solve_batch`` with the keywords it accepts (``time_limit``, ``progress`` optional)."""
+    kwargs: dict[str, Any] = {"seed": seed}
     try:
-        if "progress" in inspect.signature(solver.solve_batch).parameters:
-            kwargs["progress"] = progress
-    except (TypeError, ValueError):  # no introspectable signature: call without it
-        pass
+        params = inspect.signature(solver.solve_batch).parameters
+    except (TypeError, ValueError):  # not introspectable: pass only the seed
+        params = {}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for key, value in (("time_limit", time_limit), ("progress", progress)):
+        if key in params or takes_any:
+            kwargs[key] = value
     sols = list(solver.solve_batch(problems, **kwargs))
     if len(sols) != len(problems):
         raise RuntimeError(f"{solver.name}.solve_batch returned {len(sols)} solutions for {len(problems)} problems")
@@ -362,25 +366,41 @@ def _solve_batched(solver: Solver, problems: list[Any], *, time_limit: float | N
                    progress: bool) -> list[Solution]:
     """All instances through ``solver.solve_batch`` in this process (one model load).
 
-    The backend groups instances of equal size into tensor batches itself; ``time_limit``
-    keeps its per-instance meaning. Instances the solver refuses fail one by one up front;
-    if the batched call itself raises, the instances are solved one at a time instead, so
-    that the error is reported on the instance that causes it.
+    One call per problem kind (a neural checkpoint is per kind); the backend stacks instances
+    of equal size into tensor batches itself, and ``time_limit`` keeps its per-instance
+    meaning. Instances the solver refuses fail one by one up front; if a batched call
+    raises, the batch is split in halves and retried, so the error ends up on the instance
+    that causes it while the others are still solved in batches.
     """
     valid, failed = _split_valid(solver, problems)
     results: list[Solution | None] = [failed.get(i) for i in range(len(problems))]
-    batch = [problems[i] for i in valid]
-    if batch:
-        try:
-            sols = _call_solve_batch(solver, batch, time_limit=time_limit, seed=seed, progress=progress)
-        except Exception as exc:  # noqa: BLE001 - fall back to isolating the failing instance
-            logger.warning("%s.solve_batch failed (%s: %s); solving the %d instances one at a time",
-                           solver.name, type(exc).__name__, exc, len(batch))
-            tasks = [SolveTask(p, solver, (), time_limit, seed) for p in batch]
-            sols = _run_tasks(tasks, "serial", None, progress, desc=f"solve {solver.name}")
-        for i, sol in zip(valid, sols):
+    by_kind: dict[Any, list[int]] = {}
+    for i in valid:
+        by_kind.setdefault(problems[i].kind, []).append(i)
+    for idx in by_kind.values():
+        sols = _batch_or_bisect(solver, [problems[i] for i in idx], time_limit=time_limit, seed=seed,
+                                progress=progress)
+        for i, sol in zip(idx, sols):
             results[i] = sol
     return results  # type: ignore[return-value]
+
+
+def _batch_or_bisect(solver: Solver, problems: list[Problem], *, time_limit: float | None, seed: int,
+                     progress: bool) -> list[Solution]:
+    t0 = time.perf_counter()
+    try:
+        return _call_solve_batch(solver, problems, time_limit=time_limit, seed=seed, progress=progress)
+    except Exception as exc:  # noqa: BLE001 - find the failing instance, keep the others
+        message = f"{type(exc).__name__}: {exc}"
+        if len(problems) == 1:
+            logger.warning("%s failed on %s: %s", solver.name, problems[0].name or "an instance", message)
+            return [_failed(SolveTask(problems[0], solver, (), time_limit, seed), message,
+                            time.perf_counter() - t0, stats={"error": type(exc).__name__})]
+        logger.warning("%s.solve_batch failed on %d instances (%s); splitting the batch",
+                       solver.name, len(problems), message)
+    mid = len(problems) // 2
+    kw = dict(time_limit=time_limit, seed=seed, progress=progress)
+    return (_batch_or_bisect(solver, problems[:mid], **kw) + _batch_or_bisect(solver, problems[mid:], **kw))
 
 
 def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float | None, seed: int,
@@ -406,10 +426,17 @@ def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float
     t_first = (time.perf_counter() - t0) / len(valid)
     rest = max(limit - t_first, _MIN_IMPROVER_SECONDS)
     then_settings = () if isinstance(hybrid.then, Solver) else tuple(sorted(hybrid.then_settings.items()))
+    improve = []
+    for i, start in zip(valid, starts):
+        if "error" in start.stats:
+            # The first stage raised on this instance: Hybrid.solve would raise too.
+            results[i] = _failed(SolveTask(problems[i], hybrid, (), time_limit, seed), start.message, t_first)
+        else:
+            improve.append((i, start))
     tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=start if start.routes else None)
-             for i, start in zip(valid, starts)]
+             for i, start in improve]
     finals = _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {hybrid.name}")
-    for i, start, final in zip(valid, starts, finals):
+    for (i, start), final in zip(improve, finals):
         results[i] = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
     return results  # type: ignore[return-value]
 

@@ -89,7 +89,7 @@ class FakeBatchSolver(Solver):
 
 
 def random_problems(count: int, n: int = 8, seed: int = 0) -> list[hr.Problem]:
-    from conftest import random_matrix
+    from support import random_matrix
 
     rng = np.random.default_rng(seed)
     return [hr.Problem("ATSP", random_matrix(n, rng), name=f"p{i}") for i in range(count)]
@@ -105,3 +105,12 @@ class Polish(Solver):
         routes = initial if initial is not None else identity_tour(problem)[::-1]
         return SolveOutput(routes=routes, stats={"got_initial": initial is not None,
                                                  "time_limit": time_limit})
+
+
+class SeedOnlyBatchSolver(FakeBatchSolver):
+    """``solve_batch(problems, seed=0)``: no time limit and no progress keyword (like RRNCO's)."""
+
+    name = "seed-only-batch"
+
+    def solve_batch(self, problems, seed=0):
+        return super().solve_batch(problems, seed=seed)

@@ -167,14 +167,15 @@ def test_batched_solver_gets_one_call_and_bad_instances_fail_alone():
     assert all(s.stats["path"] == "batch" for s in sols if s.is_feasible)
 
 
-def test_batched_solver_failure_falls_back_to_single_solves():
+def test_failing_batch_is_bisected_down_to_the_bad_instance():
     FakeBatchSolver.calls.clear()
-    problems = _problems(4)
+    problems = _problems(6)
     problems[1] = problems[1].replace(name="poison")
     sols = hr.solve_many(problems, FakeBatchSolver(), progress=False)
-    assert len(FakeBatchSolver.calls) == 1
-    assert sols[1].status is hr.Status.NO_SOLUTION and "poisoned instance" in sols[1].message
-    assert [s.stats["path"] for i, s in enumerate(sols) if i != 1] == ["single"] * 3
+    # [0..5] fails -> [0,1,2] fails -> [0] ok, [1,2] fails -> [1] fails, [2] ok; [3,4,5] ok
+    assert [c["count"] for c in FakeBatchSolver.calls] == [6, 3, 1, 2, 1, 1, 3]
+    assert sols[1].status is hr.Status.NO_SOLUTION and "ValueError: poisoned batch" in sols[1].message
+    assert [s.stats["path"] for i, s in enumerate(sols) if i != 1] == ["batch"] * 5
 
 
 def test_hybrid_batches_its_first_stage_and_matches_per_instance_solves():
@@ -199,3 +200,55 @@ def test_hybrid_batches_its_first_stage_and_matches_per_instance_solves():
         assert sol.stats["initial_accepted"] and sol.stats["then_stats"]["got_initial"]
         assert 0 < sol.stats["then_stats"]["time_limit"] <= 5.0
         assert sol.runtime >= sol.stats["first_runtime"]
+
+
+def test_solve_batch_gets_only_the_keywords_it_accepts():
+    from batch_helpers import SeedOnlyBatchSolver
+
+    FakeBatchSolver.calls.clear()
+    sols = hr.solve_many(_problems(3), SeedOnlyBatchSolver(), time_limit=3.0, seed=4, progress=False)
+    assert [(c["count"], c["seed"], c["time_limit"]) for c in FakeBatchSolver.calls] == [(3, 4, None)]
+    assert all(s.stats["path"] == "batch" for s in sols)
+
+
+@pytest.fixture
+def tiny_rrnco_checkpoint(tmp_path):
+    """An untrained, tiny ATSP policy saved as a checkpoint (the shapes, not the quality, matter)."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("safetensors")
+    from hybridroute.neural.checkpoint import save_checkpoint
+    from hybridroute.neural.policy import ModelConfig, RRNCOPolicy
+
+    torch.manual_seed(0)
+    model = RRNCOPolicy(ModelConfig("ATSP", embed_dim=16, num_layers=1, ff_hidden=32, num_heads=4, sample_k=5))
+    return save_checkpoint(model.eval(), tmp_path / "tiny-atsp.safetensors", {"n": 8, "training": {"steps": 0}})
+
+
+def test_rrnco_batches_in_process_and_its_hybrid_fans_out_the_improver(tiny_rrnco_checkpoint, monkeypatch):
+    from hybridroute.solvers.hybrid import Hybrid
+    from hybridroute.solvers.rrnco_solver import RRNCO
+
+    rrnco = RRNCO(checkpoint=str(tiny_rrnco_checkpoint), augment=1, device="cpu")
+    calls = []
+    original = RRNCO.solve_batch
+    monkeypatch.setattr(RRNCO, "solve_batch", lambda self, ps, seed=0: calls.append(len(ps)) or original(self, ps, seed))
+    problems = _problems(3, n=8) + _problems(3, n=10, seed=1)
+    sols = hr.solve_many(problems, rrnco, seed=1, progress=False)
+    assert calls == [6] and all(s.is_feasible and s.solver == "rrnco" for s in sols)
+    assert [sorted(s.routes[0]) for s in sols] == [list(range(1, p.num_nodes)) for p in problems]
+
+    hybrid = Hybrid(rrnco, "pyvrp", split=0.1, then_settings={"max_iterations": 30})
+    mixed = problems + [hr.Problem("ACVRP", np.ones((3, 3)) - np.eye(3), demand=[0, 1, 1], capacity=2)]
+    out = hr.solve_many(mixed, hybrid, time_limit=20.0, seed=1, executor="serial", progress=False)
+    assert calls == [6, 6, 1]  # one call per kind: the ACVRP one fails alone
+    # as Hybrid.solve, which raises when its first stage does
+    assert out[-1].status is hr.Status.NO_SOLUTION and out[-1].solver == "rrnco+pyvrp"
+    assert out[-1].message.startswith("UnsupportedProblemError: checkpoint tiny-atsp.safetensors is for ATSP")
+    with pytest.raises(hr.UnsupportedProblemError):
+        hybrid.solve(mixed[-1])
+    for first, sol in zip(sols, out):
+        assert sol.solver == "rrnco+pyvrp" and sol.stats["first_batched"]
+        assert sol.stats["first_cost"] == first.cost  # the same batched first stage
+        assert sol.stats["then_solver"] == "pyvrp" and sol.stats["initial_accepted"]
+        assert sol.stats["then_stats"]["iterations"] == 30
+        assert sol.cost <= first.cost
