@@ -6,9 +6,17 @@ from typing import Any
 
 from .problem import Problem
 from .solution import Solution
-from .solvers.base import Solver, get_solver, installed_solvers
+from .solvers.base import Solver, SolverNotInstalledError, get_solver, installed_solvers, solver_class
 
-__all__ = ["solve"]
+__all__ = ["solve", "default_solver"]
+
+
+def default_solver(problem: Problem) -> str:
+    """The first installed solver (registry order) that supports the problem's kind."""
+    for name in installed_solvers():
+        if problem.kind in solver_class(name).supports:
+            return name
+    raise SolverNotInstalledError(f"no installed solver supports {problem.kind.value}")
 
 
 def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: float | None = None,
@@ -48,5 +56,5 @@ def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: f
         limit = time_limit if time_limit is not None else p.time_limit
         return p.make_solver().solve(problem, time_limit=limit, seed=seed, initial=initial)
     if solver is None:
-        solver = installed_solvers()[0]
+        solver = default_solver(problem)
     return get_solver(solver, **settings).solve(problem, time_limit=time_limit, seed=seed, initial=initial)

@@ -45,3 +45,14 @@ def test_malformed_preset_names_file_and_key(tmp_path, text, key):
 def test_unknown_preset_lists_known():
     with pytest.raises(PresetError, match="nearest/fast"):
         load_preset("no/such")
+
+
+def test_default_solver_supports_the_kind(atsp10, acvrp12, monkeypatch):
+    from hybridroute import solve as solve_mod
+
+    monkeypatch.setattr(solve_mod, "installed_solvers", lambda: ["lkh", "nearest"])
+    assert solve_mod.default_solver(atsp10) == "lkh"
+    assert solve_mod.default_solver(acvrp12) == "nearest"
+    monkeypatch.setattr(solve_mod, "installed_solvers", lambda: ["lkh"])
+    with pytest.raises(hr.SolverNotInstalledError, match="ACVRP"):
+        solve_mod.default_solver(acvrp12)
