@@ -27,6 +27,6 @@ __all__ = [
     "installed_solvers", "register_solver", "__version__",
 ]
 
-from .batch import compare, solve_many  # noqa: E402
+from .batch import compare, problems_from_dataframe, read_problems, solutions_to_dataframe, solve_many  # noqa: E402
 
-__all__ += ["compare", "solve_many"]
+__all__ += ["compare", "solve_many", "solutions_to_dataframe", "problems_from_dataframe", "read_problems"]

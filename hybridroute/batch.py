@@ -20,11 +20,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .problem import Problem
+from .problem import Problem, ProblemValidationError
 from .solution import Solution
 from .solvers.base import Solver, get_solver
 
-__all__ = ["solve_many", "compare", "SolveTask"]
+__all__ = ["solve_many", "compare", "SolveTask", "solutions_to_dataframe", "problems_from_dataframe",
+           "read_problems"]
 
 logger = logging.getLogger(__name__)
 
@@ -541,3 +542,223 @@ def _gaps(df, problems: Sequence[Problem], reference) -> np.ndarray:
         names = [_instance_name(p, i) for i, p in enumerate(problems)]
         best = df["instance"].map(dict(zip(names, ref))).astype(float)
     return (100.0 * (df["cost"] - best) / best).to_numpy()
+
+
+# -- many instances in and out: DataFrames and folders ---------------------------------------
+
+
+def _instance_labels(solutions: Sequence[Solution], instances: Sequence[Any] | None) -> list[Any]:
+    if instances is None:
+        labels = [_instance_name(s.problem, i) for i, s in enumerate(solutions)]
+    else:
+        labels = list(instances)
+        if len(labels) != len(solutions):
+            raise ValueError(f"instances has {len(labels)} labels for {len(solutions)} solutions")
+    seen: set = set()
+    for label in labels:
+        if label in seen:
+            hint = "" if instances is not None else "; pass instances=[...] to label them"
+            raise ValueError(f"instance label {label!r} is not unique{hint}")
+        seen.add(label)
+    return labels
+
+
+def solutions_to_dataframe(solutions: Sequence[Solution], instances: Sequence[Any] | None = None):
+    """All routes of many solutions as one long DataFrame, one row per stop.
+
+    Parameters
+    ----------
+    solutions
+        Solutions (e.g. from :func:`solve_many`).
+    instances
+        Labels for the ``instance`` column, aligned with ``solutions``; default: each
+        problem's ``name`` (``instance-<i>`` when unnamed). Labels must be unique.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``instance`` followed by the columns of :meth:`Solution.to_dataframe` (``route``,
+        ``sequence``, ``stop``, ``node``, ``id``, ``lat``, ``lon``, ``arrival``, ``departure``,
+        ``wait`` in seconds, ``load_after``, ``leg_distance`` in metres, ``leg_duration`` in
+        seconds), instances in input order. A solution without routes (NO_SOLUTION) has no
+        rows: check ``Solution.status`` / :func:`compare`'s table for failures.
+    """
+    import pandas as pd
+
+    from .frames import SOLUTION_COLUMNS, _empty_frame
+
+    solutions = list(solutions)
+    labels = _instance_labels(solutions, instances)
+    parts = []
+    for label, sol in zip(labels, solutions):
+        frame = sol.to_dataframe()
+        if len(frame):
+            frame.insert(0, "instance", pd.Series([label] * len(frame), dtype=object))
+            parts.append(frame)
+    if not parts:
+        frame = _empty_frame(SOLUTION_COLUMNS)
+        frame.insert(0, "instance", pd.Series([], dtype=object))
+        return frame
+    # ids of different instances may differ in dtype (str / int): concat gives object then
+    return pd.concat(parts, ignore_index=True)
+
+
+def _per_instance(value: Any, key: Any, what: str) -> Any:
+    """``value[key]`` for a mapping (a clear error when ``key`` is missing), else ``value``."""
+    if isinstance(value, Mapping):
+        try:
+            return value[key]
+        except KeyError:
+            raise ProblemValidationError(what, f"no entry for instance {key!r} in the {what} mapping") from None
+    return value
+
+
+def _matrix_for(value: Any, key: Any, what: str) -> Any:
+    import pandas as pd
+
+    if value is None or isinstance(value, (Mapping, pd.DataFrame)):
+        return _per_instance(value, key, what)
+    raise ProblemValidationError(
+        what, "with an instance column, give a mapping instance -> matrix (array in that instance's row "
+              "order, or a DataFrame indexed by id) or one id-indexed DataFrame shared by all instances; "
+              f"got {type(value).__name__}")
+
+
+def _in_global_rows(exc: ProblemValidationError, key: Any, rows: np.ndarray) -> ProblemValidationError:
+    """Re-label an error about one instance's sub-frame in terms of the whole stops frame."""
+    import re
+
+    where = f" at index {exc.index}" if exc.index is not None else ""
+    text = str(exc)
+    prefix = f"{exc.field}{where}: "
+    message = text[len(prefix):] if text.startswith(prefix) else text
+    message = re.sub(r"\brow (\d+)\b", lambda m: f"row {rows[int(m.group(1))]}", message)
+    index = exc.index
+    if isinstance(index, (int, np.integer)):
+        index = int(rows[index])
+    elif isinstance(index, tuple):
+        index = tuple(int(rows[i]) for i in index)
+    return ProblemValidationError(exc.field, f"instance {key!r}: {message}", index)
+
+
+def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any = None, duration: Any = None,
+                            *, kind: Any = None, capacity: Any = None, num_vehicles: Any = None,
+                            objective: str = "distance", depot: Any = None) -> list[Problem]:
+    """Many Problems from one stops DataFrame with an instance column.
+
+    Each instance's rows follow the stops-frame contract of :mod:`hybridroute.frames`
+    (``id``, optional ``lat``/``lon``, ``demand``, ``tw_start``/``tw_end``/``service_time``,
+    ``is_depot``) and become one Problem through
+    :func:`hybridroute.frames.problem_from_dataframe`, named ``str(instance)``.
+
+    Parameters
+    ----------
+    stops
+        One row per node per instance.
+    instance_col
+        The column that says which instance a row belongs to.
+    distance
+        Metres: a mapping instance -> matrix (an array in that instance's row order or a
+        DataFrame indexed by id on both axes), or one id-indexed DataFrame shared by every
+        instance (e.g. a whole city's matrix; each instance takes its ids from it).
+    duration
+        Seconds, in the same forms (required for ACVRPTW).
+    kind
+        Problem kind for all instances; None infers it from the columns.
+    capacity, num_vehicles, depot
+        A value for all instances or a mapping instance -> value.
+    objective
+        ``"distance"`` or ``"duration"``.
+
+    Returns
+    -------
+    list of Problem
+        In order of each instance's first row.
+
+    Raises
+    ------
+    ProblemValidationError
+        ``.field`` names the column or argument, ``.index`` is the row position in ``stops``
+        (a pair for a matrix entry) and the message names the instance.
+    """
+    import pandas as pd
+
+    from .frames import problem_from_dataframe
+
+    if not isinstance(stops, pd.DataFrame):
+        raise TypeError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    if instance_col not in stops.columns:
+        raise ProblemValidationError(
+            instance_col, f"the stops frame has no {instance_col!r} column; it has {list(map(str, stops.columns))}")
+    missing = stops[instance_col].isna().to_numpy()
+    if missing.any():
+        row = int(np.argmax(missing))
+        raise ProblemValidationError(instance_col, f"missing instance label (row {row})", row)
+    groups = stops.groupby(instance_col, sort=False).indices
+    problems = []
+    for key, rows in groups.items():
+        sub = stops.iloc[rows].drop(columns=instance_col)
+        try:
+            problems.append(problem_from_dataframe(
+                sub, _matrix_for(distance, key, "distance"), _matrix_for(duration, key, "duration"), kind=kind,
+                capacity=_per_instance(capacity, key, "capacity"),
+                num_vehicles=_per_instance(num_vehicles, key, "num_vehicles"),
+                objective=objective, name=str(key), depot=_per_instance(depot, key, "depot")))
+        except ProblemValidationError as exc:
+            raise _in_global_rows(exc, key, rows) from None
+    return problems
+
+
+_SOLUTION_SUFFIXES = (".sol", ".tour")
+
+
+def _natural_key(text: str) -> list:
+    import re
+
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def read_problems(folder, pattern: str = "*", *, errors: str = "raise", **kwargs: Any) -> list[Problem]:
+    """Read every instance file in ``folder`` matching ``pattern`` (see :func:`hybridroute.formats.read`).
+
+    Parameters
+    ----------
+    folder
+        A directory.
+    pattern
+        Glob pattern of the instance files (``"*.vrp"``, ``"**/*.atsp"`` to recurse). Hidden
+        files, folders, and reference solutions (``.sol``, ``.tour``) are skipped.
+    errors
+        ``"raise"`` (the first unreadable file raises its :class:`~hybridroute.formats.FormatError`)
+        or ``"skip"`` (log a warning and go on).
+    **kwargs
+        Passed to the reader of every file.
+
+    Returns
+    -------
+    list of Problem
+        In natural file-name order (``X-n9`` before ``X-n10``).
+    """
+    from pathlib import Path
+
+    from .formats import read
+
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a directory")
+    paths = sorted((p for p in folder.glob(pattern)
+                    if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in _SOLUTION_SUFFIXES),
+                   key=lambda p: _natural_key(p.relative_to(folder).as_posix()))
+    if not paths:
+        raise FileNotFoundError(f"no instance files matching {pattern!r} in {folder}")
+    problems = []
+    for path in paths:
+        try:
+            problems.append(read(path, **kwargs))
+        except (ValueError, OSError) as exc:
+            if errors == "raise":
+                raise
+            logger.warning("skipping %s: %s", path, exc)
+    return problems

@@ -252,3 +252,110 @@ def test_rrnco_batches_in_process_and_its_hybrid_fans_out_the_improver(tiny_rrnc
         assert sol.stats["then_solver"] == "pyvrp" and sol.stats["initial_accepted"]
         assert sol.stats["then_stats"]["iterations"] == 30
         assert sol.cost <= first.cost
+
+
+# -- many instances in and out: DataFrames and folders -----------------------------------
+
+
+def _city_vrps(count=3, n=6):
+    from hybridroute.osrm import sample_instances
+
+    return sample_instances("Helsinki", "ACVRPTW", n, count, seed=2)
+
+
+def test_solutions_to_dataframe_is_one_long_frame_with_an_instance_column():
+    problems = _city_vrps()
+    sols = hr.solve_many(problems, "nearest", executor="serial", progress=False)
+    sols.insert(1, hr.Solution.no_solution(problems[0].replace(name="failed"), "x", "boom"))
+    df = hr.solutions_to_dataframe(sols)
+    assert list(df.columns) == ["instance"] + list(sols[0].to_dataframe().columns)
+    assert list(dict.fromkeys(df["instance"])) == [p.name for p in problems]  # the failed one has no rows
+    for p, sol in zip(problems, [sols[0]] + sols[2:]):
+        part = df[df["instance"] == p.name].drop(columns="instance").reset_index(drop=True)
+        assert part.equals(sol.to_dataframe())
+        assert part["leg_distance"].sum() == pytest.approx(sol.distance)
+    labelled = hr.solutions_to_dataframe(sols, instances=[10, 11, 12, 13])
+    assert list(dict.fromkeys(labelled["instance"])) == [10, 12, 13]
+    with pytest.raises(ValueError, match="instances has 1 labels for 4 solutions"):
+        hr.solutions_to_dataframe(sols, instances=[1])
+    with pytest.raises(ValueError, match="'p0' is not unique; pass instances="):
+        hr.solutions_to_dataframe(hr.solve_many(_problems(2) * 2, "nearest", executor="serial", progress=False))
+    empty = hr.solutions_to_dataframe([sols[1]])
+    assert len(empty) == 0 and list(empty.columns) == list(df.columns)
+
+
+def test_problems_from_dataframe_round_trips_many_instances():
+    import pandas as pd
+
+    from hybridroute.frames import matrix_to_dataframe
+    from hybridroute.osrm import bundled_city
+
+    problems = _city_vrps()
+    stops = pd.concat([p.to_dataframe().assign(instance=p.name) for p in problems], ignore_index=True)
+    dist = {p.name: p.distance for p in problems}
+    dur = {p.name: matrix_to_dataframe(p, "duration") for p in problems}  # id-indexed form too
+    back = hr.problems_from_dataframe(stops, distance=dist, duration=dur, capacity=problems[0].capacity)
+    assert [b.name for b in back] == [p.name for p in problems]
+    for p, b in zip(problems, back):
+        assert np.array_equal(b.distance, p.distance) and np.array_equal(b.duration, p.duration)
+        assert np.array_equal(b.demand, p.demand) and np.array_equal(b.time_windows, p.time_windows)
+        assert b.capacity == p.capacity and list(b.ids) == list(p.ids)
+    # one id-indexed matrix shared by all instances (a city's), per-instance capacities
+    city = bundled_city("Helsinki")
+    ids = pd.Index(range(city.size))
+    shared = pd.DataFrame(city.distance * 1000.0, index=ids, columns=ids)
+    atsp = stops.drop(columns=["demand", "is_depot", "tw_start", "tw_end", "service_time"])
+    tsps = hr.problems_from_dataframe(atsp, distance=shared, kind="ATSP")
+    assert [t.kind for t in tsps] == [hr.ProblemKind.ATSP] * 3
+    assert np.allclose(tsps[1].distance, problems[1].distance)
+    caps = {p.name: 50 + i for i, p in enumerate(problems)}
+    vrps = hr.problems_from_dataframe(stops.drop(columns=["tw_start", "tw_end", "service_time"]),
+                                      distance=dist, capacity=caps)
+    assert [v.capacity for v in vrps] == [50, 51, 52]
+
+
+def test_problems_from_dataframe_errors_name_instance_and_frame_row():
+    import pandas as pd
+
+    problems = _city_vrps()
+    stops = pd.concat([p.to_dataframe().assign(instance=p.name) for p in problems], ignore_index=True)
+    dist = {p.name: p.distance for p in problems}
+    kw = dict(distance=dist, duration={p.name: p.duration for p in problems}, capacity=100)
+    bad = stops.copy()
+    bad.loc[15, "demand"] = -3  # row 1 of the third instance
+    with pytest.raises(hr.ProblemValidationError, match=r"instance 'Helsinki-ACVRPTW6-2': .*negative \(row 15,") as info:
+        hr.problems_from_dataframe(bad, **kw)
+    assert info.value.field == "demand" and info.value.index == 15
+    with pytest.raises(hr.ProblemValidationError, match="no entry for instance 'Helsinki-ACVRPTW6-1'") as info:
+        hr.problems_from_dataframe(stops, **{**kw, "distance": {problems[0].name: problems[0].distance}})
+    assert info.value.field == "distance"
+    with pytest.raises(hr.ProblemValidationError, match="mapping instance -> matrix"):
+        hr.problems_from_dataframe(stops, **{**kw, "distance": problems[0].distance})
+    with pytest.raises(hr.ProblemValidationError, match="no 'scenario' column"):
+        hr.problems_from_dataframe(stops, instance_col="scenario", **kw)
+    holes = stops.astype({"instance": object})
+    holes.loc[4, "instance"] = None
+    with pytest.raises(hr.ProblemValidationError, match=r"missing instance label \(row 4\)"):
+        hr.problems_from_dataframe(holes, **kw)
+
+
+def test_read_problems_reads_a_folder_in_natural_order(tmp_path):
+    from hybridroute.formats import FormatError
+
+    problems = _problems(3)
+    for i, p in zip((10, 2, 1), problems):
+        (tmp_path / f"inst-{i}.json").write_text(p.to_json())
+    (tmp_path / "inst-2.sol").write_text("Route #1: 1 2\nCost 3\n")
+    (tmp_path / ".hidden.json").write_text("{")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "inst-0.json").write_text(problems[0].to_json())
+    got = hr.read_problems(tmp_path)
+    assert [g.name for g in got] == ["p2", "p1", "p0"]  # inst-1, inst-2, inst-10
+    assert np.array_equal(got[2].distance, problems[0].distance)
+    assert len(hr.read_problems(tmp_path, "**/*.json")) == 4
+    (tmp_path / "notes.txt").write_text("not an instance\n")
+    with pytest.raises(FormatError, match="notes.txt"):
+        hr.read_problems(tmp_path)
+    assert len(hr.read_problems(tmp_path, errors="skip")) == 3
+    with pytest.raises(FileNotFoundError, match=r"no instance files matching '\*.vrp'"):
+        hr.read_problems(tmp_path, "*.vrp")
