@@ -16,7 +16,7 @@ import time
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def _run_tasks(tasks: list[SolveTask], executor: Any, max_workers: int | None, p
                desc: str) -> list[Solution]:
     results: list[Solution | None] = [None] * len(tasks)
     with _progress(len(tasks), progress, desc) as bar:
-        if executor == "serial" or (executor is None and (max_workers == 1 or len(tasks) <= 1)):
+        if (isinstance(executor, str) and executor == "serial") or (executor is None and (max_workers == 1 or len(tasks) <= 1)):
             for i, task in enumerate(tasks):
                 results[i] = run_task(task)
                 bar.update()

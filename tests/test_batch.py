@@ -7,7 +7,7 @@ import pytest
 
 import hybridroute as hr
 
-from batch_helpers import DiesHard, Exploding, FakeBatchSolver, Sleepy, random_problems
+from batch_helpers import DiesHard, Exploding, FakeBatchSolver, random_problems
 
 _problems = random_problems
 
@@ -231,7 +231,12 @@ def test_rrnco_batches_in_process_and_its_hybrid_fans_out_the_improver(tiny_rrnc
     rrnco = RRNCO(checkpoint=str(tiny_rrnco_checkpoint), augment=1, device="cpu")
     calls = []
     original = RRNCO.solve_batch
-    monkeypatch.setattr(RRNCO, "solve_batch", lambda self, ps, seed=0: calls.append(len(ps)) or original(self, ps, seed))
+
+    def counting(self, ps, seed=0):
+        calls.append(len(ps))
+        return original(self, ps, seed)
+
+    monkeypatch.setattr(RRNCO, "solve_batch", counting)
     problems = _problems(3, n=8) + _problems(3, n=10, seed=1)
     sols = hr.solve_many(problems, rrnco, seed=1, progress=False)
     assert calls == [6] and all(s.is_feasible and s.solver == "rrnco" for s in sols)
@@ -323,7 +328,8 @@ def test_problems_from_dataframe_errors_name_instance_and_frame_row():
     kw = dict(distance=dist, duration={p.name: p.duration for p in problems}, capacity=100)
     bad = stops.copy()
     bad.loc[15, "demand"] = -3  # row 1 of the third instance
-    with pytest.raises(hr.ProblemValidationError, match=r"instance 'Helsinki-ACVRPTW6-2': .*negative \(row 15,") as info:
+    where = r"instance 'Helsinki-ACVRPTW6-2': .*negative \(row 15,"
+    with pytest.raises(hr.ProblemValidationError, match=where) as info:
         hr.problems_from_dataframe(bad, **kw)
     assert info.value.field == "demand" and info.value.index == 15
     with pytest.raises(hr.ProblemValidationError, match="no entry for instance 'Helsinki-ACVRPTW6-1'") as info:
@@ -359,3 +365,26 @@ def test_read_problems_reads_a_folder_in_natural_order(tmp_path):
     assert len(hr.read_problems(tmp_path, errors="skip")) == 3
     with pytest.raises(FileNotFoundError, match=r"no instance files matching '\*.vrp'"):
         hr.read_problems(tmp_path, "*.vrp")
+
+
+def test_throughput_benchmark_runs_small(tmp_path):
+    """benchmarks/throughput.py end to end on a few instances (keeps the script from rotting)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput_benchmark", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--instances", "4", "--n-min", "5", "--n-max", "8", "--workers", "", "--dask-workers", "0",
+                "--max-iterations", "20", "--neural-instances", "0", "--out", str(tmp_path)])
+    md = (tmp_path / "throughput.md").read_text()
+    assert "| serial (in-process) | pyvrp (max_iterations=20) | 1 | 4 |" in md
+    import pandas as pd
+
+    df = pd.read_csv(tmp_path / "throughput.csv")
+    assert list(df.columns) == bench.COLUMNS and len(df) == 1 and df["failed"].iloc[0] == 0
+    problems = bench.make_instances(6, 5, 8, ["ATSP", "ACVRP"], ["Helsinki", "Monaco"], seed=1)
+    assert [p.kind.value for p in problems] == ["ATSP", "ACVRP"] * 3
+    assert len({p.name for p in problems}) == 6 and all(5 <= p.num_customers + (p.kind.value == "ATSP") <= 8
+                                                         for p in problems)
