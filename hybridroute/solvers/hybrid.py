@@ -109,34 +109,19 @@ def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, 
     }
 
 
-class RRNCOPyVRP(Hybrid):
-    """The RRNCO policy's best rollout warm-starts PyVRP's iterated local search."""
-
-    name = "rrnco+pyvrp"
-    requires = ("torch", "safetensors", "pyvrp")
-    extra = "neural,pyvrp"
+def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hybrid]:
+    """A registrable Hybrid with the RRNCO policy first and ``then`` as the improver."""
 
     def __init__(self, split: float = 0.1, first_settings=None, then_settings=None):
-        super().__init__("rrnco", "pyvrp", split, first_settings, then_settings)
+        Hybrid.__init__(self, "rrnco", then, split, first_settings, then_settings)
+
+    return type(class_name, (Hybrid,), {
+        "__doc__": f"The RRNCO policy's best rollout warm-starts {what}.",
+        "__module__": __name__, "__init__": __init__, "name": f"rrnco+{then}",
+        "requires": ("torch", "safetensors", module), "extra": f"neural,{then}",
+    })
 
 
-class RRNCOORTools(Hybrid):
-    """The RRNCO policy's best rollout warm-starts OR-Tools' guided local search."""
-
-    name = "rrnco+ortools"
-    requires = ("torch", "safetensors", "ortools")
-    extra = "neural,ortools"
-
-    def __init__(self, split: float = 0.1, first_settings=None, then_settings=None):
-        super().__init__("rrnco", "ortools", split, first_settings, then_settings)
-
-
-class RRNCOVroom(Hybrid):
-    """The RRNCO policy's best rollout seeds VROOM through vehicle steps."""
-
-    name = "rrnco+vroom"
-    requires = ("torch", "safetensors", "vroom")
-    extra = "neural,vroom"
-
-    def __init__(self, split: float = 0.1, first_settings=None, then_settings=None):
-        super().__init__("rrnco", "vroom", split, first_settings, then_settings)
+RRNCOPyVRP = _rrnco_hybrid("pyvrp", "pyvrp", "RRNCOPyVRP", "PyVRP's iterated local search")
+RRNCOORTools = _rrnco_hybrid("ortools", "ortools", "RRNCOORTools", "OR-Tools' guided local search")
+RRNCOVroom = _rrnco_hybrid("vroom", "vroom", "RRNCOVroom", "VROOM (through vehicle steps)")
