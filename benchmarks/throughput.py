@@ -154,9 +154,16 @@ def dask_row(args: argparse.Namespace, problems: list[hr.Problem], label: str, k
 
 
 def _start_cluster(workers: int, LocalCluster, Client):
-    cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    return cluster, Client(cluster)
+    # LocalCluster exports OMP_NUM_THREADS=1 (and MKL_/OPENBLAS_) into *this* process's
+    # environment for its workers; torch imported later would then run on one thread.
+    saved = dict(os.environ)
+    try:
+        cluster = LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        return cluster, Client(cluster)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def neural_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
@@ -268,7 +275,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # Progress lines from this script only; Dask's own INFO chatter stays out.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logger.setLevel(logging.INFO)
     for name in ("distributed", "hybridroute"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.ERROR)
     main()
