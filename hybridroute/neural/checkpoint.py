@@ -186,6 +186,7 @@ def save_checkpoint(model, path: str | Path, card: dict[str, Any]) -> Path:
     tmp = path.with_suffix(".safetensors.tmp")
     save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "architecture": arch})
     os.replace(tmp, path)
+    os.chmod(path, 0o644)  # shipped data: readable by everyone (the writer uses a private temp file)
     full = {"format": CARD_FORMAT, "name": path.stem, "architecture": arch,
             "model_config": model.config.to_dict(), "kind": model.config.kind,
             "parameters": count_parameters(model), **card,
@@ -216,12 +217,27 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
 |---|---|---|
 {rows}
 
-{ATTRIBUTION}
+{_benchmark_md(card.get("benchmark"))}{ATTRIBUTION}
 """
 
 
-def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None) -> Path:
-    """Write a shipped checkpoint (``<out_dir>/<name>.safetensors`` + card) from a run's latest state."""
+def _benchmark_md(bench: dict[str, Any] | None) -> str:
+    if not bench:
+        return ""
+    rows = "\n".join(f"| {k} | {v['gap_pct']:.2f} | {v['feasible']:.2f} | {v['seconds_per_instance']:.3f} |"
+                     for k, v in bench["methods"].items())
+    return (f"Benchmark: {bench['count']} {bench['kind']}-{bench['n']} instances from {bench['city']} "
+            f"(seed {bench['seed']}); gap to the {bench['reference']}; CPU, 1 thread.\n\n"
+            f"| method | gap % | feasible | s / instance |\n|---|---|---|---|\n{rows}\n\n")
+
+
+def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None,
+               benchmark: dict[str, Any] | None = None) -> Path:
+    """Write a shipped checkpoint (``<out_dir>/<name>.safetensors`` + card) from a run's latest state.
+
+    ``benchmark`` (the output of :func:`hybridroute.neural.evaluate.benchmark`) is stored in
+    the card when given.
+    """
     import torch
 
     from .policy import ModelConfig, RRNCOPolicy
@@ -248,6 +264,8 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
     }
+    if benchmark is not None:
+        card["benchmark"] = benchmark
     out = Path(out_dir) if out_dir is not None else _REPO_MODELS
     return save_checkpoint(model, out / f"{name}.safetensors", card)
 
@@ -259,12 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("run_dir")
     ex.add_argument("--name", required=True, help="checkpoint name, e.g. rrnco-atsp20")
     ex.add_argument("--out", default=None, help=f"output folder (default {_REPO_MODELS})")
+    ex.add_argument("--benchmark", default=None, help="JSON from python -m hybridroute.neural.evaluate to embed")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.cmd == "export":
-        path = export_run(args.run_dir, args.name, args.out)
+        bench = json.loads(Path(args.benchmark).read_text()) if args.benchmark else None
+        path = export_run(args.run_dir, args.name, args.out, benchmark=bench)
         print(path)
     else:
         model, card = load_checkpoint(args.checkpoint)

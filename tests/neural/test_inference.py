@@ -117,3 +117,13 @@ def test_shipped_checkpoint_beats_a_random_model(kind):
     cost = {name: np.mean([s.cost for s in solve_problems(problems, pol, augment=1, seed=0, device="cpu")])
             for name, pol in (("trained", trained), ("random", untrained))}
     assert cost["trained"] < 0.97 * cost["random"], cost
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_default_checkpoint_is_the_shipped_one(city, kind):
+    if _shipped(kind) is None:
+        pytest.skip(f"no shipped {kind} checkpoint yet")
+    p = batch_to_problems(sample_batch(city, kind, 10, 1, seed=0))[0]
+    sol = hr.solve(p, "rrnco", augment=1)
+    assert sol.is_feasible
+    assert sol.stats["checkpoint"] == DEFAULT_CHECKPOINTS[hr.ProblemKind(kind)]
