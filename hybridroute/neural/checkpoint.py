@@ -256,6 +256,7 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
         "n": int(train_cfg.get("data", {}).get("n", 0)),
         "training": {"steps": st["step"], "instances": st["instances"], "trained_seconds": round(st["trained_seconds"], 1),
                      "cities": json.loads(st["cities"]), "sampling": train_cfg.get("data", {}).get("mode", "uniform"),
+                     "sizes": train_cfg.get("data", {}).get("sizes", [int(train_cfg.get("data", {}).get("n", 0))]),
                      "algorithm": "REINFORCE, POMO shared baseline", "config": train_cfg,
                      "device": "cpu", "run": run_dir.name},
         "validation": {"city": st["val_city"], "method": st["val_method"], "count": val.get("count"),

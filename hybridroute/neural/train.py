@@ -13,8 +13,11 @@ resumes from ``state.pt`` automatically; ``--max-minutes`` is the wall-clock bud
 invocation.
 
 Instances are drawn on the fly with :func:`hybridroute.osrm.cities.sample_batch` from the
-training cities (RRNCO rule: each chunk takes 10 random cities, 100 instances per city). The
-data stream is a pure function of (seed, step), so a resumed run continues the same stream.
+training cities (RRNCO rule: each chunk takes 10 random cities, 100 instances per city); with
+``[data] sizes`` each chunk draws its instance size from that list. The data stream is a pure
+function of (seed, step), so a resumed run continues the same stream. ``[train]
+init_checkpoint`` starts a new run from a shipped checkpoint of the same architecture
+(fine-tuning, e.g. on larger sizes).
 Validation is greedy POMO (every start, no augmentation) on a fixed set from the held-out
 city, reported as the mean gap to reference costs computed once (PyVRP at ``ref_seconds``
 per instance when the ``pyvrp`` backend is installed, and nearest neighbour from every start;
@@ -62,6 +65,7 @@ class TrainConfig:
     model: ModelConfig
     n: int = 20
     batch_size: int = 64
+    sizes: tuple[int, ...] = ()
     cities_dir: str = "data/cities"
     holdout: tuple[str, ...] = ("Helsinki",)
     cities_per_chunk: int = 10
@@ -74,6 +78,7 @@ class TrainConfig:
     lr_gamma: float = 0.1
     max_steps: int = 10_000_000
     seed: int = 1234
+    init_checkpoint: str | None = None
     threads: int = 1
     device: str = "auto"
     precision: str = "auto"
@@ -90,8 +95,8 @@ class TrainConfig:
 
 _SECTIONS = {
     "run": {"name"},
-    "data": {"n", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
-    "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "threads",
+    "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
+    "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -126,7 +131,7 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         kw.update(values)
     if "model" not in raw:
         raise ValueError(f"{path}: missing [model] section")
-    for key in ("holdout", "lr_milestones"):
+    for key in ("holdout", "lr_milestones", "sizes"):
         if key in kw:
             kw[key] = tuple(kw[key])
     kw.setdefault("name", path.stem)
@@ -214,6 +219,19 @@ class CityPool:
         return cls(train, load_city(val_file))
 
 
+def chunk_size_and_batch(cfg: TrainConfig, chunk: int) -> tuple[int, int]:
+    """(instance size, batch size) of a data chunk.
+
+    With ``sizes`` set, each chunk draws its size uniformly from it (from its own random
+    stream, so the fixed-size stream is unchanged) and scales the batch by ``n / size`` so a
+    step costs about the same number of rollouts at every size.
+    """
+    if not cfg.sizes:
+        return cfg.n, cfg.batch_size
+    size = int(np.random.default_rng([cfg.seed, chunk, 1]).choice(cfg.sizes))
+    return size, max(1, round(cfg.batch_size * cfg.n / size))
+
+
 def batch_stream(pool: CityPool, cfg: TrainConfig, start_step: int) -> Iterator[tuple[int, Any]]:
     """(step, InstanceBatch) forever, from ``start_step``; a pure function of (seed, step)."""
     cities = min(cfg.cities_per_chunk, len(pool.train))
@@ -221,13 +239,15 @@ def batch_stream(pool: CityPool, cfg: TrainConfig, start_step: int) -> Iterator[
     step = start_step
     while True:
         chunk, offset = divmod(step, per_chunk)
+        size, bs = chunk_size_and_batch(cfg, chunk)
+        per_city = max(cfg.instances_per_city, -(-per_chunk * bs // cities))
         rng = np.random.default_rng([cfg.seed, chunk])
         picks = rng.choice(len(pool.train), size=cities, replace=False)
-        parts = [sample_batch(pool.train[i], cfg.model.kind, cfg.n, cfg.instances_per_city, rng=rng,
-                              mode=cfg.mode) for i in picks]
+        parts = [sample_batch(pool.train[i], cfg.model.kind, size, per_city, rng=rng, mode=cfg.mode)
+                 for i in picks]
         order = rng.permutation(sum(len(p) for p in parts))
         for k in range(offset, per_chunk):
-            sel = order[k * cfg.batch_size:(k + 1) * cfg.batch_size]
+            sel = order[k * bs:(k + 1) * bs]
             yield step, _take(parts, sel)
             step += 1
 
@@ -388,6 +408,14 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
         logger.info("resumed %s at step %d (%d instances, %.0f s trained)", cfg.name, step, seen, trained_s)
     else:
         (run_dir / "config.toml").write_text(config_path_text(cfg))
+        if cfg.init_checkpoint:
+            from .checkpoint import load_checkpoint
+
+            init, card = load_checkpoint(cfg.init_checkpoint)
+            if init.config != cfg.model:
+                raise ValueError(f"init_checkpoint {cfg.init_checkpoint!r} has {init.config}, config says {cfg.model}")
+            policy.load_state_dict(init.state_dict(), strict=True)
+            logger.info("%s: starting from %s (sha256 %s)", cfg.name, card["name"], card["sha256"][:12])
     logger.info("%s: %s, %d parameters, device %s, autocast %s, %d threads", cfg.name, cfg.model,
                 count_parameters(policy), dev, amp, torch.get_num_threads())
     validator = Validator(cfg, pool, run_dir)

@@ -81,3 +81,29 @@ def test_resume_refuses_a_different_architecture(tmp_path):
     cfg2.model = ModelConfig("ATSP", embed_dim=8, num_layers=1, ff_hidden=16, num_heads=4, sample_k=5)
     with pytest.raises(ValueError, match="use a new run name"):
         train(cfg2, run_root=tmp_path, max_minutes=5, pool=pool, progress=False)
+
+
+def test_mixed_sizes_scale_the_batch():
+    pool, cfg = pool_and_config(sizes=(4, 6, 8))
+    seen = {}
+    for _, (step, batch) in zip(range(40), batch_stream(pool, cfg, 0)):
+        m = batch.index.shape[1] - 1
+        seen[m] = len(batch)
+    assert set(seen) <= {4, 6, 8} and len(seen) >= 2
+    for size, count in seen.items():
+        assert count == max(1, round(cfg.batch_size * cfg.n / size))
+
+
+def test_init_checkpoint_starts_from_shipped_weights(tmp_path):
+    from hybridroute.neural.checkpoint import save_checkpoint
+
+    from neural_helpers import tiny_policy
+
+    src = tiny_policy("ATSP", seed=9)
+    path = save_checkpoint(src, tmp_path / "m" / "start.safetensors", {"n": 6})
+    pool, cfg = pool_and_config("ATSP", max_steps=0, init_checkpoint=str(path))
+    cfg.model = src.config
+    run = train(cfg, run_root=tmp_path / "runs", max_minutes=1, pool=pool, progress=False)
+    st = torch.load(run / "state.pt", weights_only=True)
+    for k, v in src.state_dict().items():
+        assert torch.equal(st["model"][k], v), k
