@@ -127,3 +127,16 @@ def test_default_checkpoint_is_the_shipped_one(city, kind):
     sol = hr.solve(p, "rrnco", augment=1)
     assert sol.is_feasible
     assert sol.stats["checkpoint"] == DEFAULT_CHECKPOINTS[hr.ProblemKind(kind)]
+
+
+def test_hand_built_problems_without_coords_and_open_windows(checkpoints, atsp10, acvrp12, acvrptw12):
+    import numpy as np
+
+    tw = np.array(acvrptw12.time_windows, dtype=float)
+    tw[1:4, 1] = np.inf  # customers without a closing time
+    svc = np.array(acvrptw12.service_time, dtype=float)
+    svc[0] = 30.0  # depot service before leaving
+    open_tw = acvrptw12.replace(time_windows=tw, service_time=svc)
+    for p in (atsp10, acvrp12, acvrptw12, open_tw):
+        sol = hr.get_solver("rrnco", checkpoint=str(checkpoints[p.kind.value]), augment=4).solve(p, seed=1)
+        assert sol.is_feasible, (p.name, sol.violations)
