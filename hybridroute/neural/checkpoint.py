@@ -9,8 +9,9 @@ Loading never guesses: the class comes from the card's ``architecture`` (a name 
 :data:`~hybridroute.neural.policy.ARCHITECTURES`), the shape from its ``model_config``; the
 weights' sha256 must match the card and the state dict must match the model exactly.
 
-Models folder lookup (first that exists): ``$HYBRIDROUTE_MODELS``; the package's
-``hybridroute/data/models`` (where a wheel puts them); the repository's top-level ``models/``.
+Models folder lookup: ``$HYBRIDROUTE_MODELS`` if set, then the shipped folder
+(:func:`hybridroute.resources.models_dir`: the top-level ``models/`` in a checkout, the
+``hybridroute._models`` package in a wheel).
 
 Export a run: ``python -m hybridroute.neural.checkpoint export runs/atsp20 --name rrnco-atsp20``.
 """
@@ -44,12 +45,17 @@ DEFAULT_CHECKPOINTS = {
     ProblemKind.ACVRPTW: "rrnco-acvrptw20",
 }
 
-_REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-_PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "data" / "models"
-
-
 class CheckpointError(ValueError):
     """A checkpoint is missing, corrupt or does not match its card / model."""
+
+
+def _shipped_dir() -> Path | None:
+    from ..resources import models_dir
+
+    try:
+        return models_dir()
+    except FileNotFoundError:
+        return None
 
 
 def models_dirs() -> list[Path]:
@@ -58,7 +64,9 @@ def models_dirs() -> list[Path]:
     env = os.environ.get("HYBRIDROUTE_MODELS")
     if env:
         dirs.append(Path(env))
-    dirs += [_PACKAGE_MODELS, _REPO_MODELS]
+    shipped = _shipped_dir()
+    if shipped is not None:
+        dirs.append(shipped)
     return [d for d in dirs if d.is_dir()]
 
 
@@ -267,7 +275,9 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     }
     if benchmark is not None:
         card["benchmark"] = benchmark
-    out = Path(out_dir) if out_dir is not None else _REPO_MODELS
+    out = Path(out_dir) if out_dir is not None else _shipped_dir()
+    if out is None:
+        raise CheckpointError("no models folder found; pass out_dir")
     return save_checkpoint(model, out / f"{name}.safetensors", card)
 
 
@@ -277,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export", help="write a shipped checkpoint from a run's latest state")
     ex.add_argument("run_dir")
     ex.add_argument("--name", required=True, help="checkpoint name, e.g. rrnco-atsp20")
-    ex.add_argument("--out", default=None, help=f"output folder (default {_REPO_MODELS})")
+    ex.add_argument("--out", default=None, help="output folder (default: the shipped models folder)")
     ex.add_argument("--benchmark", default=None, help="JSON from python -m hybridroute.neural.evaluate to embed")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
