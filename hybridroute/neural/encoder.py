@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from ..problem import ProblemKind
 from .env import Instances
+from .piecewise import relu_pwl
 
 __all__ = ["InstanceNorm", "sample_distance_features", "pair_angles", "InitEmbedding",
            "NeuralAdaptiveBias", "TimeAwareAdaptiveBias", "AAFMBlock", "AAFMLayer", "Encoder"]
@@ -144,13 +145,23 @@ class ScalarMLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.l2(self.hidden(x))
 
+    def pwl(self, x: Tensor, readout: Tensor) -> Tensor:
+        """``hidden(x) @ readout`` exactly, without forming the d-wide hidden layer.
+
+        The hidden layer is a ReLU of an affine function of the scalar x, so the product is
+        piecewise linear in x with at most d breakpoints (see :mod:`.piecewise`).
+        """
+        return relu_pwl(x, self.l1.weight[:, 0], self.l1.bias, readout.to(x.dtype))
+
 
 class NeuralAdaptiveBias(nn.Module):
     """Gating NAB for ATSP/ACVRP: b_ij = w·(g e_d + (1 − g) e_θ) + c, g = σ(W_g[e_d; e_θ]).
 
-    ``folded=True`` computes it exactly at O(m²·d): the gate pre-activation and the output are
-    linear in e_d = W₂ h_d + b₂ (h_d the hidden ReLU activations), so W_g and w fold into
-    d-vectors applied to h_d and h_θ; the (m², d)×(d, d) second-layer products are never formed.
+    ``folded=True`` computes it exactly without any per-pair d-wide tensor: the gate
+    pre-activation and the output are linear in e_d = W₂ h_d + b₂ (h_d the hidden ReLU
+    activations), so W_g and w fold into d-vectors applied to h_d and h_θ (O(m²·d), the
+    spec's folding); and h_d·v, a ReLU network of one scalar, is piecewise linear in that
+    scalar, so it is evaluated from per-segment tables in O(m²·log d) (:mod:`.piecewise`).
     """
 
     def __init__(self, d: int):
@@ -175,8 +186,8 @@ class NeuralAdaptiveBias(nn.Module):
         fold_d = torch.stack([W2d.t() @ wg_d, W2d.t() @ w_out], -1)   # (d, 2)
         fold_a = torch.stack([W2a.t() @ wg_a, W2a.t() @ w_out], -1)
         const_g = wg_d @ b2d + wg_a @ b2a + self.gate.bias[0]
-        yd = self.mlp_d.hidden(dist) @ fold_d.to(dist.dtype)
-        ya = self.mlp_a.hidden(angle) @ fold_a.to(dist.dtype)
+        yd = self.mlp_d.pwl(dist, fold_d)
+        ya = self.mlp_a.pwl(angle, fold_a)
         s_d = yd[..., 1] + w_out @ b2d
         s_a = ya[..., 1] + w_out @ b2a
         g = torch.sigmoid(yd[..., 0] + ya[..., 0] + const_g)
@@ -218,7 +229,6 @@ class TimeAwareAdaptiveBias(nn.Module):
     def folded(self, dist: Tensor, angle: Tensor, dur: Tensor) -> Tensor:
         d = self.out.in_features
         w_out = self.out.weight[0]
-        hidden = torch.cat([mlp.hidden(x) for mlp, x in zip(self._mlps(), (dist, angle, dur))], -1)
         # gate1([W2 h + b2 per channel]) = [G_c W2_c]_c h + (G b2 + g1 bias)
         blocks = [self.gate1.weight[:, c * d:(c + 1) * d] @ mlp.l2.weight for c, mlp in enumerate(self._mlps())]
         a = torch.cat(blocks, 1)                                          # (d, 3d)
@@ -227,8 +237,10 @@ class TimeAwareAdaptiveBias(nn.Module):
         # per-channel scalar outputs s_c = w_out·e_c = (W2_cᵀ w_out)·h_c + w_out·b2_c
         s_w = torch.block_diag(*[(mlp.l2.weight.t() @ w_out).unsqueeze(-1) for mlp in self._mlps()])  # (3d, 3)
         s_c = torch.stack([w_out @ mlp.l2.bias for mlp in self._mlps()])
-        fused = torch.cat([a.t(), s_w], 1).to(hidden.dtype)             # (3d, d + 3)
-        y = hidden @ fused
+        fused = torch.cat([a.t(), s_w], 1).to(dist.dtype)               # (3d, d + 3)
+        # hidden @ fused, summed channel by channel without forming the 3d-wide hidden layer
+        y = sum(mlp.pwl(x, fused[c * d:(c + 1) * d])
+                for c, (mlp, x) in enumerate(zip(self._mlps(), (dist, angle, dur))))
         pre, s = y[..., :d] + const, y[..., d:] + s_c
         w = torch.softmax(self.gate2(F.silu(pre)) / torch.exp(self.tau), -1)
         return (w * s).sum(-1) + self.out.bias[0]
