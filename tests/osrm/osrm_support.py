@@ -1,32 +1,13 @@
-"""Helpers for the OSRM tests.
-
-No conftest here: pytest swaps ``sys.modules["conftest"]`` each time it loads a nested
-conftest.py, so ``from conftest import ...`` depends on collection order. For the same reason
-the root tests/conftest.py is loaded here by path, under a name of its own.
-"""
+"""Helpers for the OSRM tests (a module of its own name: see tests/support.py for why)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-
-def _root_conftest():
-    name = "_hybridroute_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "conftest.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-IN_CI = _root_conftest().IN_CI
-require_shared = _root_conftest().require_shared
+from support import IN_CI, require_shared  # noqa: F401
 
 from hybridroute.osrm.errors import OSRMNotFoundError
 
