@@ -9,12 +9,13 @@ cleans a start with :func:`clean_initial` before handing it over.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 from ..problem import Problem, ProblemKind
 from ..solution import evaluate
 
-__all__ = ["CleanStart", "clean_initial", "keep_better", "fleet_size"]
+__all__ = ["CleanStart", "clean_initial", "keep_better", "fleet_size", "cpu_share"]
 
 
 @dataclass
@@ -104,3 +105,20 @@ def fleet_size(problem: Problem) -> int:
         return max(1, customers)
     need = math.ceil(float(problem.demand.sum()) / float(problem.capacity) - 1e-9)
     return max(1, min(customers, 2 * need + 1))
+
+
+def cpu_share() -> float:
+    """The share of a core this process can expect now, from the 1-minute load average.
+
+    On a machine busier than its cores, CPU time runs behind wall time: LKH's limits count
+    CPU seconds and VROOM's construction is CPU-bound, so both backends scale CPU work by
+    cores / load (not below 1/4) to keep the wall time near the limit.
+    """
+    try:
+        load = os.getloadavg()[0]
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    except (OSError, AttributeError):
+        return 1.0
+    if not cores or load <= cores:
+        return 1.0
+    return max(0.25, cores / load)

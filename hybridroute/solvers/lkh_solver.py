@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import time
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..problem import Problem, ProblemKind
+from ._backend import cpu_share as _cpu_share
 from .base import SolveOutput, Solver
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -269,22 +269,6 @@ def _call_lkh(params: str, text: str) -> list[int] | str:
     except Exception as exc:
         logger.info("lkh: elkai raised %s: %s", type(exc).__name__, exc)
         return f"LKH failed: {type(exc).__name__}: {exc}"
-
-
-def _cpu_share() -> float:
-    """The share of a core this process can expect now, from the 1-minute load average.
-
-    LKH's time limits count *CPU* seconds; on a machine busier than its cores, wall time
-    runs ahead of CPU time, so the CPU limit is shrunk by cores / load (not below 1/4).
-    """
-    try:
-        load = os.getloadavg()[0]
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    except (OSError, AttributeError):
-        return 1.0
-    if not cores or load <= cores:
-        return 1.0
-    return max(0.25, cores / load)
 
 
 def _tour_from_lkh(raw: list[int] | str | None, n: int) -> tuple[list[int] | None, str]:

@@ -4,19 +4,57 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
+import os
 import time
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..problem import Problem, ProblemKind
-from ._backend import clean_initial, keep_better
+from ._backend import clean_initial, cpu_share, keep_better
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
 __all__ = ["VroomSolver"]
 
 logger = logging.getLogger(__name__)
+
+# VROOM's timeout bounds its local search only: the construction heuristics of all its
+# searches (more of them at higher exploration levels) always run to the end. CPU seconds
+# of that phase (timeout 10 ms, one thread), measured on the development machine:
+#                     level 0   level 5
+#   kro124p (ATSP)     0.014     0.103          R101 (25 vehicles)    0.010   0.074
+#   ftv170 (ATSP)      0.081     0.68           RC208 (25 vehicles)   0.015   0.138
+#   rbg323 (ATSP)      1.16      8.67           X-n200-k36            0.031   0.237
+#   rbg443 (ATSP)      4.29      ~36 (est.)     random n=500, ~10/route 0.21  1.24
+#                                               random n=500, ~45/route 0.37  3.42
+# A single long route costs ~n^4 (the ATSP rows), short routes ~n^2. The cost grows with
+# VROOM's number of searches per level (helpers.h get_nb_searches: 4, 8, 12, 16, 24, 32);
+# measured ratios to level 0 (rbg323, ftv170, kro124p): 1, 2.1, 3.1, 4.1, 6.6, 8.4.
+_LEVEL_COST = (4, 8, 12, 16, 24, 32)
+_LONG_ROUTE_S = 9.2e-10    # level-5 CPU s per n^2 x L^2 (L: customers per route)
+_SHORT_ROUTE_S = 1.5e-5    # level-5 CPU s per n^2 (upper envelope of the VRP rows)
+#: Share of the budget the estimated construction may take when the level is adapted.
+_CONSTRUCTION_SHARE = 0.5
+
+
+def construction_estimate(problem: Problem, level: int) -> float:
+    """Estimated CPU seconds of VROOM's (uninterruptible) construction phase at ``level``.
+
+    An upper envelope of the measurements above: max(a n^2 L^2, b n^2) at level 5, scaled
+    by the level's relative cost, with L the customers per route (all of them for ATSP or a
+    single vehicle, else the customers over the routes the total demand needs at least).
+    """
+    n = problem.num_nodes
+    customers = max(problem.num_customers, 1)
+    if problem.kind is ProblemKind.ATSP or problem.num_vehicles == 1:
+        per_route = customers
+    else:
+        routes = math.ceil(float(problem.demand.sum()) / float(problem.capacity) - 1e-9)
+        per_route = customers / max(routes, 1)
+    level5 = max(_LONG_ROUTE_S * n**2 * per_route**2, _SHORT_ROUTE_S * n**2)
+    return level5 * _LEVEL_COST[level] / _LEVEL_COST[5]
 
 
 class VroomSolver(Solver):
@@ -30,12 +68,17 @@ class VroomSolver(Solver):
     Parameters
     ----------
     exploration_level
-        VROOM's search depth, 0 (fastest) to 5 (most thorough, the default).
+        VROOM's search depth, 0 (fastest) to 5 (most thorough, the default). With
+        ``adapt_level`` it is the highest level used.
     threads
         Threads VROOM may use (its searches run in parallel).
     apply_time_limit
         Pass the time limit to VROOM as its timeout (default). Without it VROOM runs its
         full search, which is deterministic for a fixed ``threads`` and exploration level.
+    adapt_level
+        With a time limit, lower the exploration level until VROOM's estimated construction
+        phase (which its timeout does not interrupt) takes at most half the limit (default
+        True). The level used is ``stats["exploration_level"]``.
     scale
         Integers per objective unit; None picks the smallest power of ten that keeps rounding
         below 0.01 % within VROOM's 32-bit matrices (see :mod:`hybridroute.solvers.scaling`).
@@ -49,6 +92,17 @@ class VroomSolver(Solver):
     A warm start is passed as vehicle ``steps``; VROOM refuses an infeasible one with an
     error, in which case the solve starts cold and ``stats["initial_accepted"]`` is False.
     VROOM takes no seed.
+
+    **Time limit.** pyvroom's ``solve(exploration_level, nb_threads, timeout)`` hands the
+    timeout to VROOM, which applies it to the local search only: the construction
+    heuristics of all its searches (4 at level 0, 32 at level 5) always
+    finish. On one long route that phase grows like n^4 (TSPLIB rbg323: 1.2 CPU s at level
+    0, 8.7 at level 5), which is why level 5 took 14.5 s on rbg323 and 59 s on rbg443 at a
+    5 s limit. ``adapt_level`` picks the highest level whose estimated construction
+    (:func:`construction_estimate`, divided by the CPU share this process can expect)
+    fits in half the limit. What remains: level 0 itself is not interruptible, so a limit
+    below its construction is still overrun (rbg443: ~4.3 CPU s at level 0), and VROOM
+    stops its local search within a few tenths of a second after the limit.
     """
 
     name = "vroom"
@@ -64,7 +118,8 @@ class VroomSolver(Solver):
     INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("vroom", 2**31, 2**31)
 
     def __init__(self, exploration_level: int = 5, threads: int = 1, apply_time_limit: bool = True,
-                 scale: float | None = None, time_scale: float | None = None):
+                 scale: float | None = None, time_scale: float | None = None,
+                 adapt_level: bool = True):
         if not 0 <= int(exploration_level) <= 5:
             raise ValueError(f"exploration_level must be 0..5, got {exploration_level}")
         if int(threads) < 1:
@@ -77,6 +132,20 @@ class VroomSolver(Solver):
         self.apply_time_limit = bool(apply_time_limit)
         self.scale = scale
         self.time_scale = time_scale
+        self.adapt_level = bool(adapt_level)
+
+    def _level(self, problem: Problem, seconds: float) -> int:
+        """The exploration level to run: the highest (up to ``exploration_level``) whose
+        estimated construction, in wall seconds at the current CPU share, fits in
+        :data:`_CONSTRUCTION_SHARE` of ``seconds``; 0 when none does."""
+        if not (self.adapt_level and self.apply_time_limit):
+            return self.exploration_level
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        speed = cpu_share() * min(self.threads, cores or 1)
+        for level in range(self.exploration_level, 0, -1):
+            if construction_estimate(problem, level) / speed <= _CONSTRUCTION_SHARE * seconds:
+                return level
+        return 0
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None) -> SolveOutput:
@@ -88,10 +157,13 @@ class VroomSolver(Solver):
         num_vehicles = (1 if problem.kind is ProblemKind.ATSP
                         else problem.num_vehicles or problem.num_customers)
         steps = self._steps(problem, initial, num_vehicles, stats)
+        level = self._level(problem, time_limit - (time.perf_counter() - t0))
+        stats["exploration_level"] = level
+        stats["construction_estimate_s"] = round(construction_estimate(problem, level), 3)
         solution = None
         if steps is not None:
             try:
-                solution = self._run(problem, scaled, num_vehicles, steps, t0 + time_limit)
+                solution = self._run(problem, scaled, num_vehicles, steps, t0 + time_limit, level)
                 stats["initial_accepted"] = True
             except _vroom_errors() as exc:
                 stats["initial_accepted"] = False
@@ -101,7 +173,7 @@ class VroomSolver(Solver):
             stats["initial_accepted"] = False
         if solution is None:
             try:
-                solution = self._run(problem, scaled, num_vehicles, None, t0 + time_limit)
+                solution = self._run(problem, scaled, num_vehicles, None, t0 + time_limit, level)
             except _vroom_errors() as exc:
                 raise SolverError(f"VROOM failed: {exc}") from exc
         routes, message, unassigned = _status(solution)
@@ -129,10 +201,9 @@ class VroomSolver(Solver):
         return clean.routes
 
     def _run(self, problem: Problem, scaled: ScaledProblem, num_vehicles: int,
-             steps: list[list[int]] | None, deadline: float):
+             steps: list[list[int]] | None, deadline: float, level: int):
         vroom_input = _build_input(problem, scaled, num_vehicles, steps)
-        kwargs: dict[str, Any] = {"exploration_level": self.exploration_level,
-                                  "nb_threads": self.threads}
+        kwargs: dict[str, Any] = {"exploration_level": level, "nb_threads": self.threads}
         if self.apply_time_limit:
             remaining = max(deadline - time.perf_counter(), 0.01)
             kwargs["timeout"] = datetime.timedelta(seconds=remaining)

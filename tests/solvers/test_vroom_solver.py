@@ -73,3 +73,67 @@ def test_missing_module_names_the_pip_extra(monkeypatch):
     monkeypatch.setattr(solver_class("vroom"), "requires", ("vroom_not_installed_xyz",))
     with pytest.raises(SolverNotInstalledError, match=r'hybridroute\[vroom\]'):
         hr.get_solver("vroom")
+
+
+# -- time limit: VROOM's timeout does not cover its construction phase ----------------------
+
+def _random_atsp(n: int) -> hr.Problem:
+    rng = np.random.default_rng(n)
+    pts = rng.uniform(0, 1000, (n, 2))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) * rng.uniform(1.0, 1.3, (n, n))
+    np.fill_diagonal(d, 0.0)
+    return hr.Problem("ATSP", np.rint(d), name=f"random{n}")
+
+
+@pytest.fixture
+def full_core(monkeypatch):
+    from hybridroute.solvers import vroom_solver
+
+    monkeypatch.setattr(vroom_solver, "cpu_share", lambda: 1.0)
+
+
+def test_estimate_grows_with_level_size_and_route_length(acvrp12):
+    from hybridroute.solvers.vroom_solver import construction_estimate
+
+    small, big = _random_atsp(50), _random_atsp(200)
+    for p in (small, big, acvrp12):
+        levels = [construction_estimate(p, lv) for lv in range(6)]
+        assert levels == sorted(levels) and levels[5] == pytest.approx(8 * levels[0])
+    assert construction_estimate(small, 5) < construction_estimate(big, 5)
+    one_route = acvrp12.replace(capacity=int(acvrp12.demand.sum()))
+    assert construction_estimate(one_route, 5) >= construction_estimate(acvrp12, 5)
+
+
+def test_level_is_the_highest_whose_construction_fits_half_the_limit(full_core):
+    from hybridroute.solvers.vroom_solver import construction_estimate
+
+    problem = _random_atsp(300)
+    solver = hr.get_solver("vroom")
+    for limit in (0.5, 2.0, 5.0, 20.0, 1000.0):
+        level = solver._level(problem, limit)
+        fits = [lv for lv in range(1, 6) if construction_estimate(problem, lv) <= limit / 2]
+        assert level == (max(fits) if fits else 0)
+    assert solver._level(problem, 1000.0) == 5 and solver._level(problem, 0.5) == 0
+    assert hr.get_solver("vroom", exploration_level=2)._level(problem, 1000.0) == 2
+
+
+@pytest.mark.parametrize("settings", [{"adapt_level": False}, {"apply_time_limit": False}])
+def test_level_is_kept_without_adaptation(settings, full_core):
+    assert hr.get_solver("vroom", **settings)._level(_random_atsp(300), 0.5) == 5
+
+
+def test_small_instances_keep_the_full_search(atsp10, acvrptw12):
+    for problem in (atsp10, acvrptw12):
+        sol = _solve(problem)
+        assert sol.stats["exploration_level"] == 5
+
+
+def test_runtime_stays_near_the_limit_on_a_300_node_atsp():
+    """Contract check with a generous tolerance, not a benchmark: at level 5 VROOM's
+    construction alone took ~3.5 CPU s on the development machine whatever the timeout
+    (3.8 s for a 0.5 s limit); the adapted level keeps the run near its limit."""
+    problem = _random_atsp(300)
+    sol = hr.get_solver("vroom").solve(problem, time_limit=0.5)
+    assert sol.is_feasible
+    assert sol.stats["exploration_level"] < 5
+    assert sol.runtime <= 2 * 0.5 + 2.0
