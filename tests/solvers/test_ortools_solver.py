@@ -126,3 +126,86 @@ def test_missing_module_names_the_pip_extra(monkeypatch):
 def test_unknown_strategy_names_the_known_ones():
     with pytest.raises(ValueError, match="PARALLEL_CHEAPEST_INSERTION"):
         hr.get_solver("ortools", first_solution_strategy="FASTEST")
+
+
+# -- search parameters and the ATSP portfolio ----------------------------------------------
+
+def test_search_parameters_reach_ortools():
+    solver = hr.get_solver("ortools", metaheuristic="AUTOMATIC", search_parameters={
+        "guided_local_search_lambda_coefficient": 0.5,
+        "local_search_operators.use_tsp_opt": True,
+        "local_search_operators.use_two_opt": False,
+        "lns_time_limit": 0.25,
+        "local_search_metaheuristics": ["GUIDED_LOCAL_SEARCH", "TABU_SEARCH"],
+    })
+    params = solver._parameters("SAVINGS", 3.0, solver.search_parameters)
+    ops = params.local_search_operators
+    assert params.guided_local_search_lambda_coefficient == 0.5
+    names = ops.DESCRIPTOR.fields_by_name["use_tsp_opt"].enum_type.values_by_number
+    assert (names[ops.use_tsp_opt].name, names[ops.use_two_opt].name) == ("BOOL_TRUE", "BOOL_FALSE")
+    assert params.lns_time_limit.ToNanoseconds() == 250_000_000
+    assert list(params.local_search_metaheuristics) == [2, 4]
+    assert params.time_limit.ToMilliseconds() == 3000
+
+
+@pytest.mark.parametrize("overrides, match", [
+    ({"guided_local_search_lambda": 0.5}, "no field 'guided_local_search_lambda'"),
+    ({"local_search_operators.use_or_opt": 3}, r"use_or_opt.*BOOL_TRUE"),
+    ({"local_search_operators": True}, "is a message"),
+    ({"time_limit": 3}, "solver's own argument"),
+    ({"local_search_metaheuristics": ["GUIDED_LOCAL_SEARCH"]}, "OR-Tools rejects"),
+])
+def test_bad_search_parameters_are_refused_at_construction(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        hr.get_solver("ortools", search_parameters=overrides)
+
+
+def test_atsp_runs_the_portfolio_and_keeps_the_best(atsp10):
+    from hybridroute.solvers.ortools_solver import ATSP_PORTFOLIO
+
+    sol = _solve(atsp10, solution_limit=50)
+    runs = sol.stats["portfolio"]
+    assert [r["first_solution_strategy"] for r in runs] == [
+        m["first_solution_strategy"] for m in ATSP_PORTFOLIO]
+    assert all(r["gls_lambda"] == 0.5 for r in runs)
+    assert sol.cost == pytest.approx(min(r["cost"] for r in runs))
+    costs = [c for _, c in sol.history]
+    assert costs == sorted(costs, reverse=True)
+
+
+@pytest.mark.parametrize("settings", [{"first_solution_strategy": "SAVINGS"}, {"portfolio": None}])
+def test_naming_a_strategy_or_no_portfolio_runs_one_search(atsp10, settings):
+    sol = _solve(atsp10, **settings)
+    assert "portfolio" not in sol.stats
+    assert sol.stats["first_solution_strategy"] == settings.get(
+        "first_solution_strategy", "PARALLEL_CHEAPEST_INSERTION")
+
+
+@pytest.mark.parametrize("name", ["acvrp12", "acvrptw12"])
+def test_vrps_keep_one_search_from_parallel_cheapest_insertion(name, request):
+    sol = _solve(request.getfixturevalue(name))
+    assert "portfolio" not in sol.stats
+    assert sol.stats["first_solution_strategy"] == "PARALLEL_CHEAPEST_INSERTION"
+
+
+def test_custom_portfolio_on_a_vrp(acvrptw12):
+    portfolio = [{"first_solution_strategy": "PARALLEL_CHEAPEST_INSERTION"},
+                 {"search_parameters": {"guided_local_search_lambda_coefficient": 0.3}}]
+    sol = _solve(acvrptw12, portfolio=portfolio)
+    assert sol.is_feasible
+    assert [r.get("gls_lambda") for r in sol.stats["portfolio"]] == [None, 0.3]
+
+
+@pytest.mark.parametrize("portfolio, match", [
+    ("best", "portfolio must be"),
+    ([{"strategy": "SAVINGS"}], r"portfolio\[0\]: unknown keys"),
+    ([{"first_solution_strategy": "FASTEST"}], "unknown OR-Tools FirstSolutionStrategy"),
+    (["SAVINGS"], r"portfolio\[0\] must be a dict"),
+])
+def test_bad_portfolio_is_refused(portfolio, match):
+    with pytest.raises(ValueError, match=match):
+        hr.get_solver("ortools", portfolio=portfolio)
+
+
+def test_portfolio_runs_are_reproducible_with_a_solution_limit(atsp10):
+    assert _solve(atsp10, solution_limit=40).routes == _solve(atsp10, solution_limit=40).routes
