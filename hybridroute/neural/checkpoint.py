@@ -192,7 +192,9 @@ def save_checkpoint(model, path: str | Path, card: dict[str, Any]) -> Path:
         raise ValueError(f"{type(model).__name__} is not a registered architecture")
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_suffix(".safetensors.tmp")
-    save_file(state, str(tmp), metadata={"format": CARD_FORMAT, "architecture": arch})
+    # one metadata entry only: safetensors writes a multi-key metadata map in arbitrary order,
+    # which would make the sha256 of identical weights differ between exports
+    save_file(state, str(tmp), metadata={"format": f"{CARD_FORMAT} {arch}"})
     os.replace(tmp, path)
     os.chmod(path, 0o644)  # shipped data: readable by everyone (the writer uses a private temp file)
     full = {"format": CARD_FORMAT, "name": path.stem, "architecture": arch,

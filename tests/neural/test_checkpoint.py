@@ -147,3 +147,9 @@ def test_export_writes_a_loadable_checkpoint_from_a_run(tmp_path):
     assert card["training"]["steps"] == 0
     assert card["validation"]["curve"][0]["step"] == 0
     assert "OpenStreetMap" in card["attribution"]
+
+
+def test_saving_the_same_weights_gives_the_same_sha256(tmp_path):
+    model = tiny_policy("ATSP", seed=2)
+    shas = {sha256_file(save_checkpoint(model, tmp_path / f"m{i}.safetensors", {"n": 5})) for i in range(3)}
+    assert len(shas) == 1
