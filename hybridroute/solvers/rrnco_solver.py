@@ -1,9 +1,10 @@
 """The RRNCO neural policy as a solver backend ("rrnco").
 
 The policy constructs solutions in one shot: greedy POMO rollouts from every start node ×
-8 dihedral coordinate augmentations, best of all. Its runtime depends on the instance size
-and settings, not on ``time_limit``, which it does not use (the solve is not interrupted; the
-Solution's ``runtime`` reports what it took). Use it alone for fast construction or through a
+up to 8 dihedral coordinate augmentations, best of all. ``solve`` fits the augmentations to
+``time_limit``: one pass without augmentation always runs (it is not interrupted, so a budget
+shorter than one pass is exceeded), then a pass with as many augmentations as the remaining
+time allows, timed from the first. ``solve_batch`` always uses the configured ``augment``. Use it alone for fast construction or through a
 hybrid (``"rrnco+pyvrp"``) to spend a time budget on improvement.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -113,20 +115,34 @@ class RRNCO(Solver):
                 f"checkpoint {path.name} is for {policy.kind.value}, the problem is {kind.value}")
         return policy, card, path
 
-    def _run(self, problems: Sequence[Problem], seed: int) -> list[Solution]:
+    def _run(self, problems: Sequence[Problem], seed: int, augment: int | None = None) -> list[Solution]:
         from ..neural.inference import solve_problems
 
+        augment = self.augment if augment is None else augment
         policy, card, path = self._policy(problems[0].kind)
-        sols = solve_problems(problems, policy, augment=self.augment, starts=self.starts, samples=self.samples,
+        sols = solve_problems(problems, policy, augment=augment, starts=self.starts, samples=self.samples,
                               seed=seed, device=self.device, batch_size=self.batch_size,
                               coords_fallback=self.coords_fallback)
         info = {"checkpoint": card.get("name", path.stem), "checkpoint_sha256": card["sha256"],
-                "trained_n": card["n"], "augment": self.augment}
+                "trained_n": card["n"], "augment": augment}
         return [s.with_info(stats={**s.stats, **info}) for s in sols]
 
     def _solve(self, problem, *, time_limit, seed, initial):
-        sol = self._run([problem], seed)[0]
-        return SolveOutput(routes=[list(r) for r in sol.routes], stats=dict(sol.stats))
+        # Budget-aware: one pass without augmentation first; the remaining augmentations run
+        # only if a pass with them fits in what is left of time_limit (timed from the first).
+        t0 = time.perf_counter()
+        best = self._run([problem], seed, augment=1)[0]
+        t1 = time.perf_counter() - t0
+        history = [(t1, best.cost)] if best.is_feasible else []
+        fits = int((time_limit - t1) // max(t1, 1e-3))
+        augment = min(self.augment, fits)
+        if augment >= 2:
+            more = self._run([problem], seed, augment=augment)[0]
+            if (not more.is_feasible, more.cost) < (not best.is_feasible, best.cost):
+                best = more
+                history.append((time.perf_counter() - t0, more.cost))
+        stats = {**best.stats, "augment": max(1, augment), "augment_requested": self.augment}
+        return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats)
 
     def solve_batch(self, problems: Sequence[Problem], seed: int = 0) -> list[Solution]:
         """Solve many problems in batched forward passes (grouped by kind and size).

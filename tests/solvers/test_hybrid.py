@@ -57,3 +57,12 @@ def test_registered_hybrid_names():
     for name in ("rrnco+pyvrp", "rrnco+ortools", "rrnco+vroom"):
         cls = solver_class(name)
         assert cls.name == name and "torch" in cls.requires and cls.extra.startswith("neural,")
+
+
+def test_rrnco_fits_its_augmentations_to_the_budget(acvrp12):
+    pytest.importorskip("torch")
+    tiny = hr.solve(acvrp12, "rrnco", time_limit=1e-3)
+    assert tiny.is_feasible and tiny.stats["augment"] == 1  # one pass always runs
+    roomy = hr.solve(acvrp12, "rrnco", time_limit=60)
+    assert roomy.stats["augment"] == 8 and roomy.cost <= tiny.cost + 1e-9
+    assert [c for _, c in roomy.history] == sorted((c for _, c in roomy.history), reverse=True)
