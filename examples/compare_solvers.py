@@ -40,11 +40,11 @@ def main() -> None:
     for kind in KINDS:
         problems = sample_instances(args.city, kind, args.n, args.count, seed=2026)
         usable = [s for s in solvers if problems[0].kind in solver_class(s).supports]
-        df = hr.compare(problems, usable, time_limits=[args.budget], seeds=[0])
+        df, sols = hr.compare(problems, usable, time_limits=[args.budget], seeds=[0], return_solutions=True)
         frames.append(df)
         # Anytime curves and a route map for the first instance of each kind.
-        sols = {s: hr.solve(problems[0], s, time_limit=args.budget) for s in usable}
-        anytime[kind] = sols
+        first = df["instance"] == problems[0].name
+        anytime[kind] = {row.solver: sols[i] for i, row in df[first].iterrows()}
     results = pd.concat(frames, ignore_index=True)
     results.to_csv(out / "compare.csv", index=False)
 

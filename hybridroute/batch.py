@@ -478,7 +478,7 @@ def _instance_name(problem: Any, i: int) -> str:
 def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mapping[str, str | Solver], *,
             time_limits: Sequence[float] | float = (1.0,), seeds: Sequence[int] | int = (0,),
             reference: Mapping[str, float] | Sequence[float] | None = None, executor: Any = None,
-            max_workers: int | None = 1, progress: bool = True):
+            max_workers: int | None = 1, progress: bool = True, return_solutions: bool = False):
     """Run every solver × budget × seed on every problem; a tidy DataFrame of the results.
 
     Parameters
@@ -497,12 +497,14 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
     executor, max_workers
         As in :func:`solve_many`; the default runs serially so that timings are not
         distorted by solvers competing for cores.
+    return_solutions
+        Also return the Solutions (for plots), one per row of the frame, in row order.
 
     Returns
     -------
     pandas.DataFrame
         Columns: instance, kind, n, solver, budget_s, seed, cost, gap_pct, runtime_s,
-        feasible, status, num_routes, message.
+        feasible, status, num_routes, message. With ``return_solutions``: ``(frame, solutions)``.
     """
     import pandas as pd
 
@@ -527,7 +529,7 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
                          num_routes=sol.num_routes, message=sol.message))
     df = pd.DataFrame(rows)
     df.insert(df.columns.get_loc("runtime_s"), "gap_pct", _gaps(df, problems, reference))
-    return df
+    return (df, list(sols)) if return_solutions else df
 
 
 def _gaps(df, problems: Sequence[Problem], reference) -> np.ndarray:

@@ -387,3 +387,10 @@ def test_throughput_benchmark_runs_small(tmp_path):
     assert [p.kind.value for p in problems] == ["ATSP", "ACVRP"] * 3
     assert len({p.name for p in problems}) == 6 and all(5 <= p.num_customers + (p.kind.value == "ATSP") <= 8
                                                          for p in problems)
+
+
+def test_compare_can_return_the_solutions():
+    problems = _problems(2)
+    df, sols = hr.compare(problems, ["nearest"], seeds=[0, 1], progress=False, return_solutions=True)
+    assert len(sols) == len(df)
+    assert [s.cost for s in sols] == list(df["cost"])
