@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..problem import ProblemKind
+from .._files import file_sha256
 
 __all__ = ["CheckpointError", "models_dirs", "find_checkpoint", "default_checkpoint", "save_checkpoint",
            "load_checkpoint", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS"]
@@ -70,12 +70,7 @@ def models_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_file = file_sha256
 
 
 def find_checkpoint(name_or_path: str | Path) -> Path:

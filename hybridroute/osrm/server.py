@@ -33,6 +33,7 @@ import weakref
 from pathlib import Path
 
 from .errors import OSRMError, OSRMNotFoundError
+from .._files import file_sha256
 
 __all__ = ["LocalOSRM", "find_osrm_bin", "find_profile", "prepare_extract", "osrm_version", "default_work_dir"]
 
@@ -119,14 +120,6 @@ def default_work_dir() -> Path:
         return Path(env)
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     return base / "hybridroute" / "osrm"
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _run(cmd: list[str], cwd: Path, what: str) -> float:
