@@ -52,7 +52,9 @@ def plot_anytime(solutions: Mapping[str, Solution] | Sequence[Solution], *, ax=N
             continue
         t = np.array([max(h[0], 1e-3) for h in sol.history] + [max(sol.runtime, 1e-3)])
         c = np.array([h[1] for h in sol.history] + [sol.history[-1][1]])
-        ax.step(t, c, where="post", label=f"{label} ({sol.cost:.6g})")
+        # a one-shot solver has a single point: draw it as a marker, not an invisible line
+        ax.step(t, c, where="post", marker="o" if len(sol.history) == 1 else None, markevery=[0],
+                label=f"{label} ({sol.cost:.6g})")
     ax.set_xscale("log")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("best cost")
