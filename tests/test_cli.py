@@ -79,3 +79,15 @@ def test_entry_point_help_and_solvers():
     assert res.returncode == 0 and "solve" in res.stdout and "compare" in res.stdout
     res = subprocess.run([sys.executable, "-m", "hybridroute", "solvers"], capture_output=True, text=True)
     assert res.returncode == 0 and "nearest" in res.stdout and "presets:" in res.stdout
+
+
+def test_compare_on_the_bundled_city(tmp_path, capsys):
+    out = tmp_path / "results.csv"
+    rc = main(["compare", "--city", "Helsinki", "--kind", "ATSP,ACVRP", "-n", "8", "--count", "2",
+               "--solvers", "nearest", "-t", "0.5", "-o", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    assert len(df) == 4 and set(df["kind"]) == {"ATSP", "ACVRP"} and df["feasible"].all()
+    assert "mean_gap_pct" in capsys.readouterr().out
+    assert main(["compare", "--city", "Atlantis"]) == 2
+    assert "no bundled city" in capsys.readouterr().err
