@@ -33,6 +33,17 @@ def _finish(ax, path: str | None):
     return ax
 
 
+def _finish_log_time(ax, path: str | None, xlabel: str, ylabel: str, title: str):
+    """Shared styling of the two time plots: log-time x axis, grid, legend."""
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(ax, path)
+
+
 def plot_anytime(solutions: Mapping[str, Solution] | Sequence[Solution], *, ax=None, path: str | None = None,
                  title: str | None = None):
     """Best cost against time (log axis), one step line per solver.
@@ -55,13 +66,7 @@ def plot_anytime(solutions: Mapping[str, Solution] | Sequence[Solution], *, ax=N
         # a one-shot solver has a single point: draw it as a marker, not an invisible line
         ax.step(t, c, where="post", marker="o" if len(sol.history) == 1 else None, markevery=[0],
                 label=f"{label} ({sol.cost:.6g})")
-    ax.set_xscale("log")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("best cost")
-    ax.set_title(title or "Anytime curves")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    return _finish(ax, path)
+    return _finish_log_time(ax, path, "time (s)", "best cost", title or "Anytime curves")
 
 
 def plot_gap_vs_budget(results: Any, *, ax=None, path: str | None = None, title: str | None = None):
@@ -72,13 +77,7 @@ def plot_gap_vs_budget(results: Any, *, ax=None, path: str | None = None, title:
     med = results.groupby(["solver", "budget_s"])["gap_pct"].median().reset_index()
     for solver, g in med.groupby("solver"):
         ax.plot(g["budget_s"], g["gap_pct"], marker="o", label=solver)
-    ax.set_xscale("log")
-    ax.set_xlabel("time budget (s)")
-    ax.set_ylabel("median gap to best (%)")
-    ax.set_title(title or "Gap vs budget")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    return _finish(ax, path)
+    return _finish_log_time(ax, path, "time budget (s)", "median gap to best (%)", title or "Gap vs budget")
 
 
 def plot_routes(solution: Solution, *, ax=None, path: str | None = None, title: str | None = None):
