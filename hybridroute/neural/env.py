@@ -234,6 +234,16 @@ def _rows(mat: Tensor, node: Tensor) -> Tensor:
     return mat.gather(1, node.unsqueeze(-1).expand(*node.shape, m))
 
 
+def _entry(mat: Tensor, row: Tensor, col: Tensor) -> Tensor:
+    """mat (B, m, m), row / col (B, P) → mat[b, row[b, p], col[b, p]] as (B, P).
+
+    One element per rollout, not a gathered (B, P, m) row: the decoding loop calls this for
+    every leg, so it must not scale with m.
+    """
+    B, m, _ = mat.shape
+    return mat.reshape(B, m * m).gather(1, (row * m + col).reshape(B, -1)).view(row.shape)
+
+
 def _pick(values: Tensor, node: Tensor) -> Tensor:
     """values (B, P, m), node (B, P) → values[b, p, node[b, p]]."""
     return values.gather(-1, node.unsqueeze(-1)).squeeze(-1)
@@ -301,7 +311,7 @@ class RoutingEnv:
         """Move every rollout to ``action`` (B, P); finished rollouts must choose the depot (VRP)."""
         inst = self.inst
         prev = state.current
-        leg = _pick(_rows(inst.dist, prev), action)
+        leg = _entry(inst.dist, prev, action)
         length = state.length + torch.where(state.done, torch.zeros_like(leg), leg)
         visited = state.visited.clone()
         visited.scatter_(-1, action.unsqueeze(-1), True)
@@ -311,14 +321,14 @@ class RoutingEnv:
             visited[..., 0] = False
             used = torch.where(at_depot, torch.zeros_like(used), used + _per_node(inst.demand, action))
             if self.has_tw:
-                arrive = time + _pick(_rows(inst.dur, prev), action)
+                arrive = time + _entry(inst.dur, prev, action)
                 begin = torch.maximum(arrive, _per_node(inst.tw[..., 0], action))
                 time = torch.where(at_depot, torch.zeros_like(time), begin + _per_node(inst.service, action))
             all_visited = visited[..., 1:].all(-1)
             done = all_visited & at_depot
         else:
             done = visited.all(-1)
-            closing = _pick(_rows(inst.dist, action), state.first)
+            closing = _entry(inst.dist, action, state.first)
             length = torch.where(done, length + closing, length)
         return State(current=action, first=state.first, visited=visited, length=length, used=used,
                      time=time, done=done)

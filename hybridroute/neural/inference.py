@@ -145,7 +145,9 @@ def solve_problems(problems: Sequence[Problem], policy: RRNCOPolicy, *, augment:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     dev = resolve_device(device)
     amp = torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else None
-    policy = policy.to(dev).eval()
+    if any(t.device != dev for t in policy.parameters()):
+        policy = policy.to(dev)
+    policy = policy.eval()
     for p in problems:
         if p.kind is not policy.kind:
             raise ValueError(f"problem {p.name!r} is {p.kind.value}; the policy solves {policy.kind.value}")

@@ -55,7 +55,9 @@ def relu_pwl_tables(a: Tensor, b: Tensor, F: Tensor) -> tuple[Tensor, Tensor, Te
 def relu_pwl_eval(x: Tensor, breakpoints: Tensor, slope: Tensor, intercept: Tensor) -> Tensor:
     """Evaluate the tables at every entry of ``x`` → shape ``x.shape + (m,)``."""
     seg = torch.searchsorted(breakpoints.to(x.dtype).contiguous(), x.contiguous())
-    return slope[seg] * x.unsqueeze(-1).to(slope.dtype) + intercept[seg]
+    # F.embedding is a row gather like slope[seg], with a much faster kernel (and backward)
+    return (torch.nn.functional.embedding(seg, slope) * x.unsqueeze(-1).to(slope.dtype)
+            + torch.nn.functional.embedding(seg, intercept))
 
 
 def relu_pwl(x: Tensor, a: Tensor, b: Tensor, F: Tensor) -> Tensor:

@@ -129,7 +129,7 @@ class RRNCOPolicy(nn.Module):
         if starts is None:
             starts = env.default_starts()
         rows, cols = self.encoder(inst, coords, generator, folded=self.folded_bias)
-        cache = self.decoder.precompute(rows, cols)
+        cache = self.decoder.precompute(rows, cols, inst)
         state = env.reset(starts)
         logp_sum = torch.zeros(starts.shape, device=starts.device, dtype=torch.float32)
         actions = []
