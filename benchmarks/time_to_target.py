@@ -1,16 +1,26 @@
 """Time-to-target: cold classical search versus neural warm starts, on held-out-city instances.
 
 For each kind and size, instances are sampled from the held-out city (Helsinki: never used
-for training). Every solver runs once per instance and seed with the largest budget; the
-cost at each smaller budget is read off its anytime curve (``Solution.history``), and the
-time to reach the target (``target_pct`` above the best cost any solver found on that
-instance) is the first point of the curve at or below it. All solvers run in the same
-process, one after another, so they see the same machine load.
+for training). Every solver runs on every instance and seed:
 
-Writes ``benchmarks/results/time_to_target.csv`` (one row per run and budget) and
-``time_to_target.md`` (medians per kind, n and solver).
+* solvers whose search does not depend on the time limit (PyVRP's genetic search; the
+  one-shot ``rrnco`` construction, run with the largest budget) run once, and the cost at
+  each smaller budget is read off their anytime curve (``Solution.history``);
+* every other solver (OR-Tools, whose ATSP portfolio splits the limit between searches,
+  and the hybrids, whose neural stage gets a share of the limit) runs once per budget, so
+  a hybrid at budget b is compared with cold search at the same total budget b.
+
+The time to reach the target (``target_pct`` above the best cost any solver found on that
+instance) is the first point of the largest-budget curve at or below it. All solvers run in
+the same process, one after another, so they see the same machine load.
+
+Writes ``benchmarks/results/time_to_target<tag>.csv`` (one row per run and budget) and
+``time_to_target<tag>.md``: medians per kind, n and solver, and the hybrid checks (paired
+per instance, seed and budget): the hybrid's cost minus its classical backend's cold cost,
+and how often the hybrid ended worse than its own neural stage.
 
 Run: python benchmarks/time_to_target.py [--count 10] [--seeds 0,1,2] [--sizes 50,100]
+Merge runs made in parallel: python benchmarks/time_to_target.py --report results/a.csv results/b.csv
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ from hybridroute.solvers import solver_class
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SOLVERS = ("pyvrp", "ortools", "rrnco", "rrnco+pyvrp", "rrnco+ortools")
+#: Solvers run once with the largest budget and read off their anytime curve (see above).
+BUDGET_FREE = frozenset({"pyvrp", "rrnco"})
 
 
 def held_out_city():
@@ -65,23 +77,33 @@ def run(args) -> pd.DataFrame:
     jobs = [(kind, n, p) for kind in args.kinds for n in args.sizes
             for p in sample_instances(city, kind, n, args.count, seed=args.instance_seed)]
     rows = []
-    bar = tqdm(total=len(jobs) * len(solvers) * len(args.seeds), desc="time-to-target", unit="run")
+    if any(s.startswith("rrnco") for s in solvers):
+        # load each kind's checkpoint before timing: a first call's model load is not search time
+        for kind in args.kinds:
+            hr.solve(sample_instances(city, kind, 10, 1, seed=0)[0], "rrnco", time_limit=0.1)
+    plan = [(s, [budget] if s in BUDGET_FREE else sorted(args.budgets)) for s in solvers]
+    total = len(jobs) * len(args.seeds) * sum(len(b) for _, b in plan)
+    bar = tqdm(total=total, desc="time-to-target", unit="run")
     for kind, n, problem in jobs:
         runs = []
-        for solver in solvers:
+        for solver, budgets in plan:
             if problem.kind not in solver_class(solver).supports:
+                bar.update(len(budgets) * len(args.seeds))
                 continue
             for seed in args.seeds:
-                t0 = time.perf_counter()
-                sol = hr.solve(problem, solver, time_limit=budget, seed=seed)
-                runs.append((solver, seed, sol, time.perf_counter() - t0))
-                bar.update()
-        best = min((s.cost for _, _, s, _ in runs if s.is_feasible), default=np.nan)
+                for b in budgets:
+                    bar.set_postfix_str(f"{kind} n={n} {solver} {b:g}s")
+                    t0 = time.perf_counter()
+                    sol = hr.solve(problem, solver, time_limit=b, seed=seed)
+                    runs.append((solver, seed, b, sol, time.perf_counter() - t0))
+                    bar.update()
+        best = min((s.cost for *_, s, _ in runs if s.is_feasible), default=np.nan)
         target = best * (1 + args.target_pct / 100)
-        for solver, seed, sol, wall in runs:
+        for solver, seed, run_budget, sol, wall in runs:
             history = list(sol.history) if sol.is_feasible else []
-            for b in args.budgets:
-                c = cost_at(history, b)
+            # a budget-free run answers every budget; a per-budget run only its own
+            for b in (args.budgets if solver in BUDGET_FREE else [run_budget]):
+                c = cost_at(history, b) if sol.is_feasible else np.inf
                 rows.append(dict(kind=kind, n=n, instance=problem.name, solver=solver, seed=seed, budget_s=b,
                                  cost=c, gap_pct=100 * (c - best) / best, time_to_target_s=time_to(history, target),
                                  final_cost=sol.cost, wall_s=wall, feasible=sol.is_feasible,
@@ -92,21 +114,58 @@ def run(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def report(df: pd.DataFrame, args) -> str:
-    lines = [f"# Time to target on held-out Helsinki instances\n",
-             f"Target: {args.target_pct:g} % above the best cost any solver found on the instance. "
-             f"Costs at each budget are read off one {max(args.budgets):g} s run's anytime curve. "
-             f"{args.count} instances per kind and size, seeds {','.join(map(str, args.seeds))}; "
-             "medians over instances × seeds.\n"]
+def report(df: pd.DataFrame, target_pct: float) -> str:
+    """Markdown: median gaps per budget, time to target, and the hybrid-vs-cold checks."""
+    budgets = sorted(df["budget_s"].unique())
+    seeds = sorted(df["seed"].unique())
+    counts = df.groupby(["kind", "n"])["instance"].nunique()
+    lines = ["# Time to target on held-out Helsinki instances\n",
+             f"Gaps are to the best cost any solver found on the instance (all budgets). Target: "
+             f"{target_pct:g} % above that. PyVRP and rrnco run once with the largest budget and are read "
+             "off their anytime curve; OR-Tools and the hybrids run once per budget (same total budget). "
+             f"{int(counts.min())}-{int(counts.max())} instances per kind and size, seeds "
+             f"{','.join(map(str, seeds))}; medians over instances × seeds. `inf`: no solution by then.\n"]
     gap = df.pivot_table(index=["kind", "n", "solver"], columns="budget_s", values="gap_pct", aggfunc="median")
     gap.columns = [f"gap@{b:g}s %" for b in gap.columns]
-    first = df[df["budget_s"] == max(args.budgets)]
-    ttt = first.groupby(["kind", "n", "solver"]).agg(
+    last = df[df["budget_s"] == max(budgets)]
+    ttt = last.groupby(["kind", "n", "solver"]).agg(
         median_time_to_target_s=("time_to_target_s", "median"),
         reached=("time_to_target_s", lambda s: f"{np.isfinite(s).sum()}/{len(s)}"))
-    table = gap.join(ttt).reset_index()
-    lines.append(table.to_markdown(index=False, floatfmt=".2f"))
+    lines.append(gap.join(ttt).reset_index().to_markdown(index=False, floatfmt=".2f"))
+    lines += ["", "## Hybrid checks", "",
+              "Paired per instance, seed and budget. `median Δ vs cold`: median of (hybrid cost − cold "
+              "cost of its classical backend at the same budget) / best, in %; `cold seed spread`: median "
+              "over instances of the cold backend's max − min cost over seeds, in % of best (the noise "
+              "level); `worse than neural`: runs whose final cost exceeds their own neural stage's.", ""]
+    lines.append(hybrid_checks(df).to_markdown(index=False, floatfmt=".2f"))
     return "\n".join(lines) + "\n"
+
+
+def hybrid_checks(df: pd.DataFrame) -> pd.DataFrame:
+    keys = ["kind", "n", "instance", "seed", "budget_s"]
+    best = df.groupby(["kind", "n", "instance"])["cost"].transform("min")
+    df = df.assign(rel=100 * df["cost"] / best)
+    out = []
+    for hybrid in sorted(s for s in df["solver"].unique() if "+" in s):
+        cold = hybrid.split("+", 1)[1]
+        h = df[df["solver"] == hybrid]
+        c = df[df["solver"] == cold]
+        pair = h.merge(c[keys + ["rel"]], on=keys, suffixes=("", "_cold"))
+        spread = (c.groupby(["kind", "n", "instance", "budget_s"])["rel"].agg(lambda s: s.max() - s.min())
+                  .groupby(["kind", "n", "budget_s"]).median().rename("cold_seed_spread_pct"))
+        for (kind, n, b), g in pair.groupby(["kind", "n", "budget_s"]):
+            finite = np.isfinite(g["rel"]) & np.isfinite(g["rel_cold"])
+            delta = (g["rel"] - g["rel_cold"])[finite]
+            neural = g["neural_cost"].astype(float)
+            worse = int(((g["final_cost"] > neural * (1 + 1e-9)) & np.isfinite(neural) & g["feasible"]).sum())
+            out.append(dict(kind=kind, n=n, hybrid=hybrid, budget_s=b, pairs=len(g),
+                            **{"median Δ vs cold %": float(delta.median()) if len(delta) else np.nan,
+                               "hybrid better/equal/worse": f"{(delta < -1e-9).sum()}/{(delta.abs() <= 1e-9).sum()}/"
+                                                            f"{(delta > 1e-9).sum()}",
+                               "cold seed spread %": float(spread.get((kind, n, b), np.nan)),
+                               "no solution": int((~finite).sum()),
+                               "worse than neural": worse}))
+    return pd.DataFrame(out)
 
 
 def main() -> None:
@@ -120,13 +179,18 @@ def main() -> None:
     ap.add_argument("--target-pct", type=float, default=1.0)
     ap.add_argument("--instance-seed", type=int, default=7)
     ap.add_argument("--tag", default="", help="suffix for the output files")
+    ap.add_argument("--report", type=Path, nargs="+", default=None,
+                    help="only write the report from these CSVs (e.g. runs made in parallel)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     RESULTS.mkdir(exist_ok=True)
-    df = run(args)
     stem = f"time_to_target{args.tag}"
-    df.to_csv(RESULTS / f"{stem}.csv", index=False)
-    text = report(df, args)
+    if args.report:
+        df = pd.concat([pd.read_csv(p) for p in args.report], ignore_index=True)
+    else:
+        df = run(args)
+        df.to_csv(RESULTS / f"{stem}.csv", index=False)
+    text = report(df, args.target_pct)
     (RESULTS / f"{stem}.md").write_text(text)
     print(text)
 
