@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from support import SHARED, require_shared
-from solver_cases import CHEAP, canonical, chain_atsp, two_chains_acvrp
 
 import hybridroute as hr
 from hybridroute.solvers import SolverNotInstalledError, solver_class
@@ -26,18 +25,6 @@ def test_small_instances_are_solved_feasible(name, request):
     assert sol.is_feasible, sol.violations
     assert sol.solver == "ortools"
     assert sol.stats["status"] in ("ROUTING_SUCCESS", "ROUTING_OPTIMAL")
-
-
-def test_chain_optimum():
-    sol = _solve(chain_atsp(9))
-    assert sol.routes == (tuple(range(1, 9)),)
-    assert sol.cost == pytest.approx(9 * CHEAP)
-
-
-@pytest.mark.parametrize("windows", [False, True])
-def test_vrp_optimum_found(windows):
-    sol = _solve(two_chains_acvrp(windows))
-    assert canonical(sol.routes) == {(1, 2, 3), (4, 5, 6)}
 
 
 def test_duration_objective_equals_the_model_objective(acvrptw12):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from solver_cases import CHEAP, canonical, chain_atsp, two_chains_acvrp
 
 import hybridroute as hr
 from hybridroute.solvers import SolverNotInstalledError, solver_class
@@ -21,17 +20,6 @@ def test_small_instances_are_solved_feasible(name, request):
     sol = _solve(request.getfixturevalue(name))
     assert sol.is_feasible, sol.violations
     assert sol.solver == "vroom"
-
-
-def test_chain_optimum():
-    sol = _solve(chain_atsp(9))
-    assert sol.routes == (tuple(range(1, 9)),)
-    assert sol.cost == pytest.approx(9 * CHEAP)
-
-
-@pytest.mark.parametrize("windows", [False, True])
-def test_vrp_optimum_found(windows):
-    assert canonical(_solve(two_chains_acvrp(windows)).routes) == {(1, 2, 3), (4, 5, 6)}
 
 
 def test_feasible_warm_start_is_accepted_and_never_worse(acvrptw12):
