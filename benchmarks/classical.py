@@ -249,8 +249,11 @@ def read_rows(csv_path: Path) -> list[dict]:
         r["ok"] = r["feasible"] == "True"
         r["gap"] = float(r["gap_pct"]) if r["gap_pct"] else math.nan
         r["nn"] = int(r["n"])
-        r["routes"] = int(r["num_routes"]) if r["num_routes"] else None
-        r["limit"] = int(r["vehicles_limit"]) if r["vehicles_limit"] else None
+        r["routes"] = int(float(r["num_routes"])) if r["num_routes"] else None
+        r["limit"] = int(float(r["vehicles_limit"])) if r["vehicles_limit"] else None
+        # one spelling per number: rows written by older runs say "1406.0" where new ones say "1406"
+        r["optimum"] = f"{float(r['optimum']):g}"
+        r["vehicles_limit"] = str(r["limit"]) if r["limit"] is not None else ""
         cost = float(r["cost"]) if r["cost"] else math.nan
         opt = float(r["optimum"])
         r["hit"] = r["ok"] and cost <= opt * (1 + HIT_RTOL) + 1e-9
