@@ -7,7 +7,7 @@ import numpy as np
 from ..problem import Problem, ProblemKind
 from .base import SolveOutput, Solver
 
-__all__ = ["NearestNeighbour", "nearest_neighbour_routes"]
+__all__ = ["NearestNeighbour", "nearest_neighbour_routes", "packing_routes"]
 
 
 def nearest_neighbour_routes(problem: Problem, start: int | None = None) -> list[list[int]]:
@@ -60,6 +60,97 @@ def nearest_neighbour_routes(problem: Problem, start: int | None = None) -> list
             unvisited[nxt] = False
         routes.append(route)
     return routes
+
+
+def packing_routes(problem: Problem, tries: int = 64, seed: int = 0) -> list[list[int]] | None:
+    """Routes that respect capacity within ``problem.num_vehicles`` vehicles, or None.
+
+    For fleets so tight that routing constructions fail (the Fischetti instances with many
+    vehicles): customers are packed into the vehicles by best-fit decreasing demand, or,
+    when that overflows, by a local search that moves and swaps customers between vehicles
+    to remove the overflow (``tries`` restarts, reproducible under ``seed``); each
+    vehicle's customers are ordered by nearest neighbour on the cost matrix. Time windows are
+    ignored, so the routes may be late: callers check them with the evaluator. None when no
+    packing was found or the problem has no capacity or no fleet limit.
+    """
+    if problem.demand is None or problem.num_vehicles is None:
+        return None
+    demand = np.asarray(problem.demand, dtype=float)
+    customers = np.arange(1, problem.num_nodes)
+    order = customers[np.argsort(-demand[1:], kind="stable")]
+    rng = np.random.default_rng(seed)
+    capacity, vehicles = float(problem.capacity), problem.num_vehicles
+    bins = _best_fit(order, demand, capacity, vehicles)
+    for _ in range(tries):
+        if bins is not None:
+            return [_nearest_order(problem.cost_matrix, b) for b in bins if b]
+        bins = _repair_overflow(rng.permutation(customers), demand, capacity, vehicles, rng)
+    return None
+
+
+def _best_fit(order, demand: np.ndarray, capacity: float, vehicles: int) -> list[list[int]] | None:
+    """Each customer in ``order`` into the fullest vehicle it still fits; None if one fits none."""
+    load = np.zeros(vehicles)
+    bins: list[list[int]] = [[] for _ in range(vehicles)]
+    for c in order:
+        fits = np.flatnonzero(load + demand[c] <= capacity + 1e-9)
+        if fits.size == 0:
+            return None
+        v = fits[np.argmax(load[fits])]
+        load[v] += demand[c]
+        bins[v].append(int(c))
+    return bins
+
+
+def _repair_overflow(order, demand: np.ndarray, capacity: float, vehicles: int, rng,
+                     steps: int = 2000) -> list[list[int]] | None:
+    """Pack allowing overflow, then move / swap customers out of overfull vehicles until
+    none is overfull (None after ``steps`` moves without success)."""
+    where = np.empty(len(demand), dtype=int)
+    load = np.zeros(vehicles)
+    for c in order:  # best fit, else the emptiest vehicle
+        fits = np.flatnonzero(load + demand[c] <= capacity + 1e-9)
+        v = fits[np.argmax(load[fits])] if fits.size else int(np.argmin(load))
+        where[c], load[v] = v, load[v] + demand[c]
+    customers = np.asarray(order)
+    over = lambda x: max(0.0, x - capacity)  # noqa: E731
+    for _ in range(steps):
+        full = np.flatnonzero(load > capacity + 1e-9)
+        if full.size == 0:
+            return [[int(c) for c in customers if where[c] == v] for v in range(vehicles)]
+        a = int(rng.choice(full))
+        items = customers[where[customers] == a]
+        c = int(rng.choice(items))
+        # a move into a vehicle with room, else the swap that lowers the overflow most
+        room = np.flatnonzero(load + demand[c] <= capacity + 1e-9)
+        if room.size:
+            v = int(rng.choice(room))
+            where[c], load[a], load[v] = v, load[a] - demand[c], load[v] + demand[c]
+            continue
+        others = customers[where[customers] != a]
+        b = where[others]
+        la, lb = load[a] - demand[c] + demand[others], load[b] + demand[c] - demand[others]
+        gain = (over(load[a]) + np.maximum(0, load[b] - capacity)) - (np.maximum(0, la - capacity)
+                                                                     + np.maximum(0, lb - capacity))
+        # accept the best swap; a non-improving one now and then escapes plateaus
+        k = int(np.argmax(gain)) if gain.max() > 1e-9 or rng.random() < 0.7 else int(rng.integers(len(others)))
+        o = int(others[k])
+        bo = int(where[o])
+        load[a] += demand[o] - demand[c]
+        load[bo] += demand[c] - demand[o]
+        where[c], where[o] = bo, a
+    return None
+
+
+def _nearest_order(cost: np.ndarray, nodes: list[int]) -> list[int]:
+    """``nodes`` visited greedily from the depot, each time to the cheapest remaining one."""
+    left, route, cur = list(nodes), [], 0
+    while left:
+        nxt = min(left, key=lambda j: cost[cur, j])
+        left.remove(nxt)
+        route.append(nxt)
+        cur = nxt
+    return route
 
 
 class NearestNeighbour(Solver):
