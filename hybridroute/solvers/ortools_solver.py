@@ -93,6 +93,13 @@ class ORToolsSolver(Solver):
     returning None; the solve then starts cold and ``stats["initial_accepted"]`` is False.
     In a portfolio only the first search starts from it.
 
+    **Tight fleets.** When the total demand exceeds 90 % of what ``num_vehicles`` vehicles
+    carry, every first-solution strategy of OR-Tools 9.15 can fail within milliseconds
+    (ROUTING_FAIL on 8 of the 32 Fischetti ACVRPs). Without a user start, the search then
+    starts from a capacity packing (:func:`~hybridroute.solvers.baselines.packing_routes`);
+    the same packing is tried when the constructions find nothing on a looser fleet.
+    ``stats["packing_start"]`` says ``"used"``, ``"rejected"`` or ``"none found"``.
+
     **ATSP settings.** The former default (one GLS search from parallel cheapest insertion,
     lambda 0.1) ended 2.1-7.6 % above the optimum on ft53, ftv55, ftv64, ftv70 and kro124p
     at 5 s. Measured on the 14 TSPLIB instances of <= 100 nodes (OR-Tools 9.15, 1-2
