@@ -21,6 +21,7 @@ and how often the hybrid ended worse than its own neural stage.
 
 Run: python benchmarks/time_to_target.py [--count 10] [--seeds 0,1,2] [--sizes 50,100]
 Merge runs made in parallel: python benchmarks/time_to_target.py --report results/a.csv results/b.csv
+(rows of the same solver, instance, seed and budget in a later file replace earlier ones)
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def run(args) -> pd.DataFrame:
         for kind in args.kinds:
             hr.solve(sample_instances(city, kind, 10, 1, seed=0)[0], "rrnco", time_limit=0.1)
     plan = [(s, [budget] if s in BUDGET_FREE else sorted(args.budgets)) for s in solvers]
+    # best costs of earlier runs on the same instances (--best-from), so that a partial rerun
+    # aims at the same targets as the run it will be merged with
+    prior: dict[tuple, float] = {}
+    for path in args.best_from or []:
+        old = pd.read_csv(path)
+        for key, cost in old.groupby(["kind", "n", "instance"])["final_cost"].min().items():
+            prior[key] = min(prior.get(key, np.inf), float(cost))
     total = len(jobs) * len(args.seeds) * sum(len(b) for _, b in plan)
     bar = tqdm(total=total, desc="time-to-target", unit="run")
     for kind, n, problem in jobs:
@@ -97,7 +105,8 @@ def run(args) -> pd.DataFrame:
                     sol = hr.solve(problem, solver, time_limit=b, seed=seed)
                     runs.append((solver, seed, b, sol, time.perf_counter() - t0))
                     bar.update()
-        best = min((s.cost for *_, s, _ in runs if s.is_feasible), default=np.nan)
+        best = min([s.cost for *_, s, _ in runs if s.is_feasible] + [prior.get((kind, n, problem.name), np.inf)])
+        best = best if np.isfinite(best) else np.nan
         target = best * (1 + args.target_pct / 100)
         for solver, seed, run_budget, sol, wall in runs:
             history = list(sol.history) if sol.is_feasible else []
@@ -116,6 +125,9 @@ def run(args) -> pd.DataFrame:
 
 def report(df: pd.DataFrame, target_pct: float) -> str:
     """Markdown: median gaps per budget, time to target, and the hybrid-vs-cold checks."""
+    # gaps against the best cost over every row of the instance, so merged runs share one reference
+    best = df.groupby(["kind", "n", "instance"])["cost"].transform("min")
+    df = df.assign(gap_pct=100 * (df["cost"] - best) / best)
     budgets = sorted(df["budget_s"].unique())
     seeds = sorted(df["seed"].unique())
     counts = df.groupby(["kind", "n"])["instance"].nunique()
@@ -179,6 +191,8 @@ def main() -> None:
     ap.add_argument("--target-pct", type=float, default=1.0)
     ap.add_argument("--instance-seed", type=int, default=7)
     ap.add_argument("--tag", default="", help="suffix for the output files")
+    ap.add_argument("--best-from", type=Path, nargs="+", default=None,
+                    help="earlier CSVs on the same instances whose best costs also set the targets")
     ap.add_argument("--report", type=Path, nargs="+", default=None,
                     help="only write the report from these CSVs (e.g. runs made in parallel)")
     args = ap.parse_args()
@@ -187,6 +201,7 @@ def main() -> None:
     stem = f"time_to_target{args.tag}"
     if args.report:
         df = pd.concat([pd.read_csv(p) for p in args.report], ignore_index=True)
+        df = df.drop_duplicates(["kind", "n", "instance", "solver", "seed", "budget_s"], keep="last")
     else:
         df = run(args)
         df.to_csv(RESULTS / f"{stem}.csv", index=False)

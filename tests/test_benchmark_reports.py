@@ -70,3 +70,12 @@ def test_report_renders_every_solver_and_budget(ttt):
     text = ttt.report(pd.DataFrame(rows), target_pct=1.0)
     assert "gap@0.5s %" in text and "gap@1s %" in text
     assert "rrnco+pyvrp" in text and "## Hybrid checks" in text
+
+
+def test_report_recomputes_gaps_against_the_best_of_all_merged_rows(ttt):
+    # two runs merged: each stored gap_pct against its own best; the report uses the common best
+    rows = [_row("pyvrp", 0, 1.0, 100.0), _row("rrnco+pyvrp", 0, 1.0, 110.0, neural=120.0)]
+    df = pd.DataFrame(rows).assign(gap_pct=0.0)
+    text = ttt.report(df, target_pct=1.0)
+    line = next(ln for ln in text.splitlines() if "| rrnco+pyvrp" in ln and "ACVRP" in ln)
+    assert "10.00" in line

@@ -5,11 +5,23 @@ then hands its solution to ``then`` as ``initial=`` for the rest. The result rec
 stages, and is never worse than the first stage: if the improver returns something worse
 (e.g. OR-Tools rejected the start and its cold start ended higher) the first stage's
 routes are returned, and the stats say so.
+
+Two guards keep a weak or slow first stage from costing the improver (measured with the n = 20
+policy on n = 100 instances, where its tours are 70-100 % above the best: warm-started OR-Tools
+ended 2-7 % above cold OR-Tools at the same budget):
+
+* ``gate``: the first stage's solution is handed on only when it beats a nearest-neighbour
+  construction (the yardstick a classical construction easily passes); otherwise the
+  improver starts cold, from its own construction.
+* ``max_first_share``: when the first stage took more than this share of the time limit on
+  the last problem of the same kind and size (in this process), it is skipped and the
+  improver gets the whole budget, so that short budgets are not spent on one slow pass.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -23,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 # The improver always gets at least this many seconds, even if the first stage overran.
 _MIN_IMPROVER_SECONDS = 0.05
+
+# Seconds the first stage last took, per (first stage, kind, number of nodes), in this process.
+_FIRST_SECONDS: dict[tuple[str, str, int], float] = {}
+_FIRST_LOCK = threading.Lock()
 
 
 class Hybrid(Solver):
@@ -38,15 +54,26 @@ class Hybrid(Solver):
         (the neural policy) simply finishes early and leaves the rest to ``then``.
     first_settings, then_settings
         Constructor settings of the two stages when given by name.
+    gate
+        Hand the first stage's solution on only when it beats a nearest-neighbour
+        construction (``stats["start_gated"]`` records a refusal).
+    max_first_share
+        Skip the first stage when it last took more than this share of the time limit on a
+        problem of the same kind and size (``stats["first_skipped"]`` says why); 1 never skips.
     """
 
     accepts_initial = False
     deterministic = True
 
     def __init__(self, first: str | Solver = "rrnco", then: str | Solver = "pyvrp", split: float = 0.1,
-                 first_settings: dict[str, Any] | None = None, then_settings: dict[str, Any] | None = None):
+                 first_settings: dict[str, Any] | None = None, then_settings: dict[str, Any] | None = None,
+                 gate: bool = True, max_first_share: float = 0.5):
         if not 0 < split < 1:
             raise ValueError(f"split must be in (0, 1), got {split}")
+        if not 0 < max_first_share <= 1:
+            raise ValueError(f"max_first_share must be in (0, 1], got {max_first_share}")
+        self.gate = bool(gate)
+        self.max_first_share = float(max_first_share)
         self.first = first
         self.then = then
         self.split = float(split)
@@ -67,7 +94,8 @@ class Hybrid(Solver):
         self.deterministic = first_cls.deterministic and then_cls.deterministic
 
     def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("first", "then", "split", "first_settings", "then_settings")}
+        return {k: getattr(self, k) for k in ("first", "then", "split", "first_settings", "then_settings",
+                                              "gate", "max_first_share")}
 
     def _stage(self, stage: str | Solver, settings: dict[str, Any]) -> Solver:
         return stage if isinstance(stage, Solver) else get_solver(stage, **settings)
@@ -76,12 +104,29 @@ class Hybrid(Solver):
         t0 = time.perf_counter()
         first = self._stage(self.first, self.first_settings)
         then = self._stage(self.then, self.then_settings)
+        key = (first.name, problem.kind.value, problem.num_nodes)
+        with _FIRST_LOCK:
+            last = _FIRST_SECONDS.get(key)
+        if last is not None and last > self.max_first_share * time_limit:
+            final = then.solve(problem, time_limit=time_limit, seed=seed)
+            reason = (f"{first.name} took {last:.3g} s last time on {problem.kind.value} n={problem.num_nodes}, "
+                      f"more than {self.max_first_share:g} of the {time_limit:g} s limit")
+            logger.info("%s: first stage skipped: %s", self.name, reason)
+            return SolveOutput(routes=[list(r) for r in final.routes] or None, history=list(final.history),
+                               stats={"first_skipped": reason, "then_solver": final.solver,
+                                      "then_stats": dict(final.stats), "initial_accepted": False},
+                               proven_optimal=final.status.value == "optimal", message=final.message)
         start = first.solve(problem, time_limit=max(time_limit * self.split, _MIN_IMPROVER_SECONDS), seed=seed)
         t_first = time.perf_counter() - t0
-        rest = max(time_limit - t_first, _MIN_IMPROVER_SECONDS)
-        final = then.solve(problem, time_limit=rest, seed=seed,
-                           initial=start if start.routes else None)
+        with _FIRST_LOCK:
+            _FIRST_SECONDS[key] = start.runtime
+        handed, gated = self._hand_on(problem, start)
+        rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
+        final = then.solve(problem, time_limit=rest, seed=seed, initial=handed)
         stats = _stage_stats(start, final, t_first)
+        if gated is not None:
+            stats["start_gated"] = gated
+            stats["initial_accepted"] = False
         history = [(t, c) for t, c in start.history] + [(t_first + t, c) for t, c in final.history]
         best = final
         if start.is_feasible and (not final.is_feasible or start.cost < final.cost):
@@ -94,6 +139,23 @@ class Hybrid(Solver):
                                message=f"no solution: first stage: {start.message}; then: {final.message}")
         return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats,
                            proven_optimal=best.status.value == "optimal")
+
+    def _hand_on(self, problem: Problem, start: Solution) -> tuple[Solution | None, str | None]:
+        """The start for the improver (None: cold) and, if it was refused, why."""
+        if not start.routes:
+            return None, None
+        if not self.gate:
+            return start, None
+        from ..solution import evaluate
+        from .baselines import nearest_neighbour_routes
+
+        yardstick = evaluate(problem, nearest_neighbour_routes(problem))
+        if (not start.is_feasible, start.cost) <= (not yardstick.is_feasible, yardstick.cost):
+            return start, None
+        why = (f"first stage cost {start.cost:.6g} (feasible={start.is_feasible}) does not beat nearest "
+               f"neighbour {yardstick.cost:.6g}: the improver starts cold")
+        logger.info("%s: %s", self.name, why)
+        return None, why
 
 
 def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, Any]:
@@ -112,8 +174,9 @@ def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, 
 def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hybrid]:
     """A registrable Hybrid with the RRNCO policy first and ``then`` as the improver."""
 
-    def __init__(self, split: float = 0.1, first_settings=None, then_settings=None):
-        Hybrid.__init__(self, "rrnco", then, split, first_settings, then_settings)
+    def __init__(self, split: float = 0.1, first_settings=None, then_settings=None, gate: bool = True,
+                 max_first_share: float = 0.5):
+        Hybrid.__init__(self, "rrnco", then, split, first_settings, then_settings, gate, max_first_share)
 
     return type(class_name, (Hybrid,), {
         "__doc__": f"The RRNCO policy's best rollout warm-starts {what}.",

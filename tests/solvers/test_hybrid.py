@@ -66,3 +66,61 @@ def test_rrnco_fits_its_augmentations_to_the_budget(acvrp12):
     roomy = hr.solve(acvrp12, "rrnco", time_limit=60)
     assert roomy.stats["augment"] == 8 and roomy.cost <= tiny.cost + 1e-9
     assert [c for _, c in roomy.history] == sorted((c for _, c in roomy.history), reverse=True)
+
+
+class OneRoutePerCustomer(Solver):
+    """A poor first stage: feasible, but far worse than nearest neighbour."""
+
+    name = "one-route-each"
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        return SolveOutput(routes=[[v] for v in problem.customers])
+
+
+class SlowFirstStage(Solver):
+    """A first stage that takes ``seconds`` and then returns nearest-neighbour routes."""
+
+    name = "slow-first"
+
+    def __init__(self, seconds: float = 0.3):
+        self.seconds = seconds
+        self.calls = 0
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        import time
+
+        from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+        self.calls += 1
+        time.sleep(self.seconds)
+        return SolveOutput(routes=nearest_neighbour_routes(problem))
+
+
+def test_a_start_worse_than_nearest_neighbour_is_not_handed_on(acvrp12):
+    pytest.importorskip("pyvrp")
+    hybrid = Hybrid(first=OneRoutePerCustomer(), then="pyvrp", then_settings={"max_iterations": 50})
+    sol = hybrid.solve(acvrp12, time_limit=2, seed=0)
+    assert "does not beat nearest neighbour" in sol.stats["start_gated"]
+    assert sol.stats["initial_accepted"] is False
+    assert sol.is_feasible and sol.cost <= sol.stats["first_cost"]
+    ungated = Hybrid(first=OneRoutePerCustomer(), then="pyvrp", then_settings={"max_iterations": 50},
+                     gate=False).solve(acvrp12, time_limit=2, seed=0)
+    assert "start_gated" not in ungated.stats and ungated.stats["initial_accepted"] is True
+
+
+def test_a_first_stage_too_slow_for_the_budget_is_skipped_next_time(atsp10):
+    pytest.importorskip("pyvrp")
+    slow = SlowFirstStage(0.3)
+    hybrid = Hybrid(first=slow, then="pyvrp", then_settings={"max_iterations": 50})
+    first = hybrid.solve(atsp10, time_limit=0.4, seed=0)  # measures the first stage: 0.3 s
+    assert "first_skipped" not in first.stats and first.stats["first_runtime"] >= 0.3
+    again = hybrid.solve(atsp10, time_limit=0.4, seed=0)  # 0.3 s > 0.5 x 0.4 s: skipped
+    assert "took 0.3" in again.stats["first_skipped"] and again.is_feasible
+    assert slow.calls == 1
+    roomy = hybrid.solve(atsp10, time_limit=2.0, seed=0)  # 0.3 s < 0.5 x 2 s: runs
+    assert "first_skipped" not in roomy.stats and slow.calls == 2
+
+
+def test_hybrid_validates_max_first_share():
+    with pytest.raises(ValueError, match="max_first_share"):
+        Hybrid(first="nearest", then="pyvrp", max_first_share=0)
