@@ -37,9 +37,12 @@ def main() -> None:
             st = hyb.stats
             rows.append({
                 "instance": problem.name, "backend": cold_name,
-                "cold_km": cold.cost / 1000, "neural_km": st["first_cost"] / 1000,
+                "cold_km": cold.cost / 1000,
+                # None when the hybrid skipped its neural stage (see Hybrid's max_first_share / gate)
+                "neural_km": st["first_cost"] / 1000 if st.get("first_cost") is not None else float("nan"),
                 "neural_s": st["first_runtime"], "hybrid_km": hyb.cost / 1000,
-                "start_accepted": st["initial_accepted"],
+                "start": ("skipped" if "first_skipped" in st else "refused" if "start_gated" in st
+                          else "accepted" if st["initial_accepted"] else "rejected"),
                 "hybrid_vs_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
             })
     df = pd.DataFrame(rows)

@@ -434,11 +434,16 @@ def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float
             results[i] = _failed(SolveTask(problems[i], hybrid, (), time_limit, seed), start.message, t_first)
         else:
             improve.append((i, start))
-    tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=start if start.routes else None)
-             for i, start in improve]
+    # the same gate as Hybrid._solve: a start worse than nearest neighbour is not handed on
+    handed = [hybrid._hand_on(problems[i], start) for i, start in improve]
+    tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=h)
+             for (i, _), (h, _) in zip(improve, handed)]
     finals = _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {hybrid.name}")
-    for (i, start), final in zip(improve, finals):
-        results[i] = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
+    for (i, start), final, (_, gated) in zip(improve, finals, handed):
+        sol = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
+        if gated is not None:
+            sol = sol.with_info(stats={**sol.stats, "start_gated": gated, "initial_accepted": False})
+        results[i] = sol
     return results  # type: ignore[return-value]
 
 

@@ -183,7 +183,8 @@ def test_hybrid_batches_its_first_stage_and_matches_per_instance_solves():
     from batch_helpers import Polish
 
     FakeBatchSolver.calls.clear()
-    hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2)
+    # gate off: these first stages are deliberately poor, and this test is about the hand-over
+    hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2, gate=False)
     problems = _problems(4)
     with cf.ThreadPoolExecutor(2) as pool:
         sols = hr.solve_many(problems, hybrid, time_limit=5.0, executor=pool, progress=False)
@@ -241,7 +242,7 @@ def test_rrnco_batches_in_process_and_its_hybrid_fans_out_the_improver(tiny_rrnc
     assert calls == [6] and all(s.is_feasible and s.solver == "rrnco" for s in sols)
     assert [sorted(s.routes[0]) for s in sols] == [list(range(1, p.num_nodes)) for p in problems]
 
-    hybrid = Hybrid(rrnco, "pyvrp", split=0.1, then_settings={"max_iterations": 30})
+    hybrid = Hybrid(rrnco, "pyvrp", split=0.1, then_settings={"max_iterations": 30}, gate=False)
     mixed = problems + [hr.Problem("ACVRP", np.ones((3, 3)) - np.eye(3), demand=[0, 1, 1], capacity=2)]
     out = hr.solve_many(mixed, hybrid, time_limit=20.0, seed=1, executor="serial", progress=False)
     assert calls == [6, 6, 1]  # one call per kind: the ACVRP one fails alone
@@ -394,3 +395,19 @@ def test_compare_can_return_the_solutions():
     df, sols = hr.compare(problems, ["nearest"], seeds=[0, 1], progress=False, return_solutions=True)
     assert len(sols) == len(df)
     assert [s.cost for s in sols] == list(df["cost"])
+
+
+def test_batched_hybrid_applies_the_same_gate_as_one_solve():
+    from batch_helpers import Polish
+
+    from hybridroute.solvers.hybrid import Hybrid
+
+    FakeBatchSolver.calls.clear()
+    hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2)  # gate on
+    problems = _problems(3)
+    sols = hr.solve_many(problems, hybrid, time_limit=5.0, executor=None, progress=False)
+    for p, sol in zip(problems, sols):
+        nearest = hr.evaluate(p, hr.solvers.baselines.nearest_neighbour_routes(p))
+        refused = sol.stats["first_cost"] > nearest.cost
+        assert ("start_gated" in sol.stats) == refused
+        assert sol.stats["then_stats"]["got_initial"] is not refused

@@ -116,15 +116,17 @@ class RRNCO(Solver):
         return policy, card, path
 
     def _run(self, problems: Sequence[Problem], seed: int, augment: int | None = None) -> list[Solution]:
-        from ..neural.inference import solve_problems
+        t_load = time.perf_counter()
+        from ..neural.inference import solve_problems  # imports torch on first use
 
         augment = self.augment if augment is None else augment
-        policy, card, path = self._policy(problems[0].kind)
+        policy, card, path = self._policy(problems[0].kind)  # loads the checkpoint on first use only
+        load_seconds = time.perf_counter() - t_load
         sols = solve_problems(problems, policy, augment=augment, starts=self.starts, samples=self.samples,
                               seed=seed, device=self.device, batch_size=self.batch_size,
                               coords_fallback=self.coords_fallback)
         info = {"checkpoint": card.get("name", path.stem), "checkpoint_sha256": card["sha256"],
-                "trained_n": card["n"], "augment": augment}
+                "trained_n": card["n"], "augment": augment, "load_seconds": load_seconds}
         return [s.with_info(stats={**s.stats, **info}) for s in sols]
 
     def _solve(self, problem, *, time_limit, seed, initial):
@@ -132,16 +134,20 @@ class RRNCO(Solver):
         # only if a pass with them fits in what is left of time_limit (timed from the first).
         t0 = time.perf_counter()
         best = self._run([problem], seed, augment=1)[0]
-        t1 = time.perf_counter() - t0
-        history = [(t1, best.cost)] if best.is_feasible else []
-        fits = int((time_limit - t1) // max(t1, 1e-3))
+        load_seconds = best.stats["load_seconds"]
+        elapsed = time.perf_counter() - t0
+        t1 = elapsed - load_seconds  # one pass, without the one-off model load
+        history = [(elapsed, best.cost)] if best.is_feasible else []
+        fits = int((time_limit - elapsed) // max(t1, 1e-3))
         augment = min(self.augment, fits)
         if augment >= 2:
             more = self._run([problem], seed, augment=augment)[0]
             if (not more.is_feasible, more.cost) < (not best.is_feasible, best.cost):
                 best = more
                 history.append((time.perf_counter() - t0, more.cost))
-        stats = {**best.stats, "augment": max(1, augment), "augment_requested": self.augment}
+        # the first pass's load time (the second pass finds the model cached)
+        stats = {**best.stats, "augment": max(1, augment), "augment_requested": self.augment,
+                 "load_seconds": load_seconds}
         return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats)
 
     def solve_batch(self, problems: Sequence[Problem], seed: int = 0) -> list[Solution]:

@@ -119,8 +119,39 @@ def test_a_first_stage_too_slow_for_the_budget_is_skipped_next_time(atsp10):
     assert slow.calls == 1
     roomy = hybrid.solve(atsp10, time_limit=2.0, seed=0)  # 0.3 s < 0.5 x 2 s: runs
     assert "first_skipped" not in roomy.stats and slow.calls == 2
+    from hybridroute.solvers.hybrid import _REPROBE_AFTER
+
+    for _ in range(_REPROBE_AFTER):  # too slow again: skipped, then measured once more
+        assert "first_skipped" in hybrid.solve(atsp10, time_limit=0.4, seed=0).stats
+    assert "first_skipped" not in hybrid.solve(atsp10, time_limit=0.4, seed=0).stats
+    assert slow.calls == 3
 
 
 def test_hybrid_validates_max_first_share():
     with pytest.raises(ValueError, match="max_first_share"):
         Hybrid(first="nearest", then="pyvrp", max_first_share=0)
+
+
+class CountingPoorStart(OneRoutePerCustomer):
+    name = "counting-poor-start"
+
+    def __init__(self):
+        self.calls = 0
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        self.calls += 1
+        return super()._solve(problem, time_limit=time_limit, seed=seed, initial=initial)
+
+
+def test_after_a_refused_start_the_first_stage_is_skipped_then_retried(acvrp12):
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers.hybrid import _REPROBE_AFTER
+
+    poor = CountingPoorStart()
+    hybrid = Hybrid(first=poor, then="pyvrp", then_settings={"max_iterations": 20})
+    sols = [hybrid.solve(acvrp12, time_limit=2, seed=0) for _ in range(_REPROBE_AFTER + 2)]
+    assert "start_gated" in sols[0].stats
+    assert all("the gate refused" in s.stats["first_skipped"] for s in sols[1:_REPROBE_AFTER + 1])
+    assert "first_skipped" not in sols[-1].stats  # tried again
+    assert poor.calls == 2
+    assert all(s.is_feasible for s in sols)
