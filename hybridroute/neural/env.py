@@ -244,11 +244,6 @@ def _entry(mat: Tensor, row: Tensor, col: Tensor) -> Tensor:
     return mat.reshape(B, m * m).gather(1, (row * m + col).reshape(B, -1)).view(row.shape)
 
 
-def _pick(values: Tensor, node: Tensor) -> Tensor:
-    """values (B, P, m), node (B, P) → values[b, p, node[b, p]]."""
-    return values.gather(-1, node.unsqueeze(-1)).squeeze(-1)
-
-
 def _per_node(values: Tensor, node: Tensor) -> Tensor:
     """values (B, m), node (B, P) → values[b, node[b, p]]."""
     return values.gather(1, node)

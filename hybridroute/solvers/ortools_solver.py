@@ -240,7 +240,8 @@ class ORToolsSolver(Solver):
                         _STATUS_NAMES.get(best.status), strategy)
             routes, status, _ = run.solve(self._parameters(strategy, remaining, members[0][1]), None)
             best.offer(problem, routes, status, strategy, members[0][1], time.perf_counter() - t0)
-        if best.routes is None and initial is None and packed is None:
+        # a packing already tried up front (found or not) is not searched for again
+        if best.routes is None and initial is None and "packing_start" not in stats:
             self._packing_fallback(problem, run, members[0][1], deadline, best, stats)
         routes, status = best.routes, best.status
         stats["first_solution_strategy"] = best.strategy
