@@ -1,6 +1,7 @@
 """The benchmark scripts' report logic (the scripts themselves are run by hand, not in tests)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def _load(name):
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
@@ -79,3 +81,96 @@ def test_report_recomputes_gaps_against_the_best_of_all_merged_rows(ttt):
     text = ttt.report(df, target_pct=1.0)
     line = next(ln for ln in text.splitlines() if "| rrnco+pyvrp" in ln and "ACVRP" in ln)
     assert "10.00" in line
+
+
+# -- classical.py ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def classical():
+    return _load("classical")
+
+
+def _classical_csv(module, path, rows):
+    import csv
+
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=module.COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(r)
+    return path
+
+
+def _crow(instance, solver, budget, gap, *, repeat=0, set_="atsp", n=50, routes=1, limit=1,
+          feasible=True):
+    optimum = 1000.0
+    return {"set": set_, "instance": instance, "n": n, "solver": solver, "budget_s": budget,
+            "cost": f"{optimum * (1 + gap / 100):g}", "optimum": f"{optimum:g}",
+            "gap_pct": f"{gap:.4f}", "feasible": feasible, "num_routes": routes,
+            "vehicles_limit": limit, "runtime_s": budget, "status": "feasible", "message": "",
+            "repeat": repeat}
+
+
+def test_classical_check_fails_when_any_repeat_of_an_instance_fails(classical, tmp_path):
+    spec = next(s for s in classical.CHECKS if s.name.startswith("ATSP ≤ 100 nodes: OR-Tools"))
+    rows = [_crow("ftv55", "ortools", 5, 0.5, repeat=0), _crow("ftv55", "ortools", 5, 2.4, repeat=1),
+            _crow("ft53", "ortools", 5, 1.0), _crow("ft53", "ortools", 5, 1.9, repeat=1),
+            _crow("ft53", "pyvrp", 5, 9.0), _crow("kro124p", "ortools", 5, 9.0, n=100),
+            _crow("ftv170", "ortools", 5, 9.0, n=171), _crow("ft70", "ortools", 10, 9.0, n=70)]
+    read = classical.read_rows(_classical_csv(classical, tmp_path / "c.csv", rows))
+    picked = spec.rows(read)  # only OR-Tools at 5 s on <= 100 nodes
+    assert sorted((r["instance"], r["repeat"]) for r in picked) == [
+        ("ft53", 0), ("ft53", 1), ("ftv55", 0), ("ftv55", 1), ("kro124p", 0)]
+    name, passing, runs, worst, verdict, detail = classical._check(spec, picked)
+    assert (passing, runs, worst, verdict) == ("1/3", 2, "9.00", "FAIL")
+    assert "ftv55 ortools 2.40% (repeat 1)" in detail and "kro124p" in detail
+
+
+def test_classical_check_is_pending_until_every_instance_has_run(classical, tmp_path):
+    spec = next(s for s in classical.CHECKS if s.set == "acvrp" and s.budget == 10.0)
+    rows = [_crow("A034-02f", "pyvrp", 10, 1.0, set_="acvrp", routes=2, limit=2),
+            _crow("A034-04f", "pyvrp", 10, 1.0, set_="acvrp", routes=4, limit=4)]
+    read = classical.read_rows(_classical_csv(classical, tmp_path / "c.csv", rows))
+    assert classical._check(spec, spec.rows(read))[4] == "pending (2/32 instances so far, all pass)"
+    # a route over the fleet limit fails even at a small gap
+    over = classical.read_rows(_classical_csv(classical, tmp_path / "d.csv", [
+        _crow("A034-02f", "pyvrp", 10, 0.5, set_="acvrp", routes=3, limit=2)]))
+    assert classical._check(spec, spec.rows(over))[4] == "FAIL"
+
+
+def test_classical_plan_repeats_whole_passes_and_checks_pick_their_rows(classical):
+    import hybridroute as hr
+    from hybridroute import ProblemKind
+
+    atsp = hr.Problem(ProblemKind.ATSP, distance=np.array([[0, 1, 2], [2, 0, 1], [1, 2, 0]], dtype=float))
+    small = classical.Instance("atsp", "ftv33", Path("ftv33.atsp"), atsp, 1286.0)
+    other = classical.Instance("x", "X-n110-k13", Path("x.vrp"), atsp, 1.0)
+    jobs = classical.plan([small], ["pyvrp", "ortools"], [5.0], repeats=2)
+    assert [j.key for j in jobs] == [("atsp", "ftv33", "pyvrp", "5", "0"), ("atsp", "ftv33", "ortools", "5", "0"),
+                                     ("atsp", "ftv33", "pyvrp", "5", "1"), ("atsp", "ftv33", "ortools", "5", "1")]
+    checks = classical.plan_checks([small, other], ["lkh", "pyvrp", "ortools", "vroom"], 1)
+    # X-n110-k13 is in no check; VROOM in none; LKH, PyVRP and OR-Tools each once at 5 s
+    assert sorted((j.instance.name, j.solver, j.budget_s) for j in checks) == [
+        ("ftv33", "lkh", 5.0), ("ftv33", "ortools", 5.0), ("ftv33", "pyvrp", 5.0)]
+
+
+def test_classical_resume_refuses_a_csv_with_other_columns(classical, tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_text(",".join(classical.COLUMNS[:-1]) + "\natsp,br17,17,lkh,5,39,39,0,True,1,1,0.1,feasible,\n")
+    with pytest.raises(SystemExit, match="columns"):
+        classical.done_keys(old)
+    new = _classical_csv(classical, tmp_path / "new.csv", [_crow("br17", "lkh", 5, 0.0, repeat=2)])
+    assert classical.done_keys(new) == {("atsp", "br17", "lkh", "5", "2")}
+
+
+def test_classical_report_shows_the_quiet_rerun_first(classical, tmp_path):
+    table = _classical_csv(classical, tmp_path / "classical.csv", [_crow("ftv55", "ortools", 5, 2.8)])
+    quiet = _classical_csv(classical, tmp_path / "checks.csv",
+                           [_crow("ftv55", "ortools", 5, g, repeat=k) for k, g in enumerate((0.0, 1.2, 0.4))])
+    md = tmp_path / "classical.md"
+    classical.write_report(table, md, checks_csv=quiet)
+    text = md.read_text()
+    assert text.index("re-run on a quiet machine") < text.index("Issue checks on this table")
+    assert "opt … 1.20 (3 runs)" in text  # best and worst of the repeats
+    assert "| ATSP ≤ 100 nodes: OR-Tools within 2 % at 5 s | 1/1 | 3 | 1.20 | pending" in text
+    assert "ftv55 ortools 2.80%" in text  # the loaded single run stays visible below
