@@ -222,8 +222,15 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
 |---|---|---|
 {rows}
 
-{_benchmark_md(card.get("benchmark"))}{ATTRIBUTION}
+{"".join(_benchmark_md(b) for b in _benchmarks(card))}{ATTRIBUTION}
 """
+
+
+def _benchmarks(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The card's benchmark results (``benchmarks``; older cards hold one ``benchmark``)."""
+    if card.get("benchmarks"):
+        return list(card["benchmarks"])
+    return [card["benchmark"]] if card.get("benchmark") else []
 
 
 def _benchmark_md(bench: dict[str, Any] | None) -> str:
@@ -232,16 +239,18 @@ def _benchmark_md(bench: dict[str, Any] | None) -> str:
     rows = "\n".join(f"| {k} | {v['gap_pct']:.2f} | {v['feasible']:.2f} | {v['seconds_per_instance']:.3f} |"
                      for k, v in bench["methods"].items())
     return (f"Benchmark: {bench['count']} {bench['kind']}-{bench['n']} instances from {bench['city']} "
-            f"(seed {bench['seed']}); gap to the {bench['reference']}; CPU, 1 thread.\n\n"
+            f"(seed {bench['seed']}); gap to the {bench['reference']}; CPU, 1 thread"
+            + (f" (`{bench['command']}`)" if bench.get("command") else "") + ".\n\n"
             f"| method | gap % | feasible | s / instance |\n|---|---|---|---|\n{rows}\n\n")
 
 
 def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None,
-               benchmark: dict[str, Any] | None = None) -> Path:
+               benchmark: dict[str, Any] | list[dict[str, Any]] | None = None) -> Path:
     """Write a shipped checkpoint (``<out_dir>/<name>.safetensors`` + card) from a run's latest state.
 
-    ``benchmark`` (the output of :func:`hybridroute.neural.evaluate.benchmark`) is stored in
-    the card when given.
+    ``benchmark``: one or several outputs of :func:`hybridroute.neural.evaluate.benchmark`
+    (e.g. against 1 s and 10 s references), stored in the card's ``benchmarks`` and shown
+    in its markdown in that order.
     """
     import torch
 
@@ -270,8 +279,8 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
     }
-    if benchmark is not None:
-        card["benchmark"] = benchmark
+    if benchmark:
+        card["benchmarks"] = [benchmark] if isinstance(benchmark, dict) else list(benchmark)
     out = Path(out_dir) if out_dir is not None else _shipped_dir()
     if out is None:
         raise CheckpointError("no models folder found; pass out_dir")
@@ -285,13 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("run_dir")
     ex.add_argument("--name", required=True, help="checkpoint name, e.g. rrnco-atsp20")
     ex.add_argument("--out", default=None, help="output folder (default: the shipped models folder)")
-    ex.add_argument("--benchmark", default=None, help="JSON from python -m hybridroute.neural.evaluate to embed")
+    ex.add_argument("--benchmark", nargs="+", default=None,
+                    help="JSON file(s) from python -m hybridroute.neural.evaluate to embed, in order")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.cmd == "export":
-        bench = json.loads(Path(args.benchmark).read_text()) if args.benchmark else None
+        bench = [json.loads(Path(b).read_text()) for b in args.benchmark or []]
         path = export_run(args.run_dir, args.name, args.out, benchmark=bench)
         print(path)
     else:

@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     res = benchmark(args.checkpoint, args.city, args.n, args.count, seed=args.seed,
                     references=tuple(args.reference), seconds=args.seconds, device=args.device)
+    res["command"] = " ".join(["python -m hybridroute.neural.evaluate",
+                               *(sys.argv[1:] if argv is None else argv)])
     print(json.dumps(res, indent=1))
     return 0
 

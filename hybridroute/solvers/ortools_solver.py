@@ -116,6 +116,17 @@ class ORToolsSolver(Solver):
     still misses some (ft53, ftv55, ft70 up to 2.8 %). OR-Tools 9.15's iterated local
     search (``use_iterated_local_search`` with ruin-and-recreate) stopped at the first
     local optimum in our tries.
+
+    Why it is a lottery: with a fixed first solution, a GLS run visits the same sequence of
+    solutions every time (no seed); only how far along that sequence it gets in the time
+    limit varies. On ftv55 the path-cheapest-arc search reaches the optimum about 1.8-2.7 s
+    into its run depending on the machine's load, so with a 2.5 s share it ends at 0.00 %
+    on an idle core and at 2.80 % when another process shares the CPU. Two more ideas were
+    measured on the 14 instances and dropped: switching off OR-Tools 9.15's
+    insertion-based LNS operators (same speed in solutions per second, different
+    trajectories) and starting GLS from an assignment-problem tour patched into one cycle
+    (Karp; 0-12.5 % above the optimum in under 10 ms): GLS improved it slowly (kro124p
+    still +5 % at 5 s, where the local cheapest insertion member reaches +0.4 %).
     """
 
     name = "ortools"

@@ -142,11 +142,20 @@ def test_export_writes_a_loadable_checkpoint_from_a_run(tmp_path):
 
     pool, cfg = pool_and_config()
     run = train(cfg, run_root=tmp_path / "runs", max_minutes=0.0, pool=pool, progress=False)
-    path = export_run(run, "exported", tmp_path / "models")
+    def bench(ref):
+        return {"count": 4, "kind": "ACVRP", "n": 8, "city": "Krems", "seed": 1, "reference": f"best of {ref}",
+                "methods": {"rrnco-x1": {"gap_pct": 7.5, "feasible": 1.0, "seconds_per_instance": 0.01},
+                            ref: {"gap_pct": 0.0, "feasible": 1.0, "seconds_per_instance": 1.0}}}
+
+    path = export_run(run, "exported", tmp_path / "models", benchmark=[bench("pyvrp-1s"), bench("pyvrp-10s")])
     model, card = load_checkpoint(path)
     assert card["training"]["steps"] == 0
     assert card["validation"]["curve"][0]["step"] == 0
     assert "OpenStreetMap" in card["attribution"]
+    assert [b["reference"] for b in card["benchmarks"]] == ["best of pyvrp-1s", "best of pyvrp-10s"]
+    text = path.with_suffix(".md").read_text()
+    assert text.index("gap to the best of pyvrp-1s") < text.index("gap to the best of pyvrp-10s")
+    assert "| rrnco-x1 | 7.50 | 1.00 | 0.010 |" in text
 
 
 def test_saving_the_same_weights_gives_the_same_sha256(tmp_path):
