@@ -570,11 +570,11 @@ def main(argv: list[str] | None = None) -> int:
         budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
         if any(not b > 0 for b in budgets):
             raise SystemExit(f"budgets must be positive seconds, got {args.budgets}")
+        if args.repeats < 1:
+            raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
         requested = [s.strip() for s in args.solvers.split(",")] if args.solvers else None
         solvers = pick_solvers(requested)
         instances = load_instances(sets, args.limit, args.data)
-        if args.repeats < 1:
-            raise SystemExit(f"--repeats must be >= 1, got {args.repeats}")
         if args.checks:
             jobs = plan_checks(instances, solvers, args.repeats)
             logger.info("issue checks only: %d runs", len(jobs))
