@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, fleet_size, keep_better
+from ._parallel import SideProcess, SideProcessError, check_workers, resolve_workers
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -29,8 +30,8 @@ _STATUS_NAMES = {
 #: start on all 56 Solomon instances with their 25 vehicles (PATH_CHEAPEST_ARC does not).
 DEFAULT_FIRST_SOLUTION_STRATEGY = "PARALLEL_CHEAPEST_INSERTION"
 
-#: The default ATSP searches, run one after the other on equal shares of the time limit
-#: (the best tour is kept). Measured on the 14 TSPLIB ATSP instances of <= 100 nodes at 5 s
+#: The default ATSP searches, run side by side (``workers``) or one after the other on equal
+#: shares of the time limit (the best tour is kept). Measured on the 14 TSPLIB ATSP instances of <= 100 nodes at 5 s
 #: (see the class notes): a single GLS run stalls for seconds between bursts of
 #: improvement, at chaotic times, so two different runs beat one twice as long.
 ATSP_PORTFOLIO: tuple[dict[str, Any], ...] = (
@@ -79,12 +80,19 @@ class ORToolsSolver(Solver):
         ``OptionalBoolean`` fields, enum names as strings, seconds for durations, lists for
         repeated fields). Checked at construction; applied to every search.
     portfolio
-        Searches run one after the other on equal shares of the time limit, the best
-        solution kept: a sequence of dicts with keys ``first_solution_strategy`` and
+        Searches run side by side in rounds of ``workers`` (each round an equal share of
+        the time limit; with one worker, one after the other), the best solution kept: a sequence of dicts with keys ``first_solution_strategy`` and
         ``search_parameters`` (merged over the solver's). ``"auto"`` (default): the
         :data:`ATSP_PORTFOLIO` for ATSP when ``first_solution_strategy`` is None, one
         search otherwise. None: always one search. ``stats["portfolio"]`` lists each
         search's strategy, GLS lambda, status, cost and end time.
+    workers
+        How many portfolio searches run at once (the first in this process, the others in
+        side processes, since an OR-Tools search holds the GIL). ``"auto"`` (default): one per
+        usable core, but 1 inside a worker process (``solve_many``, Dask), which already runs
+        one solve per core; see :mod:`hybridroute.solvers._parallel`. 1: one after the other,
+        as in hybridroute 0.1. Only a portfolio uses more than one; ``stats["workers"]`` says
+        how many ran.
 
     Notes
     -----
@@ -146,7 +154,8 @@ class ORToolsSolver(Solver):
                  metaheuristic: str = "GUIDED_LOCAL_SEARCH", solution_limit: int | None = None,
                  scale: float | None = None, time_scale: float | None = None,
                  search_parameters: Mapping[str, Any] | None = None,
-                 portfolio: str | Sequence[Mapping[str, Any]] | None = "auto"):
+                 portfolio: str | Sequence[Mapping[str, Any]] | None = "auto",
+                 workers: int | str = "auto"):
         from_names = _enum_checker()
         if first_solution_strategy is not None:
             from_names("FirstSolutionStrategy", first_solution_strategy)
@@ -167,6 +176,7 @@ class ORToolsSolver(Solver):
         self.search_parameters = dict(search_parameters or {})
         _check_overrides(self.search_parameters)
         self.portfolio = _check_portfolio(portfolio, from_names)
+        self.workers = check_workers(workers)
         self._check_with_ortools()
 
     def _check_with_ortools(self) -> None:
@@ -203,8 +213,26 @@ class ORToolsSolver(Solver):
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None) -> SolveOutput:
-        t0 = time.perf_counter()
+        t0 = time.monotonic()
         deadline = t0 + time_limit
+        members = self._members(problem)
+        workers = resolve_workers(self.workers, len(members))
+        # Side processes start first: they import OR-Tools while this one builds its model.
+        side: list[SideProcess] = []
+        try:
+            side.extend(SideProcess(_SIDE_TARGET) for _ in range(workers - 1))
+        except OSError as exc:  # e.g. no processes left: run the portfolio one after the other
+            logger.warning("ortools: cannot start side processes (%s); running in-process", exc)
+            workers = 1
+        try:
+            return self._solve_members(problem, members, workers, side, t0, deadline, initial)
+        finally:
+            for process in side:
+                process.close()
+
+    def _solve_members(self, problem: Problem, members: list[tuple[str, dict[str, Any]]],
+                       workers: int, side: list[SideProcess], t0: float, deadline: float,
+                       initial: list[list[int]] | None) -> SolveOutput:
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
                                time_scale=self.time_scale)
         stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
@@ -215,7 +243,6 @@ class ORToolsSolver(Solver):
             vehicles = max(vehicles, len(start_routes))
         run = _Run(problem, scaled, vehicles, t0)
         stats["vehicles"] = run.num_vehicles
-        members = self._members(problem)
         best = _Best()
         packed = None
         if initial is None and _tight_fleet(problem):
@@ -225,32 +252,26 @@ class ORToolsSolver(Solver):
 
             packed = packing_routes(problem)
             stats["packing_start"] = "used" if packed is not None else "none found"
-        for k, (strategy, overrides) in enumerate(members):
-            remaining = deadline - time.perf_counter()
-            if k and remaining < 0.05:
-                break
-            # An equal share of what is left: time a member does not use goes to the next.
-            params = self._parameters(strategy, remaining / (len(members) - k), overrides)
-            routes, status, accepted = run.solve(params, (initial if initial is not None else packed)
-                                                 if k == 0 else None)
-            if k == 0 and packed is not None:
-                stats["packing_start"] = "used" if accepted else "rejected"
-            if k == 0 and initial is not None:
-                stats["initial_accepted"] = accepted
-                stats.update(run.start_notes)
-            best.offer(problem, routes, status, strategy, overrides,
-                       time.perf_counter() - t0)
+        if len(members) > 1:
+            stats["workers"] = workers
+        first_start = initial if initial is not None else packed
+        accepted = self._run_members(run, members, workers, deadline, first_start, best, side)
+        if packed is not None:
+            stats["packing_start"] = "used" if accepted else "rejected"
+        if initial is not None:
+            stats["initial_accepted"] = accepted
+            stats.update(run.start_notes)
         if len(members) > 1:
             stats["portfolio"] = best.log
         for strategy in self.fallback_strategies:
             # Cold fallbacks, only while nothing has been found.
-            remaining = deadline - time.perf_counter()
+            remaining = deadline - time.monotonic()
             if best.routes is not None or remaining < 0.05:
                 break
             logger.info("ortools: %s found no solution (%s); trying %s", best.strategy,
                         _STATUS_NAMES.get(best.status), strategy)
             routes, status, _ = run.solve(self._parameters(strategy, remaining, members[0][1]), None)
-            best.offer(problem, routes, status, strategy, members[0][1], time.perf_counter() - t0)
+            best.offer(problem, routes, status, strategy, members[0][1], time.monotonic() - t0)
         # a packing already tried up front (found or not) is not searched for again
         if best.routes is None and initial is None and "packing_start" not in stats:
             self._packing_fallback(problem, run, members[0][1], deadline, best, stats)
@@ -265,6 +286,65 @@ class ORToolsSolver(Solver):
         return SolveOutput(routes=routes, history=run.history, stats=stats, proven_optimal=proven,
                            message=message)
 
+    def _run_members(self, run: "_Run", members: list[tuple[str, dict[str, Any]]], workers: int,
+                     deadline: float, start: list[list[int]] | None, best: "_Best",
+                     side: list[SideProcess]) -> bool:
+        """Run the searches in rounds of ``workers`` at once, each round an equal share of
+        the time left (time a round does not use goes to the next). The first search of a
+        round runs here, the others in side processes (``side``: already started for the
+        first round); only the very first search starts from ``start``. Returns whether
+        OR-Tools accepted ``start``."""
+        rounds = [members[i:i + workers] for i in range(0, len(members), workers)]
+        accepted = False
+        for r, group in enumerate(rounds):
+            remaining = deadline - time.monotonic()
+            if r and remaining < 0.05:
+                break
+            share = remaining / (len(rounds) - r)
+            round_end = time.monotonic() + share
+            if r:
+                side = [SideProcess(_SIDE_TARGET) for _ in group[1:]]
+            try:
+                sent = [self._send_side(run, process, strategy, overrides, share, round_end, best)
+                        for process, (strategy, overrides) in zip(side, group[1:])]
+                strategy, overrides = group[0]
+                routes, status, ok = run.solve(self._parameters(strategy, share, overrides),
+                                               start if r == 0 else None, end=round_end)
+                accepted = accepted or (r == 0 and ok)
+                best.offer(run.problem, routes, status, strategy, overrides,
+                           time.monotonic() - run.t0)
+                for process, (strategy, overrides), ok in zip(side, group[1:], sent):
+                    if ok:
+                        self._collect_side(run, process, round_end, strategy, overrides, best)
+            finally:
+                for process in side:
+                    process.close()
+        return accepted
+
+    def _send_side(self, run: "_Run", process: SideProcess, strategy: str,
+                   overrides: Mapping[str, Any], share: float, round_end: float,
+                   best: "_Best") -> bool:
+        try:
+            process.send(problem=run.problem, scaled=run.scaled, num_vehicles=run.num_vehicles,
+                         params_bytes=self._parameters(strategy, share, overrides).SerializeToString(),
+                         round_end=round_end, t0=run.t0)
+            return True
+        except SideProcessError as exc:
+            _side_failed(run, strategy, exc, best)
+            return False
+
+    @staticmethod
+    def _collect_side(run: "_Run", process: SideProcess, round_end: float, strategy: str,
+                      overrides: Mapping[str, Any], best: "_Best") -> None:
+        """A side search's outcome into ``best``; a crashed or stuck one is logged and skipped."""
+        try:
+            routes, status, history, elapsed = process.result(round_end + SIDE_GRACE_S)
+        except SideProcessError as exc:
+            _side_failed(run, strategy, exc, best)
+            return
+        run.history.extend(history)
+        best.offer(run.problem, routes, status, strategy, overrides, elapsed)
+
     def _packing_fallback(self, problem: Problem, run: "_Run", overrides: Mapping[str, Any], deadline: float,
                           best: "_Best", stats: dict[str, Any]) -> None:
         """Under a tight fleet OR-Tools' constructions can all fail within milliseconds
@@ -272,7 +352,7 @@ class ORToolsSolver(Solver):
         packing instead (:func:`~hybridroute.solvers.baselines.packing_routes`)."""
         from .baselines import packing_routes
 
-        remaining = deadline - time.perf_counter()
+        remaining = deadline - time.monotonic()
         start = packing_routes(problem) if remaining >= 0.05 else None
         stats["packing_start"] = "none found" if start is None else "used"
         if start is None:
@@ -282,7 +362,7 @@ class ORToolsSolver(Solver):
         if not accepted:
             stats["packing_start"] = "rejected"  # e.g. late under time windows
             return
-        best.offer(problem, routes, status, "packing start", overrides, time.perf_counter() - run.t0)
+        best.offer(problem, routes, status, "packing start", overrides, time.monotonic() - run.t0)
 
     def _parameters(self, strategy: str, seconds: float, overrides: Mapping[str, Any] = ()):
         from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -296,6 +376,36 @@ class ORToolsSolver(Solver):
         if self.solution_limit is not None:
             params.solution_limit = int(self.solution_limit)
         return params
+
+
+#: Seconds a side search may overrun its round before its result is given up (model building
+#: is not covered by OR-Tools' time limit).
+SIDE_GRACE_S = 10.0
+
+
+def _side_failed(run: "_Run", strategy: str, exc: Exception, best: "_Best") -> None:
+    logger.warning("ortools: side search %s lost: %s", strategy, exc)
+    best.log.append({"first_solution_strategy": strategy, "status": "side process failed",
+                     "error": str(exc)[:300], "seconds": round(time.monotonic() - run.t0, 3)})
+
+
+_SIDE_TARGET = f"{__name__}:_side_search"
+
+
+def _side_search(problem: Problem, scaled: ScaledProblem, num_vehicles: int, params_bytes: bytes,
+                 round_end: float, t0: float):
+    """One portfolio search in a side process: (routes, status, history, seconds since t0).
+
+    ``round_end`` and ``t0`` are ``time.monotonic()`` readings of the calling process (the
+    clock is system-wide), so the time the side process took to start is not given twice.
+    """
+    from ortools.constraint_solver import routing_parameters_pb2
+
+    params = routing_parameters_pb2.RoutingSearchParameters()
+    params.ParseFromString(params_bytes)
+    run = _Run(problem, scaled, num_vehicles, t0)
+    routes, status, _ = run.solve(params, None, end=round_end)
+    return routes, status, run.history, time.monotonic() - t0
 
 
 #: Total demand above this share of the fleet's capacity counts as a tight fleet.
@@ -478,12 +588,18 @@ class _Run:
     history: list[tuple[float, float]] = field(default_factory=list)
     start_notes: dict[str, Any] = field(default_factory=dict)
 
-    def solve(self, params, initial: list[list[int]] | None):
-        """Build, close and solve the model; return (routes, status, start accepted)."""
+    def solve(self, params, initial: list[list[int]] | None, end: float | None = None):
+        """Build, close and solve the model; return (routes, status, start accepted).
+
+        ``end``: a ``time.monotonic()`` reading the search must stop by; the time limit is
+        then set after the model is built (building is not covered by OR-Tools' limit).
+        """
         manager, routing = self._model()
         routing.AddAtSolutionCallback(lambda: self._record(routing))
         routing.CloseModelWithParameters(params)
         start = self._read_start(manager, routing, initial)
+        if end is not None:
+            params.time_limit.FromMilliseconds(max(int((end - time.monotonic()) * 1000), 10))
         if start is not None:
             assignment = routing.SolveFromAssignmentWithParameters(start, params)
         else:
@@ -495,7 +611,7 @@ class _Run:
         # Fires on every solution GLS accepts, improving or not: keep the running minimum.
         cost = self.scaled.to_cost(routing.CostVar().Value())
         if not self.history or cost < self.history[-1][1]:
-            self.history.append((time.perf_counter() - self.t0, cost))
+            self.history.append((time.monotonic() - self.t0, cost))
 
     def _model(self):
         from ortools.constraint_solver import pywrapcp

@@ -196,3 +196,46 @@ def test_bad_portfolio_is_refused(portfolio, match):
 
 def test_portfolio_runs_are_reproducible_with_a_solution_limit(atsp10):
     assert _solve(atsp10, solution_limit=40).routes == _solve(atsp10, solution_limit=40).routes
+
+
+# -- portfolio searches side by side (workers) -------------------------------------------------
+
+def test_portfolio_members_find_the_same_tours_side_by_side_as_one_after_another(atsp10):
+    """Each member is a deterministic search under a solution limit, wherever it runs."""
+    one = _solve(atsp10, solution_limit=40, workers=1)
+    two = _solve(atsp10, solution_limit=40, workers=2)
+    assert (one.stats["workers"], two.stats["workers"]) == (1, 2)
+    assert [r["cost"] for r in one.stats["portfolio"]] == [r["cost"] for r in two.stats["portfolio"]]
+    assert two.routes == one.routes
+    assert two.is_feasible
+
+
+def test_side_by_side_portfolio_starts_its_first_search_from_a_warm_start(atsp10):
+    start = [list(range(9, 0, -1))]
+    sol = hr.get_solver("ortools", workers=2).solve(atsp10, time_limit=1.0, initial=start)
+    assert sol.stats["workers"] == 2
+    assert sol.stats["initial_accepted"] is True
+    assert sol.cost <= hr.evaluate(atsp10, start).cost
+    assert len(sol.stats["portfolio"]) == 2
+
+
+def test_a_failing_side_search_loses_only_its_own_result(atsp10, monkeypatch, caplog):
+    from hybridroute.solvers import ortools_solver
+
+    monkeypatch.setattr(ortools_solver, "_SIDE_TARGET", "os:abort")  # called with kwargs: raises
+    sol = _solve(atsp10, solution_limit=40, workers=2)
+    assert sol.is_feasible
+    first, second = sol.stats["portfolio"]
+    assert first["status"] == "ROUTING_SUCCESS"
+    assert second["status"] == "side process failed" and "TypeError" in second["error"]
+    assert "side search PATH_CHEAPEST_ARC lost" in caplog.text
+
+
+def test_workers_do_not_apply_to_a_single_search(acvrp12):
+    sol = _solve(acvrp12, workers=2)
+    assert "workers" not in sol.stats and "portfolio" not in sol.stats
+
+
+def test_bad_workers_setting_is_refused():
+    with pytest.raises(ValueError, match="workers must be"):
+        hr.get_solver("ortools", workers=0)

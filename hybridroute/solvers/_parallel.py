@@ -1,0 +1,194 @@
+"""Side processes for backends that run independent searches at once (OR-Tools' portfolio).
+
+A search started from Python holds the GIL for its whole run (OR-Tools' ``SolveWithParameters``
+does), so concurrent searches need processes. Each side search is a fresh
+``python -m hybridroute.solvers._parallel MODULE:FUNCTION`` process: unlike multiprocessing's
+spawn and forkserver methods it never re-imports the caller's ``__main__`` (so scripts
+without an ``if __name__ == "__main__":`` guard keep working), and unlike fork it inherits no
+threads. It is started before the caller builds its own model and imports the backend
+meanwhile (about 0.3-0.6 s); the task follows through its stdin, and the result comes back
+through its stdout (length-prefixed pickle: both ends are this package, run by this interpreter).
+
+``workers="auto"`` uses side processes only from a top-level process with spare cores.
+Inside a worker process (:func:`hybridroute.solve_many`'s pool, a Dask worker, any
+``multiprocessing`` child) it stays in-process, because those already run one solve per core.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import struct
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["check_workers", "resolve_workers", "usable_cores", "SideProcess", "SideProcessError"]
+
+logger = logging.getLogger(__name__)
+
+
+_HEADER = struct.Struct("<Q")  # byte length of the pickled result
+
+
+class SideProcessError(RuntimeError):
+    """A side process crashed, overran its deadline or sent no result."""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: int | str) -> int | str:
+    """Validate a ``workers`` setting: ``"auto"`` or a positive int."""
+    if workers == "auto":
+        return workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f'workers must be "auto" or an int >= 1, got {workers!r}')
+    return workers
+
+
+def resolve_workers(workers: int | str, searches: int) -> int:
+    """How many searches to run at once: never more than there are searches.
+
+    ``"auto"``: one per usable core, but 1 inside a multiprocessing child (see the module
+    notes); an int is taken as given (capped by ``searches``).
+    """
+    if workers == "auto":
+        if multiprocessing.parent_process() is not None:
+            return 1
+        workers = usable_cores()
+    return max(1, min(int(workers), searches))
+
+
+class SideProcess:
+    """One function call in a fresh interpreter; start it early, send the arguments later.
+
+    Parameters
+    ----------
+    target
+        ``"package.module:function"``; the module is imported as soon as the process starts.
+
+    Use as a context manager: leaving the block kills the process if it is still running.
+    """
+
+    def __init__(self, target: str):
+        self.target = target
+        self._closed = False
+        self._stderr = tempfile.TemporaryFile()
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen([sys.executable, "-m", __name__, target],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=self._stderr, env=env)
+        self._payload: bytes | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def send(self, **kwargs: Any) -> None:
+        """Hand over the call's keyword arguments (once)."""
+        try:
+            self._proc.stdin.write(pickle.dumps(kwargs, protocol=pickle.HIGHEST_PROTOCOL))
+            self._proc.stdin.close()
+            self._proc.stdin = None  # communicate() must not touch the closed pipe
+        except (BrokenPipeError, OSError) as exc:
+            raise SideProcessError(f"side process for {self.target} exited early: "
+                                   f"{self._stderr_tail() or exc}") from None
+
+    def result(self, deadline: float) -> Any:
+        """The call's return value; waits until ``deadline`` (a ``time.monotonic()`` reading).
+
+        The value is read as soon as the child writes it (it may still be exiting).
+
+        Raises
+        ------
+        SideProcessError
+            When the process crashed, raised, or is still running at the deadline (it is
+            then killed).
+        """
+        self._reader.join(timeout=max(deadline - time.monotonic(), 0.0))
+        if self._reader.is_alive():
+            self.close()
+            raise SideProcessError(f"side process for {self.target} overran its deadline; killed")
+        if self._payload is None:
+            code = self._proc.wait(timeout=5.0)
+            raise SideProcessError(f"side process for {self.target} failed (exit code {code}): "
+                                   f"{self._stderr_tail()}")
+        ok, value = pickle.loads(self._payload)
+        if not ok:
+            raise SideProcessError(f"side process for {self.target} raised {value}")
+        return value
+
+    def _read(self) -> None:
+        """Reader thread: one length-prefixed pickle from the child's stdout."""
+        stream = self._proc.stdout
+        try:
+            header = stream.read(_HEADER.size)
+            if len(header) == _HEADER.size:
+                (size,) = _HEADER.unpack(header)
+                body = stream.read(size)
+                if len(body) == size:
+                    self._payload = body
+        except (OSError, ValueError):  # closed under us by close()
+            pass
+
+    def close(self) -> None:
+        """Kill the process if it still runs and release its pipes (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._reader.join(timeout=5.0)
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                stream.close()
+        self._stderr.close()
+
+    def __enter__(self) -> "SideProcess":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _stderr_tail(self, limit: int = 500) -> str:
+        try:
+            self._stderr.seek(0)
+            text = self._stderr.read().decode(errors="replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return text[-limit:]
+
+
+def _main(target: str) -> int:
+    """Child side: import ``target``, read its keyword arguments, write (ok, value)."""
+    result_stream = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the pickled result
+    module_name, _, function_name = target.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    kwargs = pickle.loads(sys.stdin.buffer.read())
+    try:
+        payload = (True, function(**kwargs))
+    except Exception as exc:  # noqa: BLE001 -- reported to the parent, which decides
+        payload = (False, f"{type(exc).__name__}: {exc}")
+    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    result_stream.write(_HEADER.pack(len(body)) + body)
+    result_stream.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1]))
