@@ -115,3 +115,83 @@ def test_invalid_settings_are_refused():
         hr.get_solver("pyvrp", max_iterations=-1)
     with pytest.raises(ValueError, match="scale"):
         hr.get_solver("pyvrp", scale=0)
+    with pytest.raises(ValueError, match="symmetric_proximity"):
+        hr.get_solver("pyvrp", symmetric_proximity="yes")
+
+
+def _passed_neighbourhood(monkeypatch, problem, **settings):
+    """Solve and return (solution, the NeighbourhoodParams PyVRP received)."""
+    import pyvrp
+
+    seen = []
+    real = pyvrp.solve
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["params"].neighbourhood)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyvrp, "solve", spy)
+    sol = _solve(problem, **settings)
+    return sol, seen[0]
+
+
+def test_asymmetric_costs_get_a_directed_neighbourhood(atsp10, monkeypatch):
+    sol, nb = _passed_neighbourhood(monkeypatch, atsp10)
+    assert sol.stats["symmetric_proximity"] is False and nb.symmetric_proximity is False
+    assert nb.num_neighbours == 50  # PyVRP's other neighbourhood defaults are kept
+
+
+def test_symmetric_costs_keep_pyvrps_symmetric_neighbourhood(atsp10, monkeypatch):
+    d = atsp10.distance
+    symmetric = hr.Problem("ATSP", (d + d.T) / 2, name="sym10")
+    sol, nb = _passed_neighbourhood(monkeypatch, symmetric)
+    assert sol.stats["symmetric_proximity"] is True and nb.symmetric_proximity is True
+
+
+def test_symmetric_proximity_can_be_forced(atsp10, monkeypatch):
+    sol, nb = _passed_neighbourhood(monkeypatch, atsp10, symmetric_proximity=True)
+    assert nb.symmetric_proximity is True
+
+
+# -- independent searches side by side (workers) -----------------------------------------------
+
+@pytest.mark.parametrize("name", ["atsp10", "acvrp12", "acvrptw12"])
+def test_side_searches_never_lose_to_the_single_search(name, request):
+    problem = request.getfixturevalue(name)
+    one = _solve(problem, workers=1, max_iterations=100)
+    two = _solve(problem, workers=2, max_iterations=100)
+    assert "searches" not in one.stats
+    assert two.stats["workers"] == 2
+    assert [s["seed"] for s in two.stats["searches"]] == [0, 1]
+    first = two.stats["searches"][0]
+    assert first["cost"] == pytest.approx(one.cost)  # the in-process search is the workers=1 one
+    assert two.is_feasible and two.cost <= one.cost + 1e-9
+    assert two.cost == pytest.approx(min(s["cost"] for s in two.stats["searches"]))
+    assert _solve(problem, workers=2, max_iterations=100).routes == two.routes  # reproducible
+
+
+def test_side_searches_all_start_from_the_warm_start(acvrp12):
+    start = [[v] for v in range(1, 13)]  # one customer per route: feasible and poor
+    sol = _solve(acvrp12, initial=start, workers=2, max_iterations=50)
+    assert sol.stats["initial_accepted"] is True
+    assert all(s["cost"] <= hr.evaluate(acvrp12, start).cost for s in sol.stats["searches"])
+
+
+def test_a_lost_side_search_keeps_the_first_result(atsp10, monkeypatch, caplog):
+    from hybridroute.solvers import pyvrp_solver
+
+    monkeypatch.setattr(pyvrp_solver, "_SIDE_TARGET", "os:abort")  # called with kwargs: raises
+    sol = _solve(atsp10, workers=2)
+    assert sol.is_feasible
+    assert sol.stats["searches"][1] == {"seed": 1, "status": "side process failed"}
+    assert "side search with seed 1 lost" in caplog.text
+
+
+def test_short_time_limits_run_one_search(atsp10):
+    sol = hr.get_solver("pyvrp").solve(atsp10, time_limit=0.5)
+    assert "searches" not in sol.stats
+
+
+def test_bad_workers_setting_is_refused():
+    with pytest.raises(ValueError, match="workers must be"):
+        hr.get_solver("pyvrp", workers="many")
