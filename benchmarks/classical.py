@@ -33,8 +33,9 @@ Full run in the background (about 1.8 h on one core)::
     OMP_NUM_THREADS=1 nohup python benchmarks/classical.py > benchmarks/results/classical.log 2>&1 &
 
 Re-run only the rows the issue's checks read, three runs each (seeds 0, 1, 2), into
-``results/classical_checks.csv``; the report then leads with them (about 35 min on one core;
-run it alone, so that every solve has its core to itself)::
+``results/classical_checks.csv``; the report then leads with them (about 35 min; run it
+alone, so that every solve has the machine to itself: PyVRP and OR-Tools use one core per
+side-by-side search, ``workers="auto"``)::
 
     OMP_NUM_THREADS=1 nohup python benchmarks/classical.py --checks --repeats 3 > benchmarks/results/classical_checks.log 2>&1 &
 
@@ -484,6 +485,14 @@ def write_report(csv_path: Path, md_path: Path, set_order: list[str] | None = No
         "to one decimal, fleet 25); X optima; Fischetti ACVRP LKH-3 best known values "
         "(`VEHICLES` = fleet limit). Gap statistics are over feasible rows only.",
         "",
+        "Parallelism: PyVRP and OR-Tools run with `workers=\"auto\"`, which on this 2-core "
+        "machine means two PyVRP searches (seeds s and s + 1) side by side, and OR-Tools' two "
+        "ATSP portfolio searches side by side, one core each, for the whole budget; OR-Tools' "
+        "single search on VRPs, LKH-3 and VROOM use one core. The PyVRP rows and OR-Tools' "
+        "ATSP rows were re-run in session 4 with that code (and PyVRP's directed "
+        "neighbourhood on asymmetric matrices); the other rows are from the session-2 run, "
+        "whose code paths for them did not change.",
+        "",
         *_quiet_section(quiet, checks_csv, set_order, solver_order),
         "## Issue checks on this table",
         "",
@@ -516,8 +525,9 @@ def _quiet_section(rows: list[dict], checks_csv: Path | None, set_order: list[st
         "",
         f"From `{checks_csv.name}` ({len(rows)} rows): only the rows these checks read, "
         f"{repeats} run(s) each (seeds 0..{repeats - 1}; OR-Tools takes no seed, so its runs "
-        "differ only by timing), one solve at a time on an otherwise idle core "
-        "(`benchmarks/classical.py --checks`). An instance passes when every run passes.",
+        "differ only by timing), one solve at a time on an otherwise idle 2-core machine "
+        "(`benchmarks/classical.py --checks`; PyVRP and OR-Tools with `workers=\"auto\"` = 2, "
+        "see above). An instance passes when every run passes.",
         "",
         *check_lines(rows, specs),
         "",

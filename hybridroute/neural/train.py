@@ -278,7 +278,7 @@ def reference_costs(problems, ref_seconds: float) -> tuple[np.ndarray, np.ndarra
     nn_solver = get_solver("nearest", starts=problems[0].num_nodes)
     nn_cost = np.array([nn_solver.solve(p, seed=0).cost for p in problems])
     if "pyvrp" in installed_solvers():
-        solver = get_solver("pyvrp")
+        solver = get_solver("pyvrp", workers=1)  # one search: the same reference on every machine
         costs = []
         for p in problems:
             s = solver.solve(p, time_limit=ref_seconds, seed=0)

@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["check_workers", "resolve_workers", "usable_cores", "SideProcess", "SideProcessError"]
+__all__ = ["check_workers", "resolve_workers", "usable_cores", "SideProcess", "SideProcessError",
+           "start_side_processes"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,19 @@ class SideProcess:
         except (OSError, ValueError):
             return ""
         return text[-limit:]
+
+
+def start_side_processes(target: str, count: int) -> list[SideProcess]:
+    """Up to ``count`` side processes for ``target``; fewer (logged) when the OS refuses one,
+    so that the caller runs fewer searches at once instead of failing."""
+    side: list[SideProcess] = []
+    try:
+        for _ in range(count):
+            side.append(SideProcess(target))
+    except OSError as exc:
+        logger.warning("cannot start a side process for %s (%s); %d of %d started",
+                       target, exc, len(side), count)
+    return side
 
 
 def _main(target: str) -> int:

@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, fleet_size, keep_better
-from ._parallel import SideProcess, SideProcessError, check_workers, resolve_workers
+from ._parallel import (SideProcess, SideProcessError, check_workers, resolve_workers,
+                        start_side_processes)
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -31,8 +32,8 @@ _STATUS_NAMES = {
 DEFAULT_FIRST_SOLUTION_STRATEGY = "PARALLEL_CHEAPEST_INSERTION"
 
 #: The default ATSP searches, run side by side (``workers``) or one after the other on equal
-#: shares of the time limit (the best tour is kept). Measured on the 14 TSPLIB ATSP instances of <= 100 nodes at 5 s
-#: (see the class notes): a single GLS run stalls for seconds between bursts of
+#: shares of the time limit (the best tour is kept). Measured on the 14 TSPLIB ATSP instances
+#: of <= 100 nodes at 5 s (see the class notes): a single GLS run stalls for seconds between bursts of
 #: improvement, at chaotic times, so two different runs beat one twice as long.
 ATSP_PORTFOLIO: tuple[dict[str, Any], ...] = (
     {"first_solution_strategy": "LOCAL_CHEAPEST_INSERTION",
@@ -81,8 +82,8 @@ class ORToolsSolver(Solver):
         repeated fields). Checked at construction; applied to every search.
     portfolio
         Searches run side by side in rounds of ``workers`` (each round an equal share of
-        the time limit; with one worker, one after the other), the best solution kept: a sequence of dicts with keys ``first_solution_strategy`` and
-        ``search_parameters`` (merged over the solver's). ``"auto"`` (default): the
+        the time limit; with one worker, one after the other), the best solution kept: a
+        sequence of dicts with keys ``first_solution_strategy`` and ``search_parameters`` (merged over the solver's). ``"auto"`` (default): the
         :data:`ATSP_PORTFOLIO` for ATSP when ``first_solution_strategy`` is None, one
         search otherwise. None: always one search. ``stats["portfolio"]`` lists each
         search's strategy, GLS lambda, status, cost and end time.
@@ -218,12 +219,8 @@ class ORToolsSolver(Solver):
         members = self._members(problem)
         workers = resolve_workers(self.workers, len(members))
         # Side processes start first: they import OR-Tools while this one builds its model.
-        side: list[SideProcess] = []
-        try:
-            side.extend(SideProcess(_SIDE_TARGET) for _ in range(workers - 1))
-        except OSError as exc:  # e.g. no processes left: run the portfolio one after the other
-            logger.warning("ortools: cannot start side processes (%s); running in-process", exc)
-            workers = 1
+        side = start_side_processes(_SIDE_TARGET, workers - 1)
+        workers = len(side) + 1  # fewer when the OS refused a process
         try:
             return self._solve_members(problem, members, workers, side, t0, deadline, initial)
         finally:
@@ -303,7 +300,7 @@ class ORToolsSolver(Solver):
             share = remaining / (len(rounds) - r)
             round_end = time.monotonic() + share
             if r:
-                side = [SideProcess(_SIDE_TARGET) for _ in group[1:]]
+                side = start_side_processes(_SIDE_TARGET, len(group) - 1)
             try:
                 sent = [self._send_side(run, process, strategy, overrides, share, round_end, best)
                         for process, (strategy, overrides) in zip(side, group[1:])]

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, keep_better
-from ._parallel import SideProcess, SideProcessError, check_workers, resolve_workers
+from ._parallel import (SideProcess, SideProcessError, check_workers, resolve_workers,
+                        start_side_processes)
 from .base import SolveOutput, Solver
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -105,14 +106,10 @@ class PyVRPSolver(Solver):
         end = t0 + time_limit
         count = resolve_workers(self.workers, MAX_AUTO_SEARCHES if self.workers == "auto"
                                 else self.workers)
-        if time_limit < MIN_SIDE_SECONDS and self.max_iterations is None:
-            count = 1  # a side process would spend its budget importing PyVRP
-        side: list[SideProcess] = []
+        if self.workers == "auto" and time_limit < MIN_SIDE_SECONDS and self.max_iterations is None:
+            count = 1  # a side process would spend much of its budget importing PyVRP
+        side = start_side_processes(_SIDE_TARGET, count - 1)
         try:
-            try:
-                side.extend(SideProcess(_SIDE_TARGET) for _ in range(count - 1))
-            except OSError as exc:
-                logger.warning("pyvrp: cannot start side processes (%s); one search", exc)
             settings = {**self.get_params(), "workers": 1}
             sent = [_send(process, settings=settings, problem=problem, seed=seed + k + 1,
                           initial=initial, end=end) for k, process in enumerate(side)]
