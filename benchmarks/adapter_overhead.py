@@ -75,17 +75,11 @@ def documented_penalty(distance_int: np.ndarray):
 
 
 def direct_solve(problem: hr.Problem, data, iterations: int, seed: int, penalty):
-    """``pyvrp.solve`` by hand; returns (float cost, routes as node lists, seconds).
-
-    With ``penalty``, also the backend's directed neighbourhood (``symmetric_proximity=False``
-    on asymmetric matrices, as OSRM's are); None: PyVRP's defaults throughout.
-    """
+    """``pyvrp.solve`` by hand; returns (float cost, routes as node lists, seconds)."""
     import pyvrp
-    from pyvrp.search import NeighbourhoodParams
     from pyvrp.stop import MaxIterations
 
-    params = pyvrp.SolveParams() if penalty is None else pyvrp.SolveParams(
-        penalty=penalty, neighbourhood=NeighbourhoodParams(symmetric_proximity=False))
+    params = pyvrp.SolveParams() if penalty is None else pyvrp.SolveParams(penalty=penalty)
     t0 = time.perf_counter()
     result = pyvrp.solve(data, MaxIterations(iterations), seed=seed, collect_stats=False,
                          display=False, params=params)
@@ -144,12 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
     plain = hand_built_data(problem, scale, with_duration=False)
     penalty = documented_penalty(np.rint(problem.distance * scale))
-    assert ours.stats["symmetric_proximity"] is False, ours.stats  # OSRM matrices are asymmetric
     assert abs(penalty.max_penalty - ours.stats["max_penalty"]) <= 1e-9 * penalty.max_penalty
     runs = {
-        "direct, same penalty range and neighbourhood, zero durations": direct_solve(
+        "direct, same penalty range, zero durations": direct_solve(
             problem, plain, args.iterations, args.seed, penalty),
-        "direct, same penalty range and neighbourhood, OSRM durations (s)": direct_solve(
+        "direct, same penalty range, OSRM durations (s)": direct_solve(
             problem, hand_built_data(problem, scale, with_duration=True), args.iterations,
             args.seed, penalty),
         "direct, PyVRP default parameters": direct_solve(
@@ -158,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     conv = time_conversions(problem, solver, args.repeats)
     into = conv["scale_problem"] + conv["_problem_data"] + conv["_penalty_params"]
     back = conv["_routes (back)"] + conv["evaluate (re-cost)"]
-    same_ref = runs["direct, same penalty range and neighbourhood, zero durations"]
+    same_ref = runs["direct, same penalty range, zero durations"]
 
     lines = [
         "# Adapter overhead: hybridroute's PyVRP backend vs a direct PyVRP call",
@@ -188,17 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     identical = abs(same_ref[0] - ours.cost) <= 1e-9 * max(1.0, abs(ours.cost))
     lines += [
         "",
-        f"**Identical cost (same matrices, seed, iteration stop, penalty range and "
-        f"neighbourhood): "
+        f"**Identical cost (same matrices, seed, iteration stop and penalty range): "
         f"{'yes' if identical else 'no'}** — backend {ours.cost:.3f} m, "
         f"direct {same_ref[0]:.3f} m.",
         "",
         "The backend stretches PyVRP's penalty range by max(1, mean integer leg / 1000) (see "
-        "`_penalty_params` in `hybridroute/solvers/pyvrp_solver.py`) and, on asymmetric "
-        "matrices, ranks granular neighbours by the directed cost (`symmetric_proximity=False`); "
-        "the last row shows what PyVRP's unchanged defaults give on the same data, for "
-        "reference. `workers=1` runs one search, as the direct call does (the default runs "
-        "one per core side by side and keeps the best).",
+        "`_penalty_params` in `hybridroute/solvers/pyvrp_solver.py`); the last row shows what "
+        "PyVRP's unchanged defaults give on the same data, for reference. `workers=1` runs "
+        "one search, as the direct call does (the default runs one per core side by side and "
+        "keeps the best).",
         "",
         "## Conversion time",
         "",

@@ -44,13 +44,14 @@ class PyVRPSolver(Solver):
         Integers per second for durations and time windows when the objective is distance;
         None chooses one the same way (times round conservatively).
     symmetric_proximity
-        Whether PyVRP's granular neighbourhood treats ``i → j`` and ``j → i`` alike (its
-        default). None (default): only when the scaled cost matrix is symmetric. On
-        asymmetric matrices the symmetric proximity ranks a client's neighbours by the mean
-        of both directions and hides the cheap successors the search needs: at 10 s on
-        A045-11f, A056-10f and A065-19f and at 5 s on kro124p (seeds 0-4), PyVRP's default
-        missed 2 % in 4 of 20 runs (up to +4.1 %), the directed proximity in none
-        (see ``notes/SESSION4.md``).
+        Whether PyVRP's granular neighbourhood ranks a client's neighbours by the cheaper of
+        both directions (PyVRP's default, kept) or by the directed cost ``i → j`` only.
+        Measured (PyVRP 0.14.1, one search): directed helps on small, strongly asymmetric
+        benchmark instances (A045-11f, A056-10f, A065-19f at 10 s and kro124p at 5 s, seeds
+        0-4: 0 of 20 runs over 2 %, against 4 of 20) but hurts on the road networks this
+        package is for (Helsinki OSRM, n = 100, 2 s, 4 instances × 2 seeds: ATSP +6.2 %,
+        ACVRP +1.4 %, ACVRPTW +7.7 % on average) and on rbg323-443 (+5-7 points at 5 s).
+        See ``notes/SESSION4.md``.
     workers
         Independent searches run side by side, seeds ``seed``, ``seed + 1``, ...; the best
         (feasible first, then cheapest) is returned and ``stats["searches"]`` lists them all.
@@ -85,7 +86,7 @@ class PyVRPSolver(Solver):
     INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("pyvrp", 2**36, 2**40)
 
     def __init__(self, max_iterations: int | None = None, scale: float | None = None,
-                 time_scale: float | None = None, symmetric_proximity: bool | None = None,
+                 time_scale: float | None = None, symmetric_proximity: bool = True,
                  workers: int | str = "auto"):
         if max_iterations is not None and max_iterations < 0:
             raise ValueError(f"max_iterations must be >= 0 or None, got {max_iterations}")
@@ -95,8 +96,8 @@ class PyVRPSolver(Solver):
         self.max_iterations = max_iterations
         self.scale = scale
         self.time_scale = time_scale
-        if symmetric_proximity is not None and not isinstance(symmetric_proximity, bool):
-            raise ValueError(f"symmetric_proximity must be True, False or None, got {symmetric_proximity!r}")
+        if not isinstance(symmetric_proximity, bool):
+            raise ValueError(f"symmetric_proximity must be True or False, got {symmetric_proximity!r}")
         self.symmetric_proximity = symmetric_proximity
         self.workers = check_workers(workers)
 
@@ -139,8 +140,6 @@ class PyVRPSolver(Solver):
         penalty = _penalty_params(scaled)
         stats["max_penalty"] = penalty.max_penalty
         symmetric = self.symmetric_proximity
-        if symmetric is None:
-            symmetric = bool(np.array_equal(scaled.cost, scaled.cost.T))
         stats["symmetric_proximity"] = symmetric
         params = pyvrp.SolveParams(ils=pyvrp.IteratedLocalSearchParams(callbacks=recorder),
                                    penalty=penalty,

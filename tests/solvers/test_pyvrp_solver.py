@@ -135,22 +135,16 @@ def _passed_neighbourhood(monkeypatch, problem, **settings):
     return sol, seen[0]
 
 
-def test_asymmetric_costs_get_a_directed_neighbourhood(atsp10, monkeypatch):
+def test_pyvrps_symmetric_neighbourhood_is_the_default_even_on_asymmetric_costs(atsp10, monkeypatch):
     sol, nb = _passed_neighbourhood(monkeypatch, atsp10)
-    assert sol.stats["symmetric_proximity"] is False and nb.symmetric_proximity is False
+    assert sol.stats["symmetric_proximity"] is True and nb.symmetric_proximity is True
     assert nb.num_neighbours == 50  # PyVRP's other neighbourhood defaults are kept
 
 
-def test_symmetric_costs_keep_pyvrps_symmetric_neighbourhood(atsp10, monkeypatch):
-    d = atsp10.distance
-    symmetric = hr.Problem("ATSP", (d + d.T) / 2, name="sym10")
-    sol, nb = _passed_neighbourhood(monkeypatch, symmetric)
-    assert sol.stats["symmetric_proximity"] is True and nb.symmetric_proximity is True
-
-
-def test_symmetric_proximity_can_be_forced(atsp10, monkeypatch):
-    sol, nb = _passed_neighbourhood(monkeypatch, atsp10, symmetric_proximity=True)
-    assert nb.symmetric_proximity is True
+def test_a_directed_neighbourhood_can_be_asked_for(atsp10, monkeypatch):
+    sol, nb = _passed_neighbourhood(monkeypatch, atsp10, symmetric_proximity=False)
+    assert sol.stats["symmetric_proximity"] is False and nb.symmetric_proximity is False
+    assert sol.is_feasible
 
 
 # -- independent searches side by side (workers) -----------------------------------------------
