@@ -11,7 +11,6 @@ import concurrent.futures as cf
 import inspect
 import logging
 import multiprocessing
-import os
 import time
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +21,7 @@ import numpy as np
 
 from .problem import Problem, ProblemValidationError
 from .solution import Solution
+from .solvers._backend import usable_cores
 from .solvers.base import Solver, get_solver
 
 __all__ = ["solve_many", "compare", "SolveTask", "solutions_to_dataframe", "problems_from_dataframe",
@@ -72,10 +72,7 @@ def _worker_count(max_workers: int | None) -> int:
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
         return int(max_workers)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def _default_executor(max_workers: int | None) -> cf.ProcessPoolExecutor:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..problem import Problem, ProblemKind
 from ..solution import evaluate
 
-__all__ = ["CleanStart", "clean_initial", "keep_better", "fleet_size", "cpu_share"]
+__all__ = ["CleanStart", "clean_initial", "keep_better", "fleet_size", "cpu_share", "usable_cores"]
 
 
 @dataclass
@@ -107,6 +107,14 @@ def fleet_size(problem: Problem) -> int:
     return max(1, min(customers, 2 * need + 1))
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports one), at least 1."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def cpu_share() -> float:
     """The share of a core this process can expect now, from the 1-minute load average.
 
@@ -116,9 +124,9 @@ def cpu_share() -> float:
     """
     try:
         load = os.getloadavg()[0]
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     except (OSError, AttributeError):
         return 1.0
-    if not cores or load <= cores:
+    cores = usable_cores()
+    if load <= cores:
         return 1.0
     return max(0.25, cores / load)

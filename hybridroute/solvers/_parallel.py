@@ -1,4 +1,5 @@
-"""Side processes for backends that run independent searches at once (OR-Tools' portfolio).
+"""Side processes for backends that run independent searches at once (OR-Tools' portfolio,
+PyVRP's seeds).
 
 A search started from Python holds the GIL for its whole run (OR-Tools' ``SolveWithParameters``
 does), so concurrent searches need processes. Each side search is a fresh
@@ -30,25 +31,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["check_workers", "resolve_workers", "usable_cores", "SideProcess", "SideProcessError",
-           "start_side_processes"]
+from ._backend import usable_cores
+
+__all__ = ["check_workers", "resolve_workers", "SideProcess", "SideProcessError",
+           "start_side_processes", "SIDE_GRACE_S"]
 
 logger = logging.getLogger(__name__)
 
 
 _HEADER = struct.Struct("<Q")  # byte length of the pickled result
 
+#: Seconds a side search may overrun its deadline before its result is given up (model
+#: building is not covered by the backends' own time limits).
+SIDE_GRACE_S = 10.0
+
 
 class SideProcessError(RuntimeError):
     """A side process crashed, overran its deadline or sent no result."""
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the OS reports one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def check_workers(workers: int | str) -> int | str:

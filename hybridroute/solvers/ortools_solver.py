@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, fleet_size, keep_better
-from ._parallel import (SideProcess, SideProcessError, check_workers, resolve_workers,
-                        start_side_processes)
+from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
+                        resolve_workers, start_side_processes)
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -379,11 +379,6 @@ class ORToolsSolver(Solver):
         if self.solution_limit is not None:
             params.solution_limit = int(self.solution_limit)
         return params
-
-
-#: Seconds a side search may overrun its round before its result is given up (model building
-#: is not covered by OR-Tools' time limit).
-SIDE_GRACE_S = 10.0
 
 
 def _side_failed(run: "_Run", strategy: str, exc: Exception, best: "_Best") -> None:

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, keep_better
-from ._parallel import (SideProcess, SideProcessError, check_workers, resolve_workers,
-                        start_side_processes)
+from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
+                        resolve_workers, start_side_processes)
 from .base import SolveOutput, Solver
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -139,11 +139,10 @@ class PyVRPSolver(Solver):
         recorder = _HistoryRecorder(scaled, t0)
         penalty = _penalty_params(scaled)
         stats["max_penalty"] = penalty.max_penalty
-        symmetric = self.symmetric_proximity
-        stats["symmetric_proximity"] = symmetric
+        stats["symmetric_proximity"] = self.symmetric_proximity
+        neighbourhood = NeighbourhoodParams(symmetric_proximity=self.symmetric_proximity)
         params = pyvrp.SolveParams(ils=pyvrp.IteratedLocalSearchParams(callbacks=recorder),
-                                   penalty=penalty,
-                                   neighbourhood=NeighbourhoodParams(symmetric_proximity=symmetric))
+                                   penalty=penalty, neighbourhood=neighbourhood)
         remaining = max(time_limit - (time.monotonic() - t0), 1e-3)
         stop = MaxRuntime(remaining)
         if self.max_iterations is not None:
@@ -166,14 +165,13 @@ MAX_AUTO_SEARCHES = 4
 #: Below this time limit (seconds) ``workers="auto"`` runs one search: a side process needs
 #: about 0.3-0.6 s to import PyVRP.
 MIN_SIDE_SECONDS = 2.0
-#: Seconds a side search may overrun the time limit before its result is given up.
-SIDE_GRACE_S = 10.0
 _SIDE_TARGET = f"{__name__}:_side_search"
 
 
 def _side_search(settings: dict[str, Any], problem: Problem, seed: int,
                  initial: list[list[int]] | None, end: float) -> tuple[float, SolveOutput]:
-    """One search in a side process; returns (its start, a ``time.monotonic()`` reading, output)."""
+    """One search in a side process; returns (when it started, as a ``time.monotonic()``
+    reading, its output)."""
     started = time.monotonic()
     solver = PyVRPSolver(**settings)
     return started, solver._search(problem, max(end - started, 1e-3), seed, initial)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-import os
 import time
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..problem import Problem, ProblemKind
-from ._backend import clean_initial, cpu_share, keep_better
+from ._backend import clean_initial, cpu_share, keep_better, usable_cores
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
@@ -140,8 +139,7 @@ class VroomSolver(Solver):
         :data:`_CONSTRUCTION_SHARE` of ``seconds``; 0 when none does."""
         if not (self.adapt_level and self.apply_time_limit):
             return self.exploration_level
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        speed = cpu_share() * min(self.threads, cores or 1)
+        speed = cpu_share() * min(self.threads, usable_cores())
         for level in range(self.exploration_level, 0, -1):
             if construction_estimate(problem, level) / speed <= _CONSTRUCTION_SHARE * seconds:
                 return level

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from hybridroute.solvers._parallel import (SideProcess, SideProcessError, check_workers,
-                                           resolve_workers, usable_cores)
+from hybridroute.solvers._backend import usable_cores
+from hybridroute.solvers._parallel import SideProcess, SideProcessError, check_workers, resolve_workers
 
 
 def _children() -> set[int]:
