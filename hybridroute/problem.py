@@ -69,7 +69,13 @@ OBJECTIVES = ("distance", "duration")
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, copy=True)
+    """A read-only, C-contiguous copy.
+
+    Backends hand these buffers to C/C++ code that reads them row-major (VROOM, PyVRP, the
+    scaling helpers); a Fortran-ordered or transposed view would silently be read as its
+    transpose, so the Problem always owns row-major memory whatever it was given.
+    """
+    a = np.array(a, copy=True, order="C")
     a.setflags(write=False)
     return a
 

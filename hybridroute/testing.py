@@ -20,6 +20,9 @@ Contract checked
 * ``deterministic``: where ``deterministic`` is True, two runs with the same seed give the
   same set of routes (using the class's ``deterministic_settings``, e.g. an iteration
   limit; the order of routes is ignored, since identical vehicles may be swapped).
+* ``layout``: the same routes (same seed, the ``deterministic`` settings) whatever the memory
+  layout of the matrices the Problem was built from: Fortran order, a strided view, a
+  DataFrame. A backend handing a buffer to C code must never read it transposed.
 * ``warm_start``: where ``improves_initial`` is True, never worse than a poor feasible start.
 * ``bad_start``: infeasible, partial and malformed starts never crash the solve.
 """
@@ -171,6 +174,41 @@ def check_deterministic(solver: Solver, time_limit: float = 1.0) -> None:
                                 f"different routes ({a.cost:.6g} vs {b.cost:.6g})")
 
 
+def _layouts(matrix: np.ndarray) -> dict[str, Any]:
+    """The same values in the memory layouts users hand in (DataFrame, F-order, strided)."""
+    import pandas as pd
+
+    n = matrix.shape[0]
+    padded = np.zeros((2 * n, 2 * n))
+    padded[::2, ::2] = matrix
+    return {"Fortran order": np.asfortranarray(matrix), "strided view": padded[::2, ::2],
+            "DataFrame": pd.DataFrame(matrix)}
+
+
+def check_layout(solver: Solver, time_limit: float = 1.0) -> None:
+    """Same routes for the same seed whatever the input layout of the matrices."""
+    settings = dict(getattr(type(solver), "deterministic_settings", {}) or {})
+    runner = _with_settings(solver, settings)
+    limit = _DETERMINISTIC_TIME_LIMIT if settings else time_limit
+    for problem in _supported(runner):
+        base = runner.solve(problem, time_limit=limit, seed=7)
+        dist = _layouts(np.array(problem.distance))
+        dur = None if problem.duration is None else _layouts(np.array(problem.duration))
+        for label, matrix in dist.items():
+            variant = problem.replace(distance=matrix, duration=None if dur is None else dur[label])
+            for field_name in ("distance", "duration"):
+                arr = getattr(variant, field_name)
+                if arr is not None and not arr.flags.c_contiguous:
+                    raise _fail(solver, f"{problem.name}: Problem.{field_name} built from a {label} "
+                                        "matrix is not C-contiguous")
+            if not solver.deterministic:
+                continue
+            other = runner.solve(variant, time_limit=limit, seed=7)
+            if _canonical(base.routes) != _canonical(other.routes):
+                raise _fail(solver, f"{problem.name}: matrices in {label} gave other routes than "
+                                    f"C order ({other.cost:.6g} vs {base.cost:.6g})")
+
+
 def check_warm_start(solver: Solver, time_limit: float = 1.0) -> None:
     """Never worse than a poor feasible start, where the solver declares ``improves_initial``."""
     if not (solver.accepts_initial and getattr(solver, "improves_initial", False)):
@@ -202,6 +240,7 @@ CHECKS: dict[str, Callable[[Solver, float], None]] = {
     "time_limit": check_time_limit,
     "unsupported": check_unsupported,
     "deterministic": check_deterministic,
+    "layout": check_layout,
     "warm_start": check_warm_start,
     "bad_start": check_bad_start,
 }

@@ -240,3 +240,21 @@ def test_json_round_trip_random(problem):
     assert back == problem
     assert back.ids.dtype.kind == problem.ids.dtype.kind
     assert back.demand is None or back.demand.dtype.kind == problem.demand.dtype.kind
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed view", "strided view", "dataframe"])
+def test_problem_owns_c_contiguous_matrices_whatever_the_layout(layout):
+    """Backends read buffers row-major: a Problem never holds a Fortran-ordered matrix."""
+    import pandas as pd
+
+    kw = base("ACVRPTW")
+    d = np.asarray(kw["distance"])
+    padded = np.zeros((2 * N, 2 * N))
+    padded[::2, ::2] = d
+    given_ = {"fortran": np.asfortranarray(d), "transposed view": d.T.copy().T,
+              "strided view": padded[::2, ::2], "dataframe": pd.DataFrame(d)}[layout]
+    p = hr.Problem(**{**kw, "distance": given_, "duration": given_ / 10})
+    for arr in (p.distance, p.duration):
+        assert arr.flags.c_contiguous
+    np.testing.assert_array_equal(p.distance, d)
+    assert p.distance[1, 0] == d[1, 0] != d[0, 1]  # asymmetric: a transposition would show

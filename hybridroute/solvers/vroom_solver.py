@@ -245,8 +245,10 @@ def _build_input(problem: Problem, s: ScaledProblem, num_vehicles: int,
     if has_tw and s.service_time[0]:
         durations[0, 1:] += s.service_time[0]  # depot service: part of every first leg
     vroom_input = vroom.Input()
-    vroom_input.set_durations_matrix("car", durations.astype(np.uint32))
-    vroom_input.set_costs_matrix("car", s.cost.astype(np.uint32))
+    # pyvroom reads the buffer row-major whatever its strides: always pass C order (a
+    # Fortran-ordered matrix would be optimised as its transpose).
+    vroom_input.set_durations_matrix("car", np.ascontiguousarray(durations, dtype=np.uint32))
+    vroom_input.set_costs_matrix("car", np.ascontiguousarray(s.cost, dtype=np.uint32))
     for v in range(num_vehicles):
         kw: dict[str, Any] = {}
         if s.capacity is not None:

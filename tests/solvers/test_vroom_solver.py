@@ -125,3 +125,17 @@ def test_runtime_stays_near_the_limit_on_a_300_node_atsp():
     assert sol.is_feasible
     assert sol.stats["exploration_level"] < 5
     assert sol.runtime <= 2 * 0.5 + 2.0
+
+
+def test_dataframe_matrices_are_not_optimised_transposed(atsp10):
+    """An id-indexed DataFrame gives column-major arrays; VROOM must still see i→j as i→j."""
+    import pandas as pd
+
+    d = np.array(atsp10.distance)
+    ids = [f"s{i}" for i in range(atsp10.num_nodes)]
+    frame = pd.DataFrame(d, index=ids, columns=ids)
+    stops = pd.DataFrame({"id": ids})
+    from_frame = hr.Problem.from_dataframe(stops, distance=frame, kind="ATSP")
+    a = hr.get_solver("vroom").solve(atsp10, time_limit=5, seed=0)
+    b = hr.get_solver("vroom").solve(from_frame, time_limit=5, seed=0)
+    assert a.routes == b.routes and a.cost == pytest.approx(b.cost)
