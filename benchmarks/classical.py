@@ -489,8 +489,8 @@ def write_report(csv_path: Path, md_path: Path, set_order: list[str] | None = No
         "machine means two PyVRP searches (seeds s and s + 1) side by side, and OR-Tools' two "
         "ATSP portfolio searches side by side, one core each, for the whole budget; OR-Tools' "
         "single search on VRPs, LKH-3 and VROOM use one core. The PyVRP rows and OR-Tools' "
-        "ATSP rows were re-run in session 4 with that code; the other rows are from the "
-        "session-2 run, whose code paths for them did not change.",
+        "ATSP rows were run with that code; the other rows come from an earlier run of this "
+        "script, and their code paths did not change.",
         "",
         *_quiet_section(quiet, checks_csv, set_order, solver_order),
         "## Issue checks on this table",

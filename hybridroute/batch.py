@@ -22,7 +22,7 @@ import numpy as np
 from .problem import Problem, ProblemValidationError
 from .solution import Solution
 from .solvers._backend import usable_cores
-from .solvers.base import Solver, get_solver
+from .solvers.base import Solver, check_seed, get_solver, solver_class
 
 __all__ = ["solve_many", "compare", "SolveTask", "solutions_to_dataframe", "problems_from_dataframe",
            "read_problems"]
@@ -262,7 +262,7 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
     time_limit
         Seconds per instance.
     seed
-        Random seed used for every instance.
+        Random seed used for every instance, an integer in ``[0, 2**32)``.
     executor
         None: a local process pool (``max_workers`` processes, default one per core), or
         serial when ``max_workers=1``; ``"serial"``; any ``concurrent.futures.Executor``; or
@@ -281,6 +281,13 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
         in ``message``: bad input, an exception in the backend, or a worker process that died
         (only the instance that killed it is lost; the others in flight are rerun).
 
+    Raises
+    ------
+    UnknownSolverError
+        When ``solver`` is a name no backend is registered under (before anything is solved).
+    TypeError, ValueError
+        When ``seed`` is not an integer in ``[0, 2**32)``.
+
     Notes
     -----
     Solvers that batch (the neural ``"rrnco"`` backend, through its ``solve_batch`` method)
@@ -293,6 +300,8 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
     process pool that ``solve_many`` created are terminated before the exception propagates;
     a caller's executor is left to the caller (its queued futures are cancelled).
     """
+    seed = check_seed(seed)
+    _check_solver_name(solver, "solver")
     problems = list(problems)
     if not problems:
         return []
@@ -304,6 +313,23 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
         return _solve_batched(obj, problems, time_limit=time_limit, seed=seed, progress=progress)
     tasks = [SolveTask(p, solver, tuple(sorted(settings.items())), time_limit, seed) for p in problems]
     return _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {_solver_label(solver)}")
+
+
+def _check_solver_name(solver: Any, what: str) -> None:
+    """Refuse an unknown solver name or a non-solver up front (a typo must not cost a batch).
+
+    A missing optional dependency is left to each task: the workers of a remote executor
+    may have it when this process does not.
+    """
+    if isinstance(solver, str):
+        solver_class(solver)  # UnknownSolverError naming the known solvers
+    elif not isinstance(solver, Solver):
+        raise TypeError(f"{what} must be a solver name or a Solver, got {type(solver).__name__} {solver!r}")
+
+
+def _seed_list(seeds: Any) -> list[int]:
+    items = [seeds] if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable) else list(seeds)
+    return [check_seed(s, f"seeds[{k}]") for k, s in enumerate(items)]
 
 
 def _resolve(solver: str | Solver, settings: Mapping[str, Any]) -> Solver | None:
@@ -438,6 +464,7 @@ def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float
     finals = _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {hybrid.name}")
     for (i, start), final, (_, gated) in zip(improve, finals, handed):
         sol = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
+        sol = sol.with_info(stats={"time_limit": limit, **sol.stats})
         if gated is not None:
             sol = sol.with_info(stats={**sol.stats, "start_gated": gated, "initial_accepted": False})
         results[i] = sol
@@ -492,7 +519,7 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
     time_limits
         Budgets in seconds.
     seeds
-        Seeds.
+        Seeds, integers in ``[0, 2**32)``.
     reference
         Known costs per instance (by name, or a sequence aligned with ``problems``); when
         absent the gap is to the best feasible cost found in this comparison.
@@ -507,13 +534,22 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
     pandas.DataFrame
         Columns: instance, kind, n, solver, budget_s, seed, cost, gap_pct, runtime_s,
         feasible, status, num_routes, message. With ``return_solutions``: ``(frame, solutions)``.
+
+    Raises
+    ------
+    UnknownSolverError
+        When a solver name is not registered, before anything is solved.
+    TypeError, ValueError
+        When a seed is not an integer in ``[0, 2**32)`` (the message names ``seeds[i]``).
     """
     import pandas as pd
 
     problems = list(problems)
     labelled = dict(solvers) if isinstance(solvers, Mapping) else {_solver_label(s): s for s in solvers}
     budgets = [float(t) for t in np.atleast_1d(time_limits)]
-    seed_list = [int(s) for s in np.atleast_1d(seeds)]
+    seed_list = _seed_list(seeds)
+    for label, s in labelled.items():
+        _check_solver_name(s, f"solvers[{label!r}]")
     keys, tasks = [], []
     for i, p in enumerate(problems):
         for label, s in labelled.items():
@@ -684,16 +720,26 @@ def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any
     ProblemValidationError
         ``.field`` names the column or argument, ``.index`` is the row position in ``stops``
         (a pair for a matrix entry) and the message names the instance.
+
+    Warns
+    -----
+    hybridroute.frames.UnknownColumnWarning
+        Once, listing the columns that are not read (column names are matched as in
+        :mod:`hybridroute.frames`, ``instance_col`` included).
     """
     import pandas as pd
 
-    from .frames import problem_from_dataframe
+    from .frames import STOP_COLUMNS, _infer_kind, _resolve_columns, _warn_unknown_columns, problem_from_dataframe
 
     if not isinstance(stops, pd.DataFrame):
         raise TypeError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    # Columns are matched and unknown ones reported once for the whole frame, not per instance.
+    given = list(map(str, stops.columns))
+    stops, unknown = _resolve_columns(stops, extra=(instance_col,))
     if instance_col not in stops.columns:
         raise ProblemValidationError(
-            instance_col, f"the stops frame has no {instance_col!r} column; it has {list(map(str, stops.columns))}")
+            instance_col, f"the stops frame has no {instance_col!r} column; it has {given}")
+    _warn_unknown_columns(unknown, [*STOP_COLUMNS, instance_col], _infer_kind(stops) if kind is None else None)
     missing = stops[instance_col].isna().to_numpy()
     if missing.any():
         row = int(np.argmax(missing))

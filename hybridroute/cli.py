@@ -10,21 +10,44 @@ Examples
     hybridroute compare --city Helsinki --kind ACVRP -n 50 --count 5 --solvers nearest,pyvrp -t 1,5
     hybridroute build-city extract.osm.pbf -o City_data.npz --points 1000
     hybridroute train --config atsp20
+
+Every failure is one line on stderr (``hybridroute: error: ...``) and exit status 2; ``-v``
+logs progress, ``--debug`` adds debug logging and the traceback of a failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
+import time
+import traceback
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 __all__ = ["main"]
+
+logger = logging.getLogger("hybridroute.cli")
+
+#: Subcommands handed to another module's ``main`` with the rest of the command line.
+_DELEGATED = {
+    "build-city": ("hybridroute.osrm.build", "build an RRNCO-format city dataset from an OSM extract"),
+    "train": ("hybridroute.neural.train", "train the RRNCO neural policy"),
+}
 
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line, like every other failure."""
+
+    def error(self, message: str):
+        self.exit(2, f"hybridroute: error: {message} (see: {self.prog} --help)\n")
 
 
 def _floats(text: str) -> list[float]:
@@ -66,6 +89,34 @@ def _read_matrix(path: str, ids_dtype):
     return m
 
 
+def _check_writable(path: str | None, option: str) -> None:
+    """Refuse an output path that cannot be written, before any solving starts."""
+    if not path:
+        return
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise CLIError(f"{option} {path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise CLIError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise CLIError(f"{option} {path}: not writable")
+
+
+def _check_solver(name: str) -> None:
+    """Refuse an unknown or uninstalled solver before reading matrices or solving."""
+    from .solvers import solver_class
+
+    solver_class(name).check_installed()
+
+
+def _write_csv(frame, path: str, option: str) -> None:
+    try:
+        frame.to_csv(path, index=False)
+    except OSError as exc:
+        raise CLIError(f"cannot write {option} {path}: {exc.strerror or exc}") from None
+
+
 def _problem_from_args(args):
     from .problem import Problem
 
@@ -86,20 +137,36 @@ def _problem_from_args(args):
 
 def _cmd_solve(args) -> int:
     from .solve import solve
+    from .solvers.base import check_seed
 
-    problem = _problem_from_args(args)
     if args.preset and args.solver:
         raise CLIError("give --solver or --preset, not both")
+    check_seed(args.seed, "--seed")
+    if args.preset:
+        from .presets import load_preset
+
+        load_preset(args.preset)
+    elif args.solver:
+        _check_solver(args.solver)
+    _check_writable(args.output, "-o/--output")
+    _check_writable(args.summary, "--summary")
+    logger.info("reading %s", args.stops)
+    problem = _problem_from_args(args)
+    logger.info("problem: %s, %d nodes; solving with %s (time limit %s, seed %d)", problem.kind.value,
+                problem.num_nodes, args.preset or args.solver or "the default solver",
+                "default" if args.time_limit is None else f"{args.time_limit:g} s", args.seed)
+    t0 = time.perf_counter()
     if args.preset:
         sol = solve(problem, preset=args.preset, time_limit=args.time_limit, seed=args.seed)
     else:
         sol = solve(problem, args.solver, time_limit=args.time_limit, seed=args.seed)
+    logger.info("solved by %s in %.2f s: %s", sol.solver, time.perf_counter() - t0, sol.status.value)
     print(sol)
     if args.output:
-        sol.to_dataframe().to_csv(args.output, index=False)
+        _write_csv(sol.to_dataframe(), args.output, "-o/--output")
         print(f"routes written to {args.output}")
     if args.summary:
-        sol.routes_summary().to_csv(args.summary, index=False)
+        _write_csv(sol.routes_summary(), args.summary, "--summary")
     return 0 if sol.is_feasible else 1
 
 
@@ -108,12 +175,24 @@ def _cmd_compare(args) -> int:
 
     from .batch import compare
     from .osrm.cities import sample_instances
+    from .solvers.base import check_seed
 
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    if not solvers:
+        raise CLIError("--solvers: give at least one solver name")
+    for name in solvers:
+        _check_solver(name)
+    check_seed(args.seed, "--seed")
+    for k, seed in enumerate(args.seeds):
+        check_seed(seed, f"--seeds[{k}]")
+    _check_writable(args.output, "-o/--output")
     problems = []
     for kind in args.kind.split(","):
+        logger.info("sampling %d %s instances of n = %d from %s", args.count, kind.strip(), args.n, args.city)
         problems += sample_instances(args.city, kind.strip(), args.n, args.count, seed=args.seed)
-    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    df = compare(problems, solvers, time_limits=args.time_limits, seeds=args.seeds)
+    logger.info("comparing %s on %d instances, budgets %s s, seeds %s", ", ".join(solvers), len(problems),
+                ",".join(f"{t:g}" for t in args.time_limits), ",".join(map(str, args.seeds)))
+    df = compare(problems, solvers, time_limits=args.time_limits, seeds=args.seeds, progress=args.verbose)
     table = (df.groupby(["kind", "solver", "budget_s"])
                .agg(mean_cost=("cost", "mean"), mean_gap_pct=("gap_pct", "mean"),
                     feasible=("feasible", "mean"), mean_runtime_s=("runtime_s", "mean"))
@@ -121,7 +200,7 @@ def _cmd_compare(args) -> int:
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.output:
-        df.to_csv(args.output, index=False)
+        _write_csv(df, args.output, "-o/--output")
         print(f"results written to {args.output}")
     return 0
 
@@ -157,15 +236,16 @@ def _delegate(module: str, what: str):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="hybridroute",
         description="Solve asymmetric road-network routing problems (ATSP, ACVRP, ACVRPTW) with "
                     "classical and neural backends behind one interface.",
         epilog="Run 'hybridroute COMMAND --help' for each command's options.")
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO level)")
+    _add_common(p)
+    common = _add_common(argparse.ArgumentParser(add_help=False), suppress=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    s = sub.add_parser("solve", help="solve one instance from a stops CSV",
+    s = sub.add_parser("solve", help="solve one instance from a stops CSV", parents=[common],
                        description="Solve one instance. STOPS.csv has columns id, lat, lon and optionally "
                                    "demand, tw_start, tw_end, service_time (seconds), is_depot (else the "
                                    "first row is the depot). Matrices are CSVs indexed by id on both axes.")
@@ -185,7 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--summary", help="write one row per route to this CSV")
     s.set_defaults(func=_cmd_solve)
 
-    c = sub.add_parser("compare", help="compare solvers on instances sampled from a city",
+    c = sub.add_parser("compare", help="compare solvers on instances sampled from a city", parents=[common],
                        description="Sample instances from a city (bundled name or a *_data.npz file) and run "
                                    "every solver at every budget; prints a table and writes a tidy CSV.")
     c.add_argument("--city", default="Helsinki", help="bundled city name or city .npz file")
@@ -199,27 +279,102 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", help="CSV of all runs")
     c.set_defaults(func=_cmd_compare)
 
-    sv = sub.add_parser("solvers", help="list solvers (* = installed) and presets")
+    sv = sub.add_parser("solvers", help="list solvers (* = installed) and presets", parents=[common])
     sv.set_defaults(func=_cmd_solvers)
 
-    for name, module, what in (("build-city", "hybridroute.osrm.build", "build an RRNCO-format city dataset from an OSM extract"),
-                               ("train", "hybridroute.neural.train", "train the RRNCO neural policy")):
+    for name, (module, what) in _DELEGATED.items():
+        # the module's own parser reads every argument (--help included): see main()
         d = sub.add_parser(name, help=f"{what} (see: hybridroute {name} --help)", add_help=False)
-        d.add_argument("rest", nargs=argparse.REMAINDER)
-        d.set_defaults(func=_delegate(module, what))
+        d.set_defaults(func=_delegate(module, what), rest=[])
     return p
 
 
+def _add_common(parser: argparse.ArgumentParser, suppress: bool = False) -> argparse.ArgumentParser:
+    """``-v`` and ``--debug``, accepted before or after the command name.
+
+    On a subcommand the defaults are suppressed so that ``hybridroute -v solve ...`` is not
+    reset by the subcommand's own default.
+    """
+    default = argparse.SUPPRESS if suppress else False
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="log progress (INFO level) and show progress bars")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="log at DEBUG level and print the traceback of a failure")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except (CLIError, ValueError, KeyError, FileNotFoundError, ImportError) as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"hybridroute: error: {msg}", file=sys.stderr)
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
+
+    0 on success, 1 when ``solve`` found no feasible solution, 2 on any error (one line on
+    stderr), 130 when interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command in _DELEGATED:
+        # everything after the command name goes to the module's own parser
+        args.rest = argv[argv.index(args.command) + 1:]
+    elif unknown:
+        print(f"hybridroute: error: unrecognized arguments: {' '.join(unknown)} "
+              f"(see: hybridroute {args.command} --help)", file=sys.stderr)
         return 2
+    with _logging(args.verbose, args.debug):
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print("hybridroute: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - every failure is reported as one line
+            if args.debug:
+                traceback.print_exc(file=sys.stderr)
+            print(f"hybridroute: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+
+
+#: Exception types whose message is written for users; others also get a --debug hint.
+_USER_ERRORS = (CLIError, ValueError, LookupError, OSError, ImportError, TypeError)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (a KeyError's key without repr quotes)."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str) else str(exc)
+    msg = " ".join(line.strip() for line in text.splitlines() if line.strip()) or type(exc).__name__
+    from .osrm.errors import OSRMError
+    from .solvers.base import SolverError
+
+    if not isinstance(exc, (*_USER_ERRORS, OSRMError, SolverError)):
+        msg = f"{type(exc).__name__}: {msg} (run with --debug for the traceback)"
+    return msg
+
+
+@contextlib.contextmanager
+def _logging(verbose: bool, debug: bool) -> Iterator[None]:
+    """Log to stderr at INFO (-v) or DEBUG (--debug); warnings as one line each.
+
+    urllib3 logs every connection retry as a WARNING with the full URL; those lines are
+    noise next to the one-line error hybridroute reports, so they show only with --debug.
+    The levels set here are restored on exit (``main`` may be called from Python).
+    """
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    saved = {name: logging.getLogger(name).level for name in ("hybridroute", "urllib3")}
+    logging.getLogger("hybridroute").setLevel(level)
+    if not debug:
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _show_warning
+            yield
+    finally:
+        for name, lvl in saved.items():
+            logging.getLogger(name).setLevel(lvl)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    print(f"hybridroute: warning: {text}", file=sys.stderr if file is None else file)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ pandas is imported by this module only, and ``import hybridroute`` does not impo
 Stops frame
 -----------
 The input of :func:`problem_from_dataframe` and the output of :func:`problem_to_dataframe`:
-one row per node (the depot included). Columns not listed here are ignored.
+one row per node (the depot included).
+
+Column names are matched ignoring case, surrounding spaces and the difference between
+``_``, ``-`` and a space (``Lat``, ``TW_Start``, ``is depot`` are read as ``lat``,
+``tw_start``, ``is_depot``); two columns that match the same name are an error naming both.
+Any other column is not read: an :class:`UnknownColumnWarning` lists each such column with
+the closest known name, so that a misspelt ``tw_start`` cannot silently turn an ACVRPTW
+into an ACVRP.
 
 ================  ========  ===================================================================
 column            required  meaning
@@ -66,16 +73,22 @@ and ``late`` (s, total lateness over the route's time-window violations).
 
 from __future__ import annotations
 
+import difflib
 import logging
-from typing import Any, Hashable
+import os
+import re
+import sys
+import warnings
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .problem import Problem, ProblemKind, ProblemValidationError
+from .problem import Problem, ProblemKind, ProblemValidationError, _as_float_array
 from .solution import Solution
 
 __all__ = [
+    "UnknownColumnWarning",
     "problem_from_dataframe",
     "problem_to_dataframe",
     "matrix_to_dataframe",
@@ -105,6 +118,93 @@ SUMMARY_COLUMNS: dict[str, str] = {
 # errors, i.e. about a window's end.
 _COLUMN_OF_FIELD = {"ids": "id", "time_windows": "tw_end"}
 _TIME_WINDOW_COLUMNS = ("tw_start", "tw_end")
+
+# Hints for the unknown-column warning where spelling similarity finds nothing (never
+# applied: a column is only read under its own name, matched as the module docstring says).
+_COLUMN_HINTS = {
+    "latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon", "ready_time": "tw_start",
+    "ready": "tw_start", "earliest": "tw_start", "open": "tw_start", "due_date": "tw_end",
+    "due": "tw_end", "latest": "tw_end", "close": "tw_end", "service": "service_time",
+    "depot": "is_depot", "load": "demand", "quantity": "demand", "name": "id", "label": "id",
+}
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class UnknownColumnWarning(UserWarning):
+    """A stops frame has columns hybridroute does not read; they are ignored."""
+
+
+# -- column names --------------------------------------------------------------------------
+
+
+def _column_key(label: Any) -> Any:
+    """How a column name is matched: case, outer spaces and ``_``/``-``/space don't matter."""
+    if not isinstance(label, str):
+        return label
+    return re.sub(r"[\s\-_]+", "_", label.strip()).casefold()
+
+
+def _closest_column(label: Any, known: Sequence[str]) -> str | None:
+    key = _column_key(str(label))
+    if key in _COLUMN_HINTS and _COLUMN_HINTS[key] in known:
+        return _COLUMN_HINTS[key]
+    found = difflib.get_close_matches(key, [str(k) for k in known], n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _resolve_columns(stops: pd.DataFrame, extra: Sequence[Hashable] = ()) -> tuple[pd.DataFrame, list]:
+    """The known columns of ``stops`` under their contract names, and the unknown column names.
+
+    ``extra`` names further columns to keep (e.g. a batch's instance column). Two columns
+    matching one name are a :class:`ProblemValidationError` naming both.
+    """
+    known = [*STOP_COLUMNS, *(c for c in extra if c not in STOP_COLUMNS)]
+    keys = {_column_key(k): k for k in known}
+    claims: dict[Hashable, list[int]] = {}
+    unknown: list[Any] = []
+    for pos, label in enumerate(stops.columns):
+        name = label if any(label == k for k in known) else keys.get(_column_key(label))
+        if name is None:
+            unknown.append(label)
+        else:
+            claims.setdefault(name, []).append(pos)
+    for name, positions in claims.items():
+        if len(positions) > 1:
+            a, b = (stops.columns[p] for p in positions[:2])
+            why = (f"the stops frame has two columns named {a!r}" if a == b else
+                   f"columns {a!r} and {b!r} both name the column {name!r} (names are matched "
+                   f"ignoring case, spaces and '_'/'-')")
+            raise ProblemValidationError(name, f"{why}; keep only one")
+    positions = [p for ps in claims.values() for p in ps]
+    frame = stops.iloc[:, positions]
+    frame.columns = pd.Index(list(claims), dtype=object, tupleize_cols=False)
+    renamed = [(stops.columns[p], name) for name, (p,) in claims.items() if stops.columns[p] != name]
+    if renamed:
+        logger.debug("reading columns %s", ", ".join(f"{a!r} as {b!r}" for a, b in renamed))
+    return frame, unknown
+
+
+def _warn_unknown_columns(unknown: list, known: Sequence[str], inferred: ProblemKind | None = None) -> None:
+    """One :class:`UnknownColumnWarning` listing every unknown column with its closest known name."""
+    if not unknown:
+        return
+    parts = []
+    for label in unknown:
+        close = _closest_column(label, known)
+        parts.append(f"{label!r} (did you mean {close!r}?)" if close else f"{label!r} (no similar column)")
+    kind = f"; the problem kind was inferred as {inferred.value} from the columns read" if inferred else ""
+    _warn_outside_package(
+        f"the stops frame has {len(unknown)} column{'s' if len(unknown) > 1 else ''} that hybridroute does not "
+        f"read, ignored: {', '.join(parts)}{kind}. Known columns: {', '.join(known)}", UnknownColumnWarning)
+
+
+def _warn_outside_package(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside hybridroute (the user's line)."""
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 # -- stops frame -> Problem ---------------------------------------------------------------
@@ -148,15 +248,24 @@ def problem_from_dataframe(
     Raises
     ------
     ProblemValidationError
-        Naming the column (``.field``) and the row position (``.index``) of the bad value.
+        Naming the column (``.field``) and the row position (``.index``) of the bad value;
+        also when two columns match the same contract name (e.g. ``lat`` and ``Lat``).
+
+    Warns
+    -----
+    UnknownColumnWarning
+        Listing the columns that are not read, each with the closest known name.
     """
     if not isinstance(stops, pd.DataFrame):
         raise TypeError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    stops, unknown = _resolve_columns(stops)
+    inferred = _infer_kind(stops) if kind is None else None
+    _warn_unknown_columns(unknown, STOP_COLUMNS, inferred)
     ids = _read_ids(stops)
     depot_row = _depot_row(stops, ids, depot)
     # order[node] = row position: the depot first, the other rows in row order.
     order = np.r_[depot_row, np.delete(np.arange(len(ids)), depot_row)]
-    kind = _infer_kind(stops) if kind is None else ProblemKind.parse(kind)
+    kind = inferred if kind is None else ProblemKind.parse(kind)
     _log_ignored_columns(stops, kind)
     coords = _read_coords(stops, ids)
     demand = _read_demand(stops, ids) if kind.has_capacity else None
@@ -350,10 +459,7 @@ def _read_matrix(name: str, value: Any, ids: np.ndarray, order: np.ndarray) -> n
         return None
     if isinstance(value, pd.DataFrame):
         return _align_matrix_frame(name, value, ids, order)
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ProblemValidationError(name, f"must be numeric ({exc})") from None
+    arr = _matrix_values(name, value, ids, np.arange(len(ids)))
     n = len(ids)
     if arr.shape != (n, n):
         raise ProblemValidationError(
@@ -378,10 +484,28 @@ def _align_matrix_frame(name: str, frame: pd.DataFrame, ids: np.ndarray, order: 
                 name, f"the matrix frame has no {axis} for id {wanted[node]!r} ({_row_label(ids, row)})", row)
         positions.append(pos)
     block = frame.iloc[positions[0], positions[1]]
+    return _matrix_values(name, block.to_numpy(), ids, order)
+
+
+def _matrix_values(name: str, value: Any, ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A matrix as float64, refusing booleans, strings and ragged rows like :class:`Problem` does.
+
+    ``rows[k]`` is the stops-frame row of the matrix's k-th row/column, for the error's index.
+    """
     try:
-        return block.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ProblemValidationError(name, f"the matrix frame must be numeric ({exc})") from None
+        return _as_float_array(name, value)
+    except ProblemValidationError as exc:
+        index = exc.index
+        message = str(exc).removeprefix(f"{exc.field}{f' at index {index}' if index is not None else ''}: ")
+        if isinstance(index, tuple) and len(index) == 2 and all(i < len(rows) for i in index):
+            index = (int(rows[index[0]]), int(rows[index[1]]))
+            message += f" (from {_row_label(ids, index[0])} to {_row_label(ids, index[1])})"
+        elif isinstance(index, int) and index < len(rows):
+            index = int(rows[index])
+            message += f" ({_row_label(ids, index)})"
+        else:
+            index = None
+        raise ProblemValidationError(name, message, index) from None
 
 
 def _in_frame_terms(exc: ProblemValidationError, ids: np.ndarray, order: np.ndarray) -> ProblemValidationError:

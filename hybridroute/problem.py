@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Sequence
 
@@ -85,11 +86,117 @@ def _first_index(mask: np.ndarray) -> Any:
     return int(idx[0]) if len(idx) == 1 else tuple(int(i) for i in idx)
 
 
-def _as_float_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+# What each numeric field holds, for messages that say what was expected instead.
+_UNITS = {
+    "distance": "numbers in metres",
+    "duration": "numbers in seconds",
+    "coords": "numbers (lat, lon degrees)",
+    "time_windows": "numbers in seconds",
+    "service_time": "numbers in seconds",
+}
+# numpy dtype kinds that numpy would silently turn into floats, or refuse with a raw error.
+_NON_NUMERIC_KINDS = {
+    "c": "complex numbers",
+    "M": "datetimes",
+    "m": "timedeltas",
+    "V": "structured records",
+}
+
+
+def _count_entries(length: int) -> str:
+    return "a scalar" if length < 0 else f"{length} entr{'y' if length == 1 else 'ies'}"
+
+
+def _ragged_where(value: Any) -> tuple[Any, str] | None:
+    """Where nested sequences stop being rectangular: ``(index, what is there)``, or None."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ProblemValidationError(name, f"must be numeric ({exc})") from None
+        rows = list(value)
+    except TypeError:
+        return None
+    lengths = []
+    for r in rows:
+        try:
+            lengths.append(len(r))
+        except TypeError:  # a scalar next to rows that are sequences
+            lengths.append(-1)
+    for i, length in enumerate(lengths):
+        if length != lengths[0]:
+            got, first = (_count_entries(k) for k in (length, lengths[0]))
+            return i, f"row {i} has {got} but row 0 has {first}"
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r if lengths[0] >= 0 else ()):
+            if hasattr(v, "__len__") and not isinstance(v, str):
+                return (i, j), f"entry ({i}, {j}) is a sequence ({type(v).__name__}), not a number"
+    return None
+
+
+def _is_real(v: Any) -> bool:
+    import numbers
+    from decimal import Decimal
+
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    return isinstance(v, (numbers.Real, Decimal))
+
+
+# Element types accepted without a closer look (the common case, checked in bulk).
+_PLAIN_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
+def _first_non_real(obj: np.ndarray) -> tuple[Any, Any] | None:
+    """``(index, value)`` of the first element of an object array that is not a real number."""
+    if set(map(type, obj.flat)) <= _PLAIN_NUMBER_TYPES:
+        return None
+    for flat, v in enumerate(obj.flat):
+        if not _is_real(v):
+            i = np.unravel_index(flat, obj.shape)
+            index = int(i[0]) if len(i) == 1 else (tuple(int(k) for k in i) or None)
+            return index, v
+    return None
+
+
+def _as_array(name: str, value: Any, expected: str) -> np.ndarray:
+    """``np.asarray(value)``, with ragged nested sequences reported by row."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        where = _ragged_where(value)
+        if where is None:
+            raise ProblemValidationError(name, f"must be a rectangular array of {expected}") from None
+        index, what = where
+        raise ProblemValidationError(
+            name, f"is ragged: {what}; expected a rectangular array of {expected}", index) from None
+
+
+def _as_float_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``value`` as float64; booleans, strings, complex or ragged data are refused by name.
+
+    numpy would read a boolean matrix as 0/1 metres, a ``True`` among numbers as 1 and a
+    string ``"12"`` as 12.0, so only real numbers are accepted; each error names the field
+    and, where one element is at fault, its index.
+    """
+    expected = _UNITS.get(name, "numbers")
+    arr = _as_array(name, value, expected)
+    if arr.dtype.kind == "b":
+        what = "matrix" if arr.ndim == 2 else "array"
+        raise ProblemValidationError(name, f"must be {expected}, got a boolean {what}")
+    if arr.dtype.kind in _NON_NUMERIC_KINDS:
+        raise ProblemValidationError(
+            name, f"must be {expected}, got {_NON_NUMERIC_KINDS[arr.dtype.kind]} (dtype {arr.dtype})")
+    # Plain Python sequences: numpy has already turned a True among numbers into 1, and a
+    # number among strings into a string, so look at the elements as they were given.
+    if arr.dtype.kind in "OUS" or not hasattr(value, "dtype") and arr.dtype.kind in "iuf":
+        obj = arr if arr.dtype.kind == "O" else np.asarray(value, dtype=object)
+        if obj.shape != arr.shape:  # numpy unpacked something the object view did not
+            obj = arr.astype(object)
+        bad = _first_non_real(obj)
+        if bad is not None:
+            index, v = bad
+            raise ProblemValidationError(name, f"must be {expected}, got {v!r} ({type(v).__name__})", index)
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. a Decimal beyond float range
+        raise ProblemValidationError(name, f"must be {expected} ({exc})") from None
     if shape is not None and arr.shape != shape:
         raise ProblemValidationError(name, f"has shape {arr.shape}, expected {shape}")
     return arr
@@ -121,13 +228,49 @@ def _check_matrix(name: str, value: Any, n: int | None) -> np.ndarray:
     if (diag != 0).any():
         i = int(np.argmax(diag != 0))
         raise ProblemValidationError(name, f"diagonal must be 0, found {diag[i]}", (i, i))
+    _check_summable(name, arr)
     return arr
+
+
+def _check_summable(name: str, arr: np.ndarray) -> None:
+    """Refuse entries so large that a solution's total would overflow float64 to ``inf``.
+
+    A feasible solution sums at most ``2(n - 1)`` entries (one route per customer, out and
+    back), so every entry must stay below ``float64 max / 2n``: then every cost any backend
+    or the evaluator computes is finite. Such values are never metres or seconds.
+    """
+    n = arr.shape[0]
+    if n == 0:
+        return
+    limit = np.finfo(np.float64).max / (2 * n)
+    i = _first_index(arr == arr.max())
+    if arr[i] > limit:
+        unit = _UNITS.get(name, "numbers").removeprefix("numbers in ")
+        raise ProblemValidationError(
+            name, f"value {arr[i]:g} is too large: a solution's total of up to {2 * (n - 1)} entries "
+                  f"would overflow float64 (entries must stay below {limit:.3g} for n = {n}); "
+                  f"expected {unit}", i)
+
+
+def _read_json_file(path: "str | os.PathLike[str]") -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        raise ProblemValidationError("json", f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    except IsADirectoryError:
+        raise ProblemValidationError("json", f"{path}: is a directory, not a JSON file") from None
 
 
 def _json_scalar(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+# The keyword arguments of Problem(...), i.e. the keys a problem's JSON may hold.
+_INIT_FIELDS = ("kind", "distance", "duration", "coords", "ids", "demand", "capacity", "num_vehicles",
+                "time_windows", "service_time", "objective", "name")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -515,12 +658,46 @@ class Problem:
         return text
 
     @classmethod
-    def from_json(cls, text_or_path: str) -> "Problem":
-        text = text_or_path
-        if not text_or_path.lstrip().startswith("{"):
-            with open(text_or_path, encoding="utf-8") as fh:
-                text = fh.read()
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text_or_path: "str | os.PathLike[str]") -> "Problem":
+        """A Problem from the JSON of :meth:`to_json`, given as text or as a file path.
+
+        Raises
+        ------
+        ProblemValidationError
+            Naming the file (or "JSON text") in the message: ``.field`` is ``"json"`` for text
+            that is not JSON (the message gives the line and column, and ``__cause__`` is the
+            :class:`json.JSONDecodeError`), that is not a JSON object, or a file that is not
+            text; an unknown or missing key is reported under its own name; invalid data as
+            in :class:`Problem` (same ``.field`` and ``.index``).
+        FileNotFoundError
+            The path does not exist.
+        """
+        is_text = isinstance(text_or_path, str) and text_or_path.lstrip()[:1] in ("{", "[")
+        source = "JSON text" if is_text else str(text_or_path)
+        text = text_or_path if is_text else _read_json_file(text_or_path)
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ProblemValidationError(
+                "json", f"{source}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(d, dict):
+            raise ProblemValidationError(
+                "json", f"{source}: expected a JSON object of the problem's fields, got a {type(d).__name__}")
+        known = {"format", "ids_dtype", *(f for f in _INIT_FIELDS)}
+        for key in d:
+            if key not in known:
+                raise ProblemValidationError(key, f"{source}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+        for key in ("kind", "distance"):
+            if key not in d:
+                raise ProblemValidationError(key, f"{source}: the JSON object has no {key!r}")
+        try:
+            return cls.from_dict(d)
+        except ProblemValidationError as exc:
+            where = f" at index {exc.index}" if exc.index is not None else ""
+            message = str(exc).removeprefix(f"{exc.field}{where}: ")
+            raise ProblemValidationError(exc.field, f"{source}: {message}", exc.index) from exc
+        except (TypeError, ValueError) as exc:  # e.g. an ids_dtype numpy does not know
+            raise ProblemValidationError("json", f"{source}: {exc}") from exc
 
     # -- DataFrames (implemented in hybridroute.frames; pandas imported on demand) -------
 

@@ -7,12 +7,14 @@ problem's float matrices, so backends are compared on the same arithmetic.
 from __future__ import annotations
 
 import enum
+import math
+import numbers
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import numpy as np
 
-from .problem import Problem, ProblemKind
+from .problem import Problem, ProblemKind, ProblemValidationError
 
 __all__ = ["Status", "Violation", "RouteStats", "Solution", "evaluate"]
 
@@ -192,17 +194,84 @@ class Solution:
         return head
 
 
-def _normalise_routes(routes: Iterable[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
-    out = []
-    for r, route in enumerate(routes):
-        nodes = []
-        for pos, v in enumerate(route):
-            if isinstance(v, (bool, np.bool_)) or int(v) != v:
-                raise TypeError(f"routes[{r}][{pos}] = {v!r} is not a node index")
-            nodes.append(int(v))
-        if nodes:  # an empty route is an unused vehicle
-            out.append(tuple(nodes))
-    return tuple(out)
+_ROUTES_SHAPE = "a list of routes, each a list of node indices without the depot (e.g. [[3, 1], [2]])"
+
+
+def parse_routes(routes: Any, name: str = "routes") -> list[list[int]]:
+    """Node-index lists from any iterable of routes; a TypeError naming the bad position.
+
+    Parameters
+    ----------
+    routes
+        An iterable of routes, each an iterable of node indices: lists, tuples, 1-D integer
+        arrays or a 2-D integer array. Floats with an integral value (``3.0``) are accepted.
+    name
+        The argument's name, used in error messages (``routes``, ``initial``).
+
+    Returns
+    -------
+    list of list of int
+        The routes as plain ints, empty routes kept. Indices are not range-checked: a node
+        out of range or visited twice is a violation for :func:`evaluate` to report.
+
+    Raises
+    ------
+    TypeError
+        When ``routes`` is not an iterable of routes (None, a number, a string, a flat list
+        of ints) or an entry is not an integer (a string, a bool, ``1.5``, NaN); the message
+        names ``name`` and the position, e.g. ``initial[0][1]``.
+    """
+    if isinstance(routes, Solution):
+        raise TypeError(f"{name} must be {_ROUTES_SHAPE}; got a Solution (pass its .routes)")
+    if routes is None or isinstance(routes, (str, bytes, dict, set, frozenset)) or not _iterable(routes):
+        raise TypeError(f"{name} must be {_ROUTES_SHAPE}; got {_describe(routes)}")
+    return [_parse_route(route, f"{name}[{r}]", name) for r, route in enumerate(routes)]
+
+
+def _parse_route(route: Any, where: str, name: str) -> list[int]:
+    if _node_index(route) is not None:
+        raise TypeError(f"{where} = {route!r} is a node index, not a route: {name} must be {_ROUTES_SHAPE}")
+    if isinstance(route, (str, bytes, dict, set, frozenset)) or not _iterable(route):
+        raise TypeError(f"{where} = {route!r} is not a route (a list of node indices): "
+                        f"{name} must be {_ROUTES_SHAPE}")
+    nodes = []
+    for pos, v in enumerate(route):
+        node = _node_index(v)
+        if node is None:
+            raise TypeError(f"{where}[{pos}] = {v!r} is not a node index (an integer)")
+        nodes.append(node)
+    return nodes
+
+
+def _node_index(v: Any) -> int | None:
+    """``v`` as an int when it is an integer (or an integral float), else None."""
+    if isinstance(v, (bool, np.bool_)):
+        return None
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    return None
+
+
+def _iterable(x: Any) -> bool:
+    try:
+        iter(x)
+    except TypeError:
+        return False
+    return True
+
+
+def _describe(x: Any) -> str:
+    if x is None:
+        return "None"
+    text = repr(x)
+    return f"{type(x).__name__} {text[:60] + '...' if len(text) > 60 else text}"
+
+
+def _normalise_routes(routes: Any) -> tuple[tuple[int, ...], ...]:
+    # an empty route is an unused vehicle
+    return tuple(tuple(route) for route in parse_routes(routes) if route)
 
 
 def _route_schedule(problem: Problem, r: int, nodes: tuple[int, ...], violations: list[Violation]) -> RouteStats:
@@ -286,7 +355,27 @@ def _structure_violations(problem: Problem, routes) -> list[Violation]:
     return out
 
 
-def evaluate(problem: Problem, routes: Iterable[Sequence[int]], *, solver: str | None = None,
+def _check_totals_finite(stats: list[RouteStats]) -> None:
+    """A feasible solution's totals must be numbers: never report FEASIBLE at cost ``inf``.
+
+    Problem validation keeps every matrix entry small enough for its sums to stay finite; what
+    can still overflow is a schedule over huge time windows or service times.
+    """
+    for r, s in enumerate(stats):
+        if not np.isfinite(s.distance):
+            raise ProblemValidationError(
+                "distance", f"route {r}: its distance overflows float64 ({s.distance}); expected metres")
+        if s.duration is not None and not np.isfinite(s.duration):
+            bad = ~np.isfinite(s.arrival) | ~np.isfinite(s.departure)
+            pos = int(np.argmax(bad)) if bad.any() else len(s.nodes) - 1  # else: on the way back
+            node = s.nodes[pos]
+            raise ProblemValidationError(
+                "duration", f"route {r}: its schedule overflows float64 at node {node} (arrival "
+                f"{s.arrival[pos]:g} s, departure {s.departure[pos]:g} s); durations, time windows and "
+                f"service times must be seconds", node)
+
+
+def evaluate(problem: Problem, routes: Iterable[Iterable[int]], *, solver: str | None = None,
              runtime: float = 0.0) -> Solution:
     """Compute costs, schedule and violations of ``routes`` for ``problem``.
 
@@ -295,7 +384,8 @@ def evaluate(problem: Problem, routes: Iterable[Sequence[int]], *, solver: str |
     problem
         The instance.
     routes
-        Node indices per route, without the depot. Empty routes are ignored.
+        Node indices per route, without the depot. Empty routes are ignored; nodes out of
+        range or visited twice are reported as violations.
 
     Returns
     -------
@@ -303,6 +393,11 @@ def evaluate(problem: Problem, routes: Iterable[Sequence[int]], *, solver: str |
         FEASIBLE when there are no violations, else INFEASIBLE (with the violations listed).
         Distance in metres; duration in seconds (travel + service + waiting) or None when the
         problem has no duration matrix.
+
+    Raises
+    ------
+    TypeError
+        When ``routes`` is not a list of lists of integers (see :func:`parse_routes`).
     """
     norm = _normalise_routes(routes)
     violations = _structure_violations(problem, norm)
@@ -316,6 +411,8 @@ def evaluate(problem: Problem, routes: Iterable[Sequence[int]], *, solver: str |
         distance, duration = float("inf"), None if problem.duration is None else float("inf")
     cost = duration if problem.objective == "duration" else distance
     status = Status.INFEASIBLE if violations else Status.FEASIBLE
+    if status is Status.FEASIBLE:
+        _check_totals_finite(stats)
     return Solution(problem=problem, routes=norm, status=status, distance=distance, duration=duration,
                     cost=cost, violations=tuple(violations), route_stats=tuple(stats), solver=solver,
                     runtime=runtime)

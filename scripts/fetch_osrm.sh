@@ -3,8 +3,8 @@
 # ./.osrm/ at the repository root and print the folder that holds them.
 #
 # They ship inside the PyPI wheel osrm-bindings==26.10.0 (cp312-abi3, manylinux_2_28_x86_64),
-# which cannot be pip-installed on Python 3.11, so we download the wheel for Python 3.12 and
-# unzip it. The executables are statically linked against everything but glibc/libstdc++,
+# which cannot be pip-installed on Python 3.11, so this script downloads the wheel for
+# Python 3.12 and unzips it. The executables are statically linked against everything but glibc/libstdc++,
 # so no LD_LIBRARY_PATH is needed. Idempotent: a second run only prints the path.
 #
 # Usage:  scripts/fetch_osrm.sh            # prints e.g. /repo/.osrm/osrm/bin

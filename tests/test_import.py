@@ -51,3 +51,22 @@ def test_unknown_solver_lists_known_names():
 def test_public_names_exist():
     for name in hr.__all__:
         assert hasattr(hr, name), name
+
+
+def test_subpackages_are_attributes_after_a_plain_import():
+    """``hr.osrm.OSRMClient(...)`` (as in the README) works without ``import hybridroute.osrm``."""
+    res = _run("import sys, hybridroute as hr; "
+               "assert hr.osrm.OSRMClient.__name__ == 'OSRMClient'; "
+               "assert hr.osrm.LocalOSRM.__name__ == 'LocalOSRM'; "
+               "assert callable(hr.formats.read) and callable(hr.presets.load_preset); "
+               "assert hr.neural.__name__ == 'hybridroute.neural'; "
+               "assert callable(hr.testing.check_solver); "
+               "heavy = {'torch', 'ortools', 'pyvrp'} & set(sys.modules); "
+               "assert not heavy, heavy; "
+               "assert {'osrm', 'formats', 'neural'} <= set(dir(hr))")
+    assert res.returncode == 0, res.stderr
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="module 'hybridroute' has no attribute 'no_such_module'"):
+        hr.no_such_module  # noqa: B018

@@ -55,7 +55,7 @@ BAD_INPUTS = [
     ("non-square distance", case(distance=np.zeros((5, 4))), "distance", None),
     ("too few nodes", case("ATSP", distance=np.zeros((1, 1)), duration=None, coords=None, ids=None),
      "distance", None),
-    ("non-numeric distance", case(distance=[["a"] * N] * N), "distance", None),
+    ("non-numeric distance", case(distance=[["a"] * N] * N), "distance", (0, 0)),
     ("duration shape mismatch", case(duration=np.zeros((4, 4))), "duration", None),
     ("NaN distance", case(distance=lambda d: _set(d, (1, 2), np.nan)), "distance", (1, 2)),
     ("inf duration", case(duration=lambda d: _set(d, (2, 3), np.inf)), "duration", (2, 3)),

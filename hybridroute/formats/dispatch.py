@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
-from ..problem import Problem
+from ..problem import Problem, ProblemValidationError
 from ._text import FormatError, read_text
 from .solomon import read_solomon
 from .solutions import ReferenceSolution, read_lkh_tour, read_vrplib_solution
@@ -39,7 +40,7 @@ def read(path: str | os.PathLike, **kwargs) -> Problem:
         (a ValueError) naming the file when its format is not recognised or it is malformed.
     """
     if Path(path).suffix.lower() == ".json":
-        return Problem.from_json(str(path), **kwargs)
+        return _read_json(path, **kwargs)
     text = read_text(path)
     found = _TYPE.search(text)
     kind = found.group(1).upper() if found else None
@@ -51,6 +52,21 @@ def read(path: str | os.PathLike, **kwargs) -> Problem:
         return read_solomon(path, **kwargs)
     what = f"TYPE {kind}" if kind else "this content"
     raise FormatError(path, f"unrecognised instance format ({what}); supported: {_SUPPORTED}")
+
+
+def _read_json(path: str | os.PathLike, **kwargs) -> Problem:
+    """:meth:`Problem.from_json` with its errors as FormatErrors (the JSON line when there is one)."""
+    if kwargs:
+        raise TypeError(f"hybridroute JSON files take no reader options, got {sorted(kwargs)}")
+    read_text(path)  # a missing or binary file: the same FormatError as the other formats
+    try:
+        return Problem.from_json(os.fspath(path))
+    except ProblemValidationError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            raise FormatError(path, f"not valid JSON: {cause.msg} (column {cause.colno})", cause.lineno) from exc
+        # from_json names the file inside the message; FormatError puts it in front
+        raise FormatError(path, f"invalid instance data: {str(exc).replace(f'{os.fspath(path)}: ', '', 1)}") from exc
 
 
 def read_solution(path: str | os.PathLike, problem: Problem) -> ReferenceSolution:

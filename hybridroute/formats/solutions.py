@@ -99,22 +99,31 @@ def read_vrplib_solution(path: str | os.PathLike, problem: Problem) -> Reference
     ------
     FormatError
         (a ValueError) naming the file and line: a route entry that is not an integer or is
-        outside 1..n-1, a malformed cost, or a file without any route.
+        outside 1..n-1, a customer listed twice (with both places), a malformed cost, or a
+        file without any route.
     """
     customers = _customers_in_file_order(problem)
     routes: list[tuple[int, ...]] = []
     cost: float | None = None
+    seen: dict[int, tuple[int, str, int]] = {}  # customer -> (line, route label, position)
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         route = _ROUTE.match(line)
         if route:
             try:
                 nums = np.array(route.group(2).split(), dtype=np.int64)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise FormatError(path, f"route entries must be integers: {line.strip()!r}", number) from None
             bad = (nums < 1) | (nums > len(customers))
             if bad.any():
                 raise FormatError(path, f"customer {nums[bad][0]} is outside 1..{len(customers)} "
                                         f"(the problem has {problem.num_nodes} nodes)", number)
+            for pos, v in enumerate(nums.tolist(), start=1):
+                if v in seen:
+                    first_line, first_route, first_pos = seen[v]
+                    raise FormatError(path, f"customer {v} is visited twice: Route #{route.group(1)} position "
+                                            f"{pos}, and Route #{first_route} position {first_pos} on line "
+                                            f"{first_line}", number)
+                seen[v] = (number, route.group(1), pos)
             routes.append(tuple(int(v) for v in customers[nums - 1]))
             continue
         stated = _COST.match(line)
@@ -134,6 +143,31 @@ def _lkh_cost(comments: list[str]) -> float | None:
         if found:
             return _number(found.group(2))
     return None
+
+
+def _token_lines(text: str, doc, section: str) -> list[int]:
+    """The 1-based file line of every token of a section, in order."""
+    first, lines = doc.sections[section]
+    raw = text.splitlines()
+    out: list[int] = []
+    number = first
+    for line in lines:  # the section's lines in file order; only blank lines lie between them
+        while raw[number - 1].strip() != line:
+            number += 1
+        out += [number] * len(line.split())
+        number += 1
+    return out
+
+
+def _check_tour_unique(path: str | os.PathLike, text: str, doc, tour: np.ndarray) -> None:
+    """Each node number (depot copies included) appears once in an LKH tour."""
+    first: dict[int, int] = {}
+    for pos, label in enumerate(tour.tolist()):
+        if label in first:
+            lines = _token_lines(text, doc, "TOUR")
+            raise FormatError(path, f"node {label} is listed twice in TOUR_SECTION: entries {first[label] + 1} "
+                                    f"(line {lines[first[label]]}) and {pos + 1} (line {lines[pos]})", lines[pos])
+        first[label] = pos
 
 
 def read_lkh_tour(path: str | os.PathLike, problem: Problem) -> ReferenceSolution:
@@ -164,10 +198,11 @@ def read_lkh_tour(path: str | os.PathLike, problem: Problem) -> ReferenceSolutio
     ------
     FormatError
         (a ValueError) naming the file: missing ``TOUR_SECTION``, non-integer entries, a
-        node number the problem does not have, or a tour length that disagrees with
-        ``DIMENSION``.
+        node number listed twice (naming both positions and lines), a node number the
+        problem does not have, or a tour length that disagrees with ``DIMENSION``.
     """
-    doc = parse_tsplib(path, read_text(path))
+    text = read_text(path)
+    doc = parse_tsplib(path, text)
     values = doc.numbers("TOUR")
     if values.size == 0 or not np.all(values == np.round(values)):
         raise FormatError(path, "TOUR_SECTION must list integer node numbers")
@@ -177,6 +212,7 @@ def read_lkh_tour(path: str | os.PathLike, problem: Problem) -> ReferenceSolutio
     if "DIMENSION" in doc.header and doc.positive_int("DIMENSION") != len(tour):
         raise FormatError(path, f"TOUR_SECTION lists {len(tour)} nodes but DIMENSION is "
                                 f"{doc.header['DIMENSION']}")
+    _check_tour_unique(path, text, doc, tour)
     index_of = {label: i for i, label in enumerate(problem.ids.tolist())}
     n = problem.num_nodes
     is_depot = np.zeros(len(tour), dtype=bool)

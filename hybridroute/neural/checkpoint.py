@@ -134,8 +134,9 @@ def load_checkpoint(name_or_path: str | Path, device: str = "cpu"):
     Raises
     ------
     CheckpointError
-        Missing file or card, sha256 mismatch, unreadable weights, unknown architecture,
-        or missing / unexpected / mis-shaped tensors; the message names the file.
+        Missing file or card, sha256 mismatch, unreadable weights, a tensor holding NaN or
+        inf (named), unknown architecture, or missing / unexpected / mis-shaped tensors; the
+        message names the file.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -160,12 +161,28 @@ def load_checkpoint(name_or_path: str | Path, device: str = "cpu"):
         tensors = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{weights}: not a readable safetensors file ({exc})") from None
+    _check_finite_tensors(weights, tensors)
     model = arch(config)
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{weights}: weights do not match {card['architecture']} {config}: {exc}") from None
     return model.to(device).eval(), card
+
+
+def _check_finite_tensors(weights: Path, tensors: dict) -> None:
+    """Refuse NaN/inf weights at load: they would only show up later as a decoder that never finishes."""
+    import torch
+
+    for name, tensor in tensors.items():
+        if not (tensor.is_floating_point() or tensor.is_complex()):
+            continue
+        bad = ~torch.isfinite(tensor)
+        if bad.any():
+            first = tuple(int(i) for i in torch.nonzero(bad)[0]) if tensor.dim() else ()
+            raise CheckpointError(
+                f"{weights}: tensor {name!r} holds {int(bad.sum())} non-finite values (NaN or inf; first "
+                f"at index {first}: {tensor[first].item()}); the weights are corrupt (a diverged training run?)")
 
 
 def save_checkpoint(model, path: str | Path, card: dict[str, Any]) -> Path:

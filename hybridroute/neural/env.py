@@ -10,7 +10,7 @@ Rollouts are arranged as ``(B, P)``: B instances, P parallel rollouts per instan
 multi-start: one rollout per start node). Matrices are stored once per instance and
 gathered per rollout, so P costs no copies of the (B, m, m) data.
 
-Rules (see ``RRNCO_SPEC.md``):
+Rules (those of the RRNCO paper and its published code, arXiv 2503.16159):
 
 - ATSP: the tour starts at the rollout's start node, visits every node once and closes on it.
 - ACVRP / ACVRPTW: rollouts start at the depot and first go to their start customer. A

@@ -36,16 +36,18 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
-def dihedral(coords: Tensor, count: int = 8) -> Tensor:
+def dihedral(coords: Tensor, count: int = 8, forms: Sequence[int] | None = None) -> Tensor:
     """The first ``count`` (1..8) dihedral transforms of [0, 1]² coordinates: (B, m, 2) → (B·count, m, 2).
 
     Order per instance: (x, y), (1−x, y), (x, 1−y), (1−x, 1−y), (y, x), (1−y, x), (y, 1−x), (1−y, 1−x).
+    ``forms`` picks transforms by their index in that order instead of the first ``count``.
     """
-    if not 1 <= count <= 8:
-        raise ValueError(f"augment must be between 1 and 8, got {count}")
+    chosen = list(range(count)) if forms is None else [int(f) for f in forms]
+    if not 1 <= len(chosen) <= 8 or not all(0 <= f < 8 for f in chosen):
+        raise ValueError(f"augment must be between 1 and 8, got {count if forms is None else list(forms)}")
     x, y = coords[..., 0], coords[..., 1]
-    forms = [(x, y), (1 - x, y), (x, 1 - y), (1 - x, 1 - y), (y, x), (1 - y, x), (y, 1 - x), (1 - y, 1 - x)]
-    out = torch.stack([torch.stack(f, -1) for f in forms[:count]], 1)  # (B, count, m, 2)
+    table = [(x, y), (1 - x, y), (x, 1 - y), (1 - x, 1 - y), (y, x), (1 - y, x), (y, 1 - x), (1 - y, 1 - x)]
+    out = torch.stack([torch.stack(table[f], -1) for f in chosen], 1)  # (B, count, m, 2)
     return out.reshape(-1, *coords.shape[1:])
 
 

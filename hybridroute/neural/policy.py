@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -14,9 +15,13 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .env import Instances, RoutingEnv
 
-__all__ = ["ModelConfig", "RRNCOPolicy", "Rollout", "ARCHITECTURES", "count_parameters"]
+__all__ = ["ModelConfig", "RRNCOPolicy", "Rollout", "ARCHITECTURES", "count_parameters", "DeadlineExceeded"]
 
 logger = logging.getLogger(__name__)
+
+
+class DeadlineExceeded(RuntimeError):
+    """Decoding was stopped because its deadline passed (the rollouts are discarded)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,8 @@ class RRNCOPolicy(nn.Module):
         self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
 
     def forward(self, inst: Instances, starts: Tensor | None = None, *, decode: str = "sampling",
-                generator: torch.Generator | None = None, coords: Tensor | None = None) -> Rollout:
+                generator: torch.Generator | None = None, coords: Tensor | None = None,
+                deadline: float | None = None) -> Rollout:
         """Roll out every instance from each start.
 
         Parameters
@@ -120,6 +126,10 @@ class RRNCOPolicy(nn.Module):
             Random generator for distance sampling and action sampling (reproducibility).
         coords
             Optional (B, m, 2) coordinates replacing ``inst.coords`` (dihedral augmentation).
+        deadline
+            Optional :func:`time.perf_counter` instant: decoding stops with
+            :class:`DeadlineExceeded` at the first step that starts after it (a solve's time
+            limit is kept to within one decoding step).
         """
         if inst.kind is not self.kind:
             raise ValueError(f"policy is for {self.kind.value}, instances are {inst.kind.value}")
@@ -128,14 +138,28 @@ class RRNCOPolicy(nn.Module):
         env = RoutingEnv(inst)
         if starts is None:
             starts = env.default_starts()
+        cache = self.encode(inst, coords, generator)
+        return self.decode(inst, cache, starts, decode=decode, generator=generator, deadline=deadline)
+
+    def encode(self, inst: Instances, coords: Tensor | None = None,
+               generator: torch.Generator | None = None):
+        """The encoder's output, ready for :meth:`decode` (reusable across start nodes)."""
         rows, cols = self.encoder(inst, coords, generator, folded=self.folded_bias)
-        cache = self.decoder.precompute(rows, cols, inst)
+        return self.decoder.precompute(rows, cols, inst)
+
+    def decode(self, inst: Instances, cache, starts: Tensor, *, decode: str = "sampling",
+               generator: torch.Generator | None = None, deadline: float | None = None) -> Rollout:
+        """Roll out from ``starts`` (B, P) over an :meth:`encode` output; see :meth:`forward`."""
+        env = RoutingEnv(inst)
         state = env.reset(starts)
         logp_sum = torch.zeros(starts.shape, device=starts.device, dtype=torch.float32)
         actions = []
         for _ in range(env.max_steps()):
             if bool(state.done.all()):
                 break
+            if deadline is not None and time.perf_counter() > deadline:
+                raise DeadlineExceeded(f"decoding stopped at step {len(actions)} of {inst.num_nodes}: "
+                                       "the deadline passed")
             mask = env.action_mask(state)
             logp = self.decoder(cache, state, mask, inst)
             if decode == "greedy":

@@ -7,15 +7,16 @@ The client, server and builder load on first attribute access, so ``hybridroute.
 from importlib import import_module
 
 from .cities import City, InstanceBatch, bundled_cities, bundled_city, load_city, sample_batch, sample_instances, save_city
-from .errors import (OSRMConnectionError, OSRMError, OSRMNotFoundError, OSRMResponseError, OSRMSnapError,
-                     OSRMTimeoutError, OSRMUnreachableError)
+from .errors import (OSMExtractError, OSRMConnectionError, OSRMError, OSRMInvalidTableError, OSRMNotFoundError,
+                     OSRMResponseError, OSRMSnapError, OSRMTimeoutError, OSRMUnreachableError)
 
 _LAZY = {"OSRMClient": "client", "TableResult": "client", "LocalOSRM": "server", "find_osrm_bin": "server",
          "build_city": "build", "problem_from_osrm": "frames"}
 
 __all__ = ["City", "InstanceBatch", "bundled_cities", "bundled_city", "load_city", "sample_batch",
            "sample_instances", "save_city", "OSRMError", "OSRMNotFoundError", "OSRMConnectionError",
-           "OSRMTimeoutError", "OSRMResponseError", "OSRMUnreachableError", "OSRMSnapError", *_LAZY]
+           "OSRMTimeoutError", "OSRMResponseError", "OSRMInvalidTableError", "OSRMUnreachableError", "OSRMSnapError",
+           "OSMExtractError", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -1,7 +1,7 @@
 """Build an RRNCO-format city (points + OSRM distance/duration matrices) from an OSM extract.
 
-Recipe (the published RRNCO data, ``RRNCO_SPEC.md``): points are sampled uniformly *along* the
-drivable network — proportional to road length — inside a ``box_km`` × ``box_km`` square
+Recipe (that of the RRNCO paper's city data, arXiv 2503.16159): points are sampled
+uniformly *along* the drivable network — proportional to road length — inside a ``box_km`` × ``box_km`` square
 around the densest part of the network, excluding motorways (and their links), bridges,
 tunnels and roads within 50 m of water; the full matrix is queried from a local
 ``osrm-routed``; points that OSRM had to move more than a few metres, or that have
@@ -31,6 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .cities import City, save_city
+from .errors import OSMExtractError
 
 __all__ = ["ATTRIBUTION", "CAR_HIGHWAYS", "RoadNetwork", "read_road_network", "sample_along", "build_city",
            "matrix_stats", "build_city_main"]
@@ -112,14 +113,32 @@ def read_road_network(path: str | Path, *, highways: frozenset[str] = CAR_HIGHWA
         ``highway=*`` values to keep.
     water
         Also collect water outlines (for the 50 m exclusion).
+
+    Raises
+    ------
+    FileNotFoundError
+        The extract does not exist.
+    OSMExtractError
+        The file is corrupt, truncated or not OSM data (the message names it).
+    ValueError
+        The extract holds no drivable road.
     """
     try:
-        import osmium
+        import osmium  # noqa: F401  (checked here: the reader below needs it)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("building cities needs pyosmium: pip install 'hybridroute[osrm]' (or pip install osmium)") from exc
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"OSM extract {path} does not exist")
+    try:
+        return _read_road_network(path, highways, water)
+    except RuntimeError as exc:  # libosmium's io/pbf/xml/gzip errors, which do not name the file
+        raise OSMExtractError(path, str(exc)) from exc
+
+
+def _read_road_network(path: Path, highways: frozenset[str], water: bool) -> RoadNetwork:
+    import osmium
+
     water_members = _water_relation_ways(path) if water else set()
     keys = ("highway", "natural", "waterway", "landuse") if water else ("highway",)
     fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()

@@ -3,16 +3,22 @@
 Coordinates go in as (lat, lon) degrees — the order used everywhere in hybridroute — and are
 sent to OSRM as ``lon,lat``. Matrices come back in metres and seconds, float64.
 
-What a real OSRM table answer needs before it can be trusted (see ``DESIGN.md``):
+What a real OSRM table answer needs before it can be trusted:
 
 - ``null`` entries (no route, usually a point on a disconnected piece of the network) are
   never turned into numbers: by default :class:`~hybridroute.osrm.errors.OSRMUnreachableError`
   is raised; ``on_unreachable="drop"`` drops the offending points instead and reports them.
 - OSRM silently *snaps* every point to the road network, sometimes far away; the snap
-  distances are exposed and points moved more than ``max_snap_m`` can be flagged, dropped
-  or refused.
-- tiny negative entries (rounding, down to about −0.5 m) are clipped to 0, and the diagonal
-  is set to 0.
+  distances are exposed, and by default a point moved more than
+  :data:`DEFAULT_MAX_SNAP_M` (1 km) is refused with
+  :class:`~hybridroute.osrm.errors.OSRMSnapError` naming it and its snap distance
+  (``max_snap_m`` / ``on_snap`` flag, drop, or change the limit).
+- every entry must be a finite number: an empty or non-JSON body, a ragged or non-numeric
+  matrix, JSON ``Infinity``/``NaN``, a negative entry beyond rounding noise or a malformed
+  waypoint is an :class:`~hybridroute.osrm.errors.OSRMInvalidTableError` naming the matrix,
+  the source and destination input indices and the server URL.
+- rounding noise (OSRM answers down to about −0.5 m or s between near-identical points) is
+  clipped to 0, and the diagonal is set to 0.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -30,16 +37,36 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .errors import (OSRMConnectionError, OSRMError, OSRMResponseError, OSRMSnapError, OSRMTimeoutError,
-                     OSRMUnreachableError)
+from .errors import (OSRMConnectionError, OSRMError, OSRMInvalidTableError, OSRMResponseError, OSRMSnapError,
+                     OSRMTimeoutError, OSRMUnreachableError)
 
-__all__ = ["OSRMClient", "TableResult", "drop_unreachable"]
+__all__ = ["OSRMClient", "TableResult", "drop_unreachable", "DEFAULT_MAX_SNAP_M"]
 
 logger = logging.getLogger(__name__)
 
-# Entries below this (metres or seconds) are not rounding noise any more: warn when clipping them.
-_NEGATIVE_TOLERANCE = 5.0
-_CACHE_VERSION = 1
+#: Default snapping limit of :meth:`OSRMClient.table`, metres. A stop given by a real address
+#: lies within tens of metres of a road, and OSRM moves a point on a piece of road cut off
+#: from the routable network up to about 1 km; a point farther away is almost always a wrong
+#: coordinate (swapped lat/lon, a sign lost, a place outside the extract), and OSRM would
+#: silently route it from wherever it snapped (a point 170 km off the map gets 0 m to a stop).
+DEFAULT_MAX_SNAP_M = 1000.0
+# OSRM answers entries down to about -0.5 m or s between near-identical points (rounding);
+# noise up to this size is clipped to 0, anything more negative is refused as a bad answer.
+_ROUNDING_TOLERANCE = 1.0
+# 2: tiles are validated before they are cached; tiles cached by version 1 were not.
+_CACHE_VERSION = 2
+_JSON_NUMBER_TYPES = (int, float)
+
+
+class _JsonConstant(str):
+    """A JSON ``NaN``/``Infinity``/``-Infinity`` literal, kept apart from ``null`` and numbers."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _span(idx: np.ndarray) -> str:
+    return f"{int(idx[0])}" if len(idx) == 1 else f"{int(idx[0])}..{int(idx[-1])}"
 
 
 @dataclass
@@ -69,7 +96,8 @@ class TableResult:
     null_fraction
         Fraction of off-diagonal entries that were ``null`` in the raw n×n answer.
     n_negative
-        Number of negative entries clipped to 0.
+        Number of negative entries clipped to 0 (rounding noise, within 1 m or 1 s of 0; more
+        negative entries are refused).
     requests
         HTTP requests made (tiles not found in the cache).
     """
@@ -225,7 +253,7 @@ class OSRMClient:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def _get(self, url: str, params: dict[str, str]) -> dict:
+    def _get(self, url: str, params: dict[str, str], what: str = "") -> dict:
         try:
             resp = self.session.get(url, params=params, timeout=self.timeout)
         except requests.Timeout as exc:
@@ -243,11 +271,15 @@ class OSRMClient:
         except requests.RequestException as exc:
             raise OSRMError(f"request to {self.base_url} failed: {exc}") from exc
         try:
-            body = resp.json()
+            body = resp.json(parse_constant=_JsonConstant)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise OSRMResponseError(f"HTTP{resp.status_code}", resp.text[:300].strip() or resp.reason,
+            text = resp.text.strip()
+            if resp.status_code == 200:
+                got = (f"a body that is not a JSON object ({text[:100]!r})" if text else "an empty body")
+                raise OSRMInvalidTableError(f"the server answered HTTP 200 with {got}{what}", self.base_url)
+            raise OSRMResponseError(f"HTTP{resp.status_code}", text[:300] or resp.reason,
                                     resp.status_code, self.base_url)
         code = body.get("code")
         if resp.status_code != 200 or code != "Ok":
@@ -260,10 +292,12 @@ class OSRMClient:
                               np.round(dst, 6).tolist()])
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def _fetch_tile(self, src: np.ndarray, dst: np.ndarray, same: bool) -> tuple[dict[str, np.ndarray], bool]:
+    def _fetch_tile(self, src: np.ndarray, dst: np.ndarray, same: bool, src_idx: np.ndarray,
+                    dst_idx: np.ndarray) -> tuple[dict[str, np.ndarray], bool]:
         """One table request for sources ``src`` × destinations ``dst`` ((lat, lon) arrays).
 
-        Returns the arrays and whether an HTTP request was made (False: served from cache).
+        ``src_idx`` / ``dst_idx`` are their input indices, used to name a bad entry. Returns
+        the arrays and whether an HTTP request was made (False: served from cache).
         """
         path = None
         if self.cache_dir is not None:
@@ -281,14 +315,14 @@ class OSRMClient:
             s = len(src)
             params["sources"] = ";".join(map(str, range(s)))
             params["destinations"] = ";".join(map(str, range(s, s + len(dst))))
-        body = self._get(f"{self.base_url}/table/v1/{self.profile}/{coord_str}", params)
+        what = f" (table of sources {_span(src_idx)} × destinations {_span(dst_idx)})"
+        body = self._get(f"{self.base_url}/table/v1/{self.profile}/{coord_str}", params, what)
+        src_snap, src_loc = _waypoints(body, "sources", src_idx, self.base_url)
+        dst_snap, dst_loc = _waypoints(body, "destinations", dst_idx, self.base_url)
         tile = {
-            "distance": _matrix(body, "distances", len(src), len(dst)),
-            "duration": _matrix(body, "durations", len(src), len(dst)),
-            "src_snap": _waypoints(body, "sources", len(src))[0],
-            "src_loc": _waypoints(body, "sources", len(src))[1],
-            "dst_snap": _waypoints(body, "destinations", len(dst))[0],
-            "dst_loc": _waypoints(body, "destinations", len(dst))[1],
+            "distance": _matrix(body, "distances", src_idx, dst_idx, self.base_url),
+            "duration": _matrix(body, "durations", src_idx, dst_idx, self.base_url),
+            "src_snap": src_snap, "src_loc": src_loc, "dst_snap": dst_snap, "dst_loc": dst_loc,
         }
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +355,8 @@ class OSRMClient:
         chunk = self.max_table_size ** 2
         for i in range(0, len(pts), chunk):
             block = slice(i, min(i + chunk, len(pts)))
-            tile, _ = self._fetch_tile(pts[block], pts[:1], same=False)
+            tile, _ = self._fetch_tile(pts[block], pts[:1], same=False,
+                                       src_idx=np.arange(block.start, block.stop), dst_idx=np.arange(1))
             snap[block], loc[block] = tile["src_snap"], tile["src_loc"]
         return snap, loc
 
@@ -349,7 +384,7 @@ class OSRMClient:
         try:
             for bi, bj in tiles:
                 same = bi[0] == bj[0]
-                tile, fetched = self._fetch_tile(pts[bi], pts[bj], same)
+                tile, fetched = self._fetch_tile(pts[bi], pts[bj], same, bi, bj)
                 made += fetched
                 dist[np.ix_(bi, bj)] = tile["distance"]
                 dur[np.ix_(bi, bj)] = tile["duration"]
@@ -372,8 +407,8 @@ class OSRMClient:
                            dropped_reason={}, snap_m=snap, snapped=loc, flagged=np.empty(0, np.int64),
                            null_fraction=null_fraction, n_negative=n_neg, requests=made, tiles=len(tiles))
 
-    def table(self, coords, *, on_unreachable: str = "raise", max_snap_m: float | None = None,
-              on_snap: str = "flag", protect: Sequence[int] = (), progress: bool = False) -> TableResult:
+    def table(self, coords, *, on_unreachable: str = "raise", max_snap_m: float | None = DEFAULT_MAX_SNAP_M,
+              on_snap: str = "raise", protect: Sequence[int] = (), progress: bool = False) -> TableResult:
         """Distance (metres) and duration (seconds) matrices between all ``coords``.
 
         Parameters
@@ -385,12 +420,15 @@ class OSRMClient:
             route. ``"drop"``: drop points greedily (the point with the most missing entries
             first) until the matrix is complete; see ``result.kept`` / ``result.dropped``.
         max_snap_m
-            Snap distance limit in metres (None: no check). OSRM moves every point to the
-            nearest road it can route on, sometimes hundreds of metres away.
+            Snap distance limit in metres; default :data:`DEFAULT_MAX_SNAP_M` (1000 m), None:
+            no check. OSRM moves every point to the nearest road it can route on, without a
+            word: a point 170 km off the map would get the matrix rows of a road at the map's
+            edge. Real stops are tens of metres from a road, and points on road pieces cut off
+            from the network snap up to about 1 km, so beyond that the coordinate is wrong.
         on_snap
-            What to do with points snapped farther than ``max_snap_m``: ``"flag"`` (keep them,
-            list them in ``result.flagged``, log a warning), ``"drop"`` or ``"raise"``
-            (:class:`OSRMSnapError`).
+            What to do with points snapped farther than ``max_snap_m``: ``"raise"`` (default:
+            :class:`OSRMSnapError` naming each point's index and snap distance), ``"flag"``
+            (keep them, list them in ``result.flagged``, log a warning) or ``"drop"``.
         protect
             Input indices never dropped (e.g. the depot); their unreachable partners go instead.
         progress
@@ -400,7 +438,18 @@ class OSRMClient:
         -------
         TableResult
             Unpacks as ``(distance, duration)``; carries kept/dropped indices and snap data.
+
+        Raises
+        ------
+        OSRMInvalidTableError
+            The answer is not a usable table (see the module docstring); names the matrix,
+            the source and destination input indices and the server URL.
+        OSRMSnapError, OSRMUnreachableError
+            As described for ``on_snap`` and ``on_unreachable``.
         """
+        if max_snap_m is not None and (isinstance(max_snap_m, bool) or not isinstance(max_snap_m, (int, float))
+                                       or math.isnan(max_snap_m) or max_snap_m < 0):
+            raise ValueError(f"max_snap_m must be a distance ≥ 0 in metres or None, got {max_snap_m!r}")
         if on_unreachable not in ("raise", "drop"):
             raise ValueError(f"on_unreachable must be 'raise' or 'drop', got {on_unreachable!r}")
         if on_snap not in ("flag", "drop", "raise"):
@@ -444,37 +493,90 @@ class OSRMClient:
         return res
 
 
-def _matrix(body: dict, key: str, rows: int, cols: int) -> np.ndarray:
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return "nothing" if value is None else f"{type(value).__name__} {str(value)[:60]!r}"
+
+
+def _matrix(body: dict, key: str, src_idx: np.ndarray, dst_idx: np.ndarray, url: str) -> np.ndarray:
+    """The ``distances``/``durations`` matrix of a tile, with ``null`` as NaN and nothing else unchecked."""
+    rows, cols = len(src_idx), len(dst_idx)
+    tile = f"sources {_span(src_idx)} × destinations {_span(dst_idx)}"
     raw = body.get(key)
     if raw is None:
-        raise OSRMResponseError("InvalidResponse", f"the answer has no {key!r} (annotations not honoured?)")
-    # None → NaN: a null is never silently a number; callers decide (raise or drop)
-    arr = np.array(raw, dtype=np.float64)  # numpy turns None into NaN for a float dtype
-    if arr.shape != (rows, cols):
-        raise OSRMResponseError("InvalidResponse", f"{key} has shape {arr.shape}, expected ({rows}, {cols})")
+        raise OSRMInvalidTableError(f"the answer has no {key!r} ({tile}; annotations not honoured?)", url,
+                                    matrix=key)
+    if not isinstance(raw, list) or len(raw) != rows:
+        raise OSRMInvalidTableError(f"{key} must be a list of {rows} rows ({tile}), got {_describe(raw)}", url,
+                                    matrix=key)
+    for i, row in enumerate(raw):
+        if not isinstance(row, list) or len(row) != cols:
+            raise OSRMInvalidTableError(
+                f"{key} is ragged: the row of source {int(src_idx[i])} is {_describe(row)}, expected {cols} "
+                f"entries (destinations {_span(dst_idx)})", url, matrix=key, index=int(src_idx[i]))
+    unit = "m" if key == "distances" else "s"
+
+    def bad(i: int, j: int, why: str) -> OSRMInvalidTableError:
+        s, d = int(src_idx[i]), int(dst_idx[j])
+        return OSRMInvalidTableError(f"{key} entry (source {s}, destination {d}) is {raw[i][j]!r}: {why}", url,
+                                     matrix=key, index=(s, d), value=raw[i][j])
+
+    # type() not isinstance(): a JSON true is a bool, and bool is an int to isinstance
+    if not {type(v) for row in raw for v in row} <= {int, float, type(None)}:
+        for i, row in enumerate(raw):
+            for j, v in enumerate(row):
+                if isinstance(v, _JsonConstant):
+                    raise bad(i, j, "not a finite number")
+                if v is not None and type(v) not in _JSON_NUMBER_TYPES:
+                    raise bad(i, j, f"not a number ({type(v).__name__})")
+    try:
+        arr = np.array(raw, dtype=np.float64)  # null -> NaN: a null is never silently a number
+    except OverflowError:  # an integer beyond float64
+        arr = np.array([[math.inf if isinstance(v, int) and abs(v) > 1e308 else v for v in row] for row in raw],
+                       dtype=np.float64)
+    # NaN here only comes from null (a JSON NaN literal was refused above); inf from 1e400-like numbers
+    inf = np.isinf(arr)
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        raise bad(i, j, "not a finite number")
+    negative = arr < -_ROUNDING_TOLERANCE
+    if negative.any():
+        i, j = np.argwhere(negative)[0]
+        raise bad(i, j, f"a negative {key[:-1]} ({unit}), beyond rounding noise of {_ROUNDING_TOLERANCE:g} {unit}")
     return arr
 
 
-def _waypoints(body: dict, key: str, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Snap distances (metres) and snapped (lat, lon) of the sources or destinations."""
-    wps = body.get(key) or []
-    snap = np.full(count, np.nan)
-    loc = np.full((count, 2), np.nan)
-    for i, wp in enumerate(wps[:count]):
-        if wp is None:
-            continue
-        snap[i] = wp.get("distance", np.nan)
-        if "location" in wp:
-            loc[i] = (wp["location"][1], wp["location"][0])
+def _waypoints(body: dict, key: str, idx: np.ndarray, url: str) -> tuple[np.ndarray, np.ndarray]:
+    """Snap distances (metres) and snapped (lat, lon) of the sources or destinations of a tile."""
+    wps = body.get(key)
+    if not isinstance(wps, list) or len(wps) != len(idx):
+        raise OSRMInvalidTableError(f"the answer's {key!r} must list {len(idx)} waypoints (the snap of input "
+                                    f"points {_span(idx)}), got {_describe(wps)}", url, matrix=key)
+    snap = np.empty(len(idx))
+    loc = np.empty((len(idx), 2))
+    for i, wp in enumerate(wps):
+        k = int(idx[i])
+        d = wp.get("distance") if isinstance(wp, dict) else None
+        if type(d) not in _JSON_NUMBER_TYPES or not math.isfinite(d) or d < 0:
+            raise OSRMInvalidTableError(f"{key} waypoint of point {k} has snap distance {d!r}: expected a finite "
+                                        f"distance ≥ 0 m", url, matrix=key, index=k, value=d)
+        xy = wp.get("location")
+        if not (isinstance(xy, list) and len(xy) == 2 and all(type(v) in _JSON_NUMBER_TYPES for v in xy)
+                and abs(xy[0]) <= 180 and abs(xy[1]) <= 90):
+            raise OSRMInvalidTableError(f"{key} waypoint of point {k} has location {xy!r}: expected [lon, lat] "
+                                        f"degrees", url, matrix=key, index=k, value=xy)
+        snap[i] = d
+        loc[i] = (xy[1], xy[0])
     return snap, loc
 
 
 def _clip_negative(arr: np.ndarray, what: str) -> int:
+    """Clip rounding noise (entries in [-_ROUNDING_TOLERANCE, 0); larger ones were refused) to 0."""
     neg = arr < 0
     count = int(neg.sum())
     if count:
-        worst = float(arr[neg].min())
-        log = logger.warning if worst < -_NEGATIVE_TOLERANCE else logger.debug
-        log("clipped %d negative %s entries to 0 (most negative %.2f)", count, what, worst)
+        logger.debug("clipped %d negative %s entries to 0 (most negative %.2f: rounding)", count, what,
+                     float(arr[neg].min()))
         arr[neg] = 0.0
     return count

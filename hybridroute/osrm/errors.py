@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 __all__ = ["OSRMError", "OSRMNotFoundError", "OSRMConnectionError", "OSRMTimeoutError",
-           "OSRMResponseError", "OSRMUnreachableError", "OSRMSnapError"]
+           "OSRMResponseError", "OSRMInvalidTableError", "OSRMUnreachableError", "OSRMSnapError",
+           "OSMExtractError"]
 
 
 class OSRMError(RuntimeError):
@@ -39,6 +40,46 @@ class OSRMResponseError(OSRMError):
         self.code, self.message, self.status, self.url = code, message, status, url
         where = f" (HTTP {status} from {url})" if url else (f" (HTTP {status})" if status else "")
         super().__init__(f"OSRM error {code}: {message}{where}")
+
+
+class OSRMInvalidTableError(OSRMResponseError):
+    """The server answered, but not with a table that can be trusted.
+
+    An empty or non-JSON body, a missing, ragged or non-numeric matrix, a non-finite entry
+    (JSON ``Infinity``/``NaN``, a number beyond float64), a negative distance or duration, or a
+    malformed snapping waypoint. ``code`` is ``"InvalidResponse"``.
+
+    Attributes
+    ----------
+    matrix
+        ``"distances"``, ``"durations"``, ``"sources"`` or ``"destinations"``; None when the
+        body as a whole is unusable.
+    index
+        ``(source, destination)`` input indices of a matrix entry, the input index of a
+        waypoint (or of a matrix row), or None.
+    value
+        The offending value as the server sent it, or None.
+    """
+
+    def __init__(self, message: str, url: str, *, matrix: str | None = None, index=None, value=None,
+                 status: int | None = 200):
+        self.matrix, self.index, self.value = matrix, index, value
+        super().__init__("InvalidResponse", message, status, url)
+
+
+class OSMExtractError(OSRMError):
+    """An OSM extract cannot be read (corrupt, truncated or not OSM data).
+
+    Attributes
+    ----------
+    path
+        The extract.
+    """
+
+    def __init__(self, path, reason: str):
+        self.path = str(path)
+        super().__init__(f"{self.path}: cannot read this OSM extract ({reason}); is it a complete .osm, "
+                         f".osm.gz, .osm.bz2 or .osm.pbf file?")
 
 
 class OSRMUnreachableError(OSRMError):
@@ -78,4 +119,6 @@ class OSRMSnapError(OSRMError):
         first = ", ".join(f"{name(i)}: {d:.0f} m" for i, d in zip(indices[:shown], snap_m[:shown]))
         more = f" and {len(indices) - shown} more" if len(indices) > shown else ""
         super().__init__(f"{len(indices)} points moved more than max_snap_m={max_snap_m:g} m when OSRM "
-                         f"snapped them to the road network ({first}{more}); pass on_snap='drop' or 'flag'")
+                         f"snapped them to the road network ({first}{more}): such a point is usually a wrong "
+                         f"coordinate (swapped lat/lon, outside the extract); pass on_snap='drop' or 'flag', or "
+                         f"a larger max_snap_m (None: no check)")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .client import DEFAULT_MAX_SNAP_M
 from .errors import OSRMSnapError, OSRMUnreachableError
 
 __all__ = ["problem_from_osrm"]
@@ -27,8 +28,8 @@ def _as_client(client):
     raise TypeError(f"client must be an OSRMClient, a LocalOSRM or a server URL, got {type(client).__name__}")
 
 
-def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_m: float | None = None,
-                      on_snap: str = "flag", return_table: bool = False, progress: bool = False,
+def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_m: float | None = DEFAULT_MAX_SNAP_M,
+                      on_snap: str = "raise", return_table: bool = False, progress: bool = False,
                       **kwargs: Any):
     """Build a Problem from a stops DataFrame, querying distance and duration from OSRM.
 
@@ -44,8 +45,9 @@ def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_
         unreachable pairs are left out of the Problem and logged. The depot is never dropped:
         stops it cannot reach (or be reached from) go instead.
     max_snap_m, on_snap
-        Snap-distance check (metres) and what to do beyond it: ``"flag"`` (log), ``"drop"``
-        or ``"raise"``; see :meth:`OSRMClient.table`.
+        Snap-distance check (metres; default 1000 m, None: no check) and what to do beyond it:
+        ``"raise"`` (default; the error names the stop ids and snap distances), ``"flag"``
+        (log) or ``"drop"``; see :meth:`OSRMClient.table`.
     return_table
         Also return the :class:`~hybridroute.osrm.client.TableResult` (snap distances,
         dropped rows — indices are row positions of ``stops``).
@@ -59,9 +61,17 @@ def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_
     -------
     Problem, or (Problem, TableResult) with ``return_table=True``.
     """
-    from ..frames import _depot_row, _read_coords, _read_ids, problem_from_dataframe
+    from ..frames import (STOP_COLUMNS, _depot_row, _infer_kind, _read_coords, _read_ids, _resolve_columns,
+                          _warn_unknown_columns, problem_from_dataframe)
     from ..problem import ProblemValidationError
 
+    import pandas as pd
+
+    if not isinstance(stops, pd.DataFrame):
+        raise TypeError(f"stops must be a pandas DataFrame, got {type(stops).__name__}")
+    stops, unknown = _resolve_columns(stops)  # ``Lat``/``LON`` are read as lat/lon, as in from_dataframe
+    kind = kwargs.get("kind")
+    _warn_unknown_columns(unknown, STOP_COLUMNS, _infer_kind(stops) if kind is None else None)
     ids = _read_ids(stops)
     coords = _read_coords(stops, ids)
     if coords is None:

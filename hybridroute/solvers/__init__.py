@@ -10,6 +10,7 @@ from .base import (
     available_solvers,
     get_solver,
     installed_solvers,
+    load_solver,
     register_solver,
     solver_class,
 )
@@ -29,5 +30,5 @@ register_solver("rrnco+vroom", "hybridroute.solvers.hybrid:RRNCOVroom")
 __all__ = [
     "Solver", "SolveOutput", "SolverError", "SolverNotInstalledError", "UnknownSolverError",
     "UnsupportedProblemError", "available_solvers", "get_solver", "installed_solvers",
-    "register_solver", "solver_class",
+    "load_solver", "register_solver", "solver_class",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import multiprocessing
 import os
 import pickle
@@ -118,7 +119,9 @@ class SideProcess:
             When the process crashed, raised, or is still running at the deadline (it is
             then killed).
         """
-        self._reader.join(timeout=max(deadline - time.monotonic(), 0.0))
+        # an unlimited deadline (time_limit=math.inf) waits for the child to finish
+        wait = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+        self._reader.join(timeout=wait)
         if self._reader.is_alive():
             self.close()
             raise SideProcessError(f"side process for {self.target} overran its deadline; killed")

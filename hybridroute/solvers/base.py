@@ -11,17 +11,22 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Sequence
 
+import numpy as np
+
 from ..problem import Problem, ProblemKind
-from ..solution import Solution, Status, evaluate
+from ..solution import Solution, Status, evaluate, parse_routes
 
 __all__ = [
     "Solver", "SolveOutput", "SolverError", "UnknownSolverError", "SolverNotInstalledError",
     "UnsupportedProblemError", "register_solver", "get_solver", "solver_class", "available_solvers",
-    "installed_solvers", "as_routes",
+    "installed_solvers", "as_routes", "load_solver", "allowed_runtime", "check_time_limit",
+    "TIME_LIMIT_FACTOR", "TIME_LIMIT_SLACK_S", "check_seed", "SEED_LIMIT",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,12 +63,48 @@ class SolveOutput:
 
 
 def as_routes(initial: Any) -> list[list[int]] | None:
-    """Accept a Solution, a list of routes, or None as a warm start."""
+    """A warm start as node-index lists: a Solution, a list of routes, or None.
+
+    Raises
+    ------
+    TypeError
+        When ``initial`` is not a list of lists of integers (a flat list of nodes, strings,
+        ``1.5``); the message names ``initial`` and the position, e.g. ``initial[0][1]``.
+        Well-typed but infeasible starts (nodes out of range, repeated, missing) are
+        accepted: backends repair or ignore them.
+    """
     if initial is None:
         return None
     if isinstance(initial, Solution):
         return [list(r) for r in initial.routes] if initial.routes else None
-    return [[int(v) for v in r] for r in initial]
+    return parse_routes(initial, "initial")
+
+
+#: Seeds are integers in ``[0, SEED_LIMIT)``: every backend's generator takes 32-bit seeds.
+SEED_LIMIT = 2**32
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """``seed`` as an int in ``[0, 2**32)``; refuse anything else before a backend sees it.
+
+    Integers (Python or NumPy) are accepted, and floats with an integral value (``3.0``);
+    ``1.7``, bools, strings and None are not.
+
+    Raises
+    ------
+    TypeError
+        When ``seed`` is not an integer; the message starts with ``name``.
+    ValueError
+        When ``seed`` is outside ``[0, 2**32)``; the message starts with ``name``.
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Real):
+        raise TypeError(f"{name} must be an integer in [0, 2**32), got {type(seed).__name__} {seed!r}")
+    if not isinstance(seed, numbers.Integral) and not (math.isfinite(seed) and float(seed).is_integer()):
+        raise TypeError(f"{name} must be a whole number in [0, 2**32), got {seed!r}")
+    value = int(seed)
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"{name} must be in [0, 2**32) = [0, {SEED_LIMIT - 1}], got {value}")
+    return value
 
 
 class Solver:
@@ -86,6 +127,11 @@ class Solver:
         The ``hybridroute[...]`` extra that installs them.
     deterministic
         Whether the same seed (and an iteration-based stop) gives the same routes.
+    default_time_limit
+        Seconds used when ``time_limit`` is None.
+    converges
+        Whether the search ends by itself, so that ``time_limit=math.inf`` means "until it
+        ends"; otherwise ``math.inf`` runs for ``default_time_limit``.
     """
 
     name: ClassVar[str] = "solver"
@@ -95,6 +141,7 @@ class Solver:
     extra: ClassVar[str | None] = None
     deterministic: ClassVar[bool] = True
     default_time_limit: ClassVar[float] = 10.0
+    converges: ClassVar[bool] = False
 
     def __init__(self, **settings: Any):
         if settings:
@@ -135,12 +182,17 @@ class Solver:
         problem
             The instance (never mutated).
         time_limit
-            Wall-clock budget in seconds; None uses the backend's default.
+            Wall-clock budget in seconds, model loading and side processes included; the solve
+            returns within :func:`allowed_runtime` of it. None uses the backend's
+            ``default_time_limit``; ``math.inf`` runs until the backend's search ends by itself
+            where it has such an end (``converges``), else for ``default_time_limit``.
         seed
-            Random seed; the same seed gives the same routes where the backend is deterministic.
+            Random seed, an integer in ``[0, 2**32)``; the same seed gives the same routes
+            where the backend is deterministic.
         initial
-            Optional warm start: a :class:`~hybridroute.Solution` or a list of routes. Ignored
-            (with a note in ``stats``) by backends that do not accept one.
+            Optional warm start: a :class:`~hybridroute.Solution` or a list of routes (lists
+            of node indices). Ignored (with a note in ``stats``) by backends that do not
+            accept one; an infeasible start is repaired or ignored by the backend.
 
         Returns
         -------
@@ -149,18 +201,25 @@ class Solver:
         """
         self.check_installed()
         self.check_problem(problem)
-        if time_limit is not None and not time_limit > 0:
-            raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
-        limit = float(time_limit) if time_limit is not None else self.default_time_limit
+        limit = check_time_limit(time_limit, self.default_time_limit)
         start_routes = as_routes(initial)
-        extra_stats: dict[str, Any] = {}
+        extra_stats: dict[str, Any] = {"time_limit": limit}
+        if math.isinf(limit) and not self.converges:
+            # a search that never ends by itself gets its documented default instead of a hang
+            limit = self.default_time_limit
+            extra_stats["time_limit"] = limit
+            extra_stats["time_limit_note"] = (f"{self.name} does not stop by itself; time_limit=inf "
+                                              f"ran for its default {limit:g} s")
         if start_routes is not None and not self.accepts_initial:
             extra_stats["initial_ignored"] = True
             logger.info("solver %s does not accept a warm start; ignoring it", self.name)
             start_routes = None
         t0 = time.perf_counter()
-        out = self._solve(problem, time_limit=limit, seed=int(seed), initial=start_routes)
+        out = self._solve(problem, time_limit=limit, seed=check_seed(seed), initial=start_routes)
         runtime = time.perf_counter() - t0
+        if runtime > allowed_runtime(limit):
+            logger.warning("solver %s ran %.2f s with time_limit %g s (the contract allows %.2f s)",
+                           self.name, runtime, limit, allowed_runtime(limit))
         stats = {**extra_stats, **out.stats}
         if out.routes is None:
             return Solution.no_solution(problem, self.name, out.message or "no solution found",
@@ -178,6 +237,45 @@ class Solver:
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None) -> SolveOutput:
         raise NotImplementedError
+
+
+    def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
+        """Import the backend (and load any model) now, so that the first solve's time limit
+        is spent solving. See :func:`load_solver`."""
+        for module in self.requires:
+            importlib.import_module(module)
+
+
+#: The time-limit contract: every solve returns within ``time_limit × TIME_LIMIT_FACTOR +
+#: TIME_LIMIT_SLACK_S`` seconds, at every size, the first call in a process included.
+TIME_LIMIT_FACTOR = 1.1
+TIME_LIMIT_SLACK_S = 0.5
+
+
+def allowed_runtime(time_limit: float) -> float:
+    """The most wall seconds a solve with ``time_limit`` may take under the contract."""
+    return time_limit * TIME_LIMIT_FACTOR + TIME_LIMIT_SLACK_S
+
+
+def check_time_limit(time_limit: Any, default: float) -> float:
+    """``time_limit`` as positive seconds (None: ``default``; ``math.inf`` is kept).
+
+    Raises
+    ------
+    TypeError
+        When it is not a real number (a string such as ``'1'``, a bool).
+    ValueError
+        When it is NaN, zero or negative.
+    """
+    if time_limit is None:
+        return float(default)
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
+        raise TypeError(f"time_limit must be a number of seconds (or None for the backend's default), "
+                        f"got {time_limit!r} ({type(time_limit).__name__})")
+    value = float(time_limit)
+    if math.isnan(value) or value <= 0:
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
+    return value
 
 
 def _running_min(history: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -228,6 +326,31 @@ def installed_solvers() -> list[str]:
             continue
         out.append(name)
     return out
+
+
+def load_solver(name: str | Solver, kinds: Sequence[ProblemKind | str] | None = None,
+                **settings: Any) -> Solver:
+    """A configured solver, warmed up: its backend imported and any model loaded.
+
+    The first solve of a process otherwise spends part of its time limit on imports and, for
+    the neural backend, on loading checkpoints (about 2 s with torch on a CPU). Call this once
+    at start-up so that every time limit goes to solving::
+
+        solver = hr.load_solver("rrnco")            # all kinds; or kinds=["ACVRP"]
+        solver.solve(problem, time_limit=1)
+
+    Parameters
+    ----------
+    name
+        A registry name or a Solver instance.
+    kinds
+        The problem kinds to prepare (neural checkpoints are per kind); default: all supported.
+    settings
+        Constructor settings, as for :func:`get_solver`.
+    """
+    solver = get_solver(name, **settings)
+    solver.warm_up(kinds)
+    return solver
 
 
 def get_solver(name: str | Solver, **settings: Any) -> Solver:

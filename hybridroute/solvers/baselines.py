@@ -166,6 +166,7 @@ class NearestNeighbour(Solver):
     name = "nearest"
     supports = frozenset(ProblemKind)
     default_time_limit = 1.0
+    converges = True
 
     def __init__(self, starts: int = 1):
         if starts < 1:

@@ -71,6 +71,7 @@ class Hybrid(Solver):
 
     accepts_initial = False
     deterministic = True
+    converges = True
 
     def __init__(self, first: str | Solver = "rrnco", then: str | Solver = "pyvrp", split: float = 0.1,
                  first_settings: dict[str, Any] | None = None, then_settings: dict[str, Any] | None = None,
@@ -103,6 +104,11 @@ class Hybrid(Solver):
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("first", "then", "split", "first_settings", "then_settings",
                                               "gate", "max_first_share")}
+
+    def warm_up(self, kinds=None) -> None:
+        """Warm up both stages (the neural checkpoints are loaded now, not in a solve)."""
+        self._stage(self.first, self.first_settings).warm_up(kinds)
+        self._stage(self.then, self.then_settings).warm_up(kinds)
 
     def _stage(self, stage: str | Solver, settings: dict[str, Any]) -> Solver:
         return stage if isinstance(stage, Solver) else get_solver(stage, **settings)

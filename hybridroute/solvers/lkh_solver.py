@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import time
 from typing import Any, ClassVar
 
@@ -143,6 +144,7 @@ class LKHSolver(Solver):
     extra = "lkh"
     deterministic = True
     default_time_limit = 10.0
+    converges = True
     deterministic_settings: ClassVar[dict[str, Any]] = {"runs": 1}
     #: LKH clips ATSP weights at INT_MAX / 2 / PRECISION (PRECISION = 100); tour costs are int64.
     INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("lkh", (2**31 - 1) // 2 // 100, 2**50)
@@ -226,7 +228,10 @@ class LKHSolver(Solver):
         """Run LKH; return (customers in tour order after node 0, or None; message)."""
         n = len(scaled.cost)
         text = _problem_text(scaled.cost)
-        params = self._parameters(seed, *self._budget(seconds, n, stats))
+        if math.isinf(seconds):  # time_limit=math.inf: LKH's runs end by themselves
+            params = self._parameters(seed, None, _choose_period(self.initial_period, n, math.inf))
+        else:
+            params = self._parameters(seed, *self._budget(seconds, n, stats))
         tour, why = _tour_from_lkh(_call_lkh(params, text), n)
         if tour is not None:
             return tour, ""

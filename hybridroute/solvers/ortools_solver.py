@@ -92,7 +92,7 @@ class ORToolsSolver(Solver):
         side processes, since an OR-Tools search holds the GIL). ``"auto"`` (default): one per
         usable core, but 1 inside a worker process (``solve_many``, Dask), which already runs
         one solve per core; see :mod:`hybridroute.solvers._parallel`. 1: one after the other,
-        as in hybridroute 0.1. Only a portfolio uses more than one; ``stats["workers"]`` says
+        sharing the time limit. Only a portfolio uses more than one; ``stats["workers"]`` says
         how many ran.
 
     Notes
@@ -109,8 +109,8 @@ class ORToolsSolver(Solver):
     the same packing is tried when the constructions find nothing on a looser fleet.
     ``stats["packing_start"]`` says ``"used"``, ``"rejected"`` or ``"none found"``.
 
-    **ATSP settings.** The former default (one GLS search from parallel cheapest insertion,
-    lambda 0.1) ended 2.1-7.6 % above the optimum on ft53, ftv55, ftv64, ftv70 and kro124p
+    **ATSP settings.** One GLS search from parallel cheapest insertion with lambda 0.1
+    ended 2.1-7.6 % above the optimum on ft53, ftv55, ftv64, ftv70 and kro124p
     at 5 s. Measured on the 14 TSPLIB instances of <= 100 nodes (OR-Tools 9.15, 1-2
     seconds of one core per run): GLS improves in bursts separated by seconds of
     stagnation, at chaotic times, so a single setting is a lottery per instance. No single
@@ -120,11 +120,11 @@ class ORToolsSolver(Solver):
     metaheuristic switching passed all 14. Lambda 0.5 helps (penalties are
     lambda x arc cost, truncated to integers, so 0.1 barely moves the many cheap arcs of
     the ftv instances), and two searches from different starts (local cheapest insertion,
-    path cheapest arc) at 2.5 s each stayed within 1.54 % on all 14 where the former
-    default missed 4-5 of them. With half a core (2.5 s of CPU per 5 s) the portfolio
+    path cheapest arc) at 2.5 s each stayed within 1.54 % on all 14 where that single
+    search missed 4-5 of them. With half a core (2.5 s of CPU per 5 s) the portfolio
     still misses some (ft53, ftv55, ft70 up to 2.8 %). OR-Tools 9.15's iterated local
     search (``use_iterated_local_search`` with ruin-and-recreate) stopped at the first
-    local optimum in our tries.
+    local optimum on these instances.
 
     Why it is a lottery: with a fixed first solution, a GLS run visits the same sequence of
     solutions every time (no seed); only how far along that sequence it gets in the time
@@ -137,7 +137,7 @@ class ORToolsSolver(Solver):
     (Karp; 0-12.5 % above the optimum in under 10 ms): GLS improved it slowly (kro124p
     still +5 % at 5 s, where the local cheapest insertion member reaches +0.4 %).
 
-    **Side by side** (``workers``, session 4). Since the trajectories are fixed, what a
+    **Side by side** (``workers``). Since the trajectories are fixed, what a
     search needs is time: with the two searches in separate processes, each gets the whole
     5 s, and on the 14 instances three runs on an idle 2-core machine gave the same tours
     every time, all within 1.54 % (ftv70; ftv55 at the optimum). With one core

@@ -14,7 +14,7 @@ from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, keep_better
 from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
                         resolve_workers, start_side_processes)
-from .base import SolveOutput, Solver
+from .base import SEED_LIMIT, SolveOutput, Solver
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
 __all__ = ["PyVRPSolver"]
@@ -51,7 +51,7 @@ class PyVRPSolver(Solver):
         0-4: 0 of 20 runs over 2 %, against 4 of 20) but hurts on the road networks this
         package is for (Helsinki OSRM, n = 100, 2 s, 4 instances × 2 seeds: ATSP +6.2 %,
         ACVRP +1.4 %, ACVRPTW +7.7 % on average) and on rbg323-443 (+5-7 points at 5 s).
-        See ``notes/SESSION4.md``.
+        See ``docs/decisions.md`` ("PyVRP: the symmetric granular neighbourhood is kept").
     workers
         Independent searches run side by side, seeds ``seed``, ``seed + 1``, ...; the best
         (feasible first, then cheapest) is returned and ``stats["searches"]`` lists them all.
@@ -80,6 +80,7 @@ class PyVRPSolver(Solver):
     extra = "pyvrp"
     deterministic = True
     default_time_limit = 10.0
+    converges = True
     deterministic_settings: ClassVar[dict[str, Any]] = {"max_iterations": 300}
     #: int64 costs; PyVRP multiplies excess load / time warp by penalties (capped so that
     #: penalty × violation < 2**60, see _penalty_params), so keep totals far below 2**63.
@@ -112,11 +113,11 @@ class PyVRPSolver(Solver):
         side = start_side_processes(_SIDE_TARGET, count - 1)
         try:
             settings = {**self.get_params(), "workers": 1}
-            sent = [_send(process, settings=settings, problem=problem, seed=seed + k + 1,
+            sent = [_send(process, settings=settings, problem=problem, seed=_side_seed(seed, k),
                           initial=initial, end=end) for k, process in enumerate(side)]
             outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial))]
             for k, (process, ok) in enumerate(zip(side, sent)):
-                outputs.append(_collect(process, ok, seed + k + 1, t0, end))
+                outputs.append(_collect(process, ok, _side_seed(seed, k), t0, end))
         finally:
             for process in side:
                 process.close()
@@ -127,7 +128,7 @@ class PyVRPSolver(Solver):
         """One PyVRP run (the whole backend when ``workers=1``)."""
         import pyvrp
         from pyvrp.search import NeighbourhoodParams
-        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
         t0 = time.monotonic()
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
@@ -143,8 +144,12 @@ class PyVRPSolver(Solver):
         neighbourhood = NeighbourhoodParams(symmetric_proximity=self.symmetric_proximity)
         params = pyvrp.SolveParams(ils=pyvrp.IteratedLocalSearchParams(callbacks=recorder),
                                    penalty=penalty, neighbourhood=neighbourhood)
-        remaining = max(time_limit - (time.monotonic() - t0), 1e-3)
-        stop = MaxRuntime(remaining)
+        if math.isinf(time_limit):
+            # no clock: the search ends once it stops improving
+            stop = NoImprovement(UNLIMITED_NO_IMPROVEMENT)
+            stats["stopped_by"] = f"{UNLIMITED_NO_IMPROVEMENT} iterations without improvement"
+        else:
+            stop = MaxRuntime(max(time_limit - (time.monotonic() - t0), 1e-3))
         if self.max_iterations is not None:
             stop = MultipleCriteria([stop, MaxIterations(self.max_iterations)])
         result, penalty_warnings = _run(data, stop, seed, params, start)
@@ -160,12 +165,20 @@ class PyVRPSolver(Solver):
         return SolveOutput(routes=routes, history=recorder.history, stats=stats, message=message)
 
 
+#: With ``time_limit=math.inf`` a search stops after this many iterations without improving
+#: its best solution (PyVRP's ``NoImprovement``).
+UNLIMITED_NO_IMPROVEMENT = 20_000
 #: Most searches ``workers="auto"`` runs side by side (each one process and one core).
 MAX_AUTO_SEARCHES = 4
 #: Below this time limit (seconds) ``workers="auto"`` runs one search: a side process needs
 #: about 0.3-0.6 s to import PyVRP.
 MIN_SIDE_SECONDS = 2.0
 _SIDE_TARGET = f"{__name__}:_side_search"
+
+
+def _side_seed(seed: int, k: int) -> int:
+    """The seed of side search ``k``: ``seed + k + 1``, wrapped into PyVRP's 32-bit range."""
+    return (seed + k + 1) % SEED_LIMIT
 
 
 def _side_search(settings: dict[str, Any], problem: Problem, seed: int,

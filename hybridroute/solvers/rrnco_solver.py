@@ -1,16 +1,26 @@
 """The RRNCO neural policy as a solver backend ("rrnco").
 
-The policy constructs solutions in one shot: greedy POMO rollouts from every start node ×
-up to 8 dihedral coordinate augmentations, best of all. ``solve`` fits the augmentations to
-``time_limit``: one pass without augmentation always runs (it is not interrupted, so a budget
-shorter than one pass is exceeded), then a pass with as many augmentations as the remaining
-time allows, timed from the first. ``solve_batch`` always uses the configured ``augment``. Use it alone for fast construction or through a
-hybrid (``"rrnco+pyvrp"``) to spend a time budget on improvement.
+The policy constructs solutions in one shot: greedy POMO rollouts from many start nodes ×
+up to 8 dihedral coordinate augmentations, best of all. ``solve`` keeps ``time_limit``: the
+checkpoint loads in a background thread (its import of torch included) while the clock runs,
+then :func:`hybridroute.neural.anytime.decode_within` decodes passes of growing size until
+the next one would not fit, and stops a running pass at the deadline. ``stats`` say what was
+decoded (``starts``, ``augment``, ``rollouts``, ``stopped``). When the model is still loading
+at the deadline, or no pass finished in time, the nearest-neighbour construction is returned
+instead, with ``stats["fallback"]`` saying why and a logged warning: load ahead of time with
+:func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that short budgets go to
+decoding. ``time_limit=math.inf`` decodes everything (every start × ``augment``).
+
+``solve_batch`` always decodes with the configured ``augment`` and ``starts``, without a
+clock. Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
+spend a time budget on improvement.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -26,6 +36,13 @@ logger = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[str, str], Any] = {}
 _CACHE_LOCK = threading.Lock()
+# Loads run here so that a solve can stop waiting at its deadline while the load goes on;
+# the thread is joined at interpreter exit (no half-imported torch at shutdown).
+_LOADER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrnco-load")
+_PENDING: dict[tuple[str, str, str], concurrent.futures.Future] = {}
+# Seconds kept back from the time limit for turning the best rollout into routes and
+# evaluating them (O(n) work; well under this at n = 1000).
+_RESERVE_SECONDS = 0.02
 
 
 def _load(checkpoint: str | Path, device: str):
@@ -41,6 +58,25 @@ def _load(checkpoint: str | Path, device: str):
             policy, card = load_checkpoint(path, device=dev)
             _CACHE[key] = (policy, card, path)
         return _CACHE[key]
+
+
+def _load_for(checkpoint: str | Path | None, kind: ProblemKind, device: str):
+    from ..neural.checkpoint import default_checkpoint
+
+    t0 = time.perf_counter()
+    policy, card, path = _load(checkpoint if checkpoint is not None else default_checkpoint(kind), device)
+    return policy, card, path, time.perf_counter() - t0
+
+
+def _load_async(checkpoint: str | Path | None, kind: ProblemKind, device: str) -> concurrent.futures.Future:
+    """A future of ``(policy, card, path, load seconds)``; one load per key, started once."""
+    key = (str(checkpoint), kind.value, device)
+    with _CACHE_LOCK:
+        fut = _PENDING.get(key)
+        if fut is None or (fut.done() and fut.exception() is not None):
+            fut = _LOADER.submit(_load_for, checkpoint, kind, device)
+            _PENDING[key] = fut
+        return fut
 
 
 class RRNCO(Solver):
@@ -80,6 +116,7 @@ class RRNCO(Solver):
     extra = "neural"
     deterministic = True
     default_time_limit = 10.0
+    converges = True
 
     def __init__(self, checkpoint: str | None = None, augment: int = 8, starts: int | None = None,
                  samples: int = 0, device: str = "auto", batch_size: int = 16, coords_fallback: str = "mds"):
@@ -109,11 +146,22 @@ class RRNCO(Solver):
     def _policy(self, kind: ProblemKind):
         from .base import UnsupportedProblemError
 
-        policy, card, path = _load(self._checkpoint_for(kind), self.device)
+        policy, card, path, _ = _load_async(self.checkpoint, kind, self.device).result()
         if policy.kind is not kind:
             raise UnsupportedProblemError(
                 f"checkpoint {path.name} is for {policy.kind.value}, the problem is {kind.value}")
         return policy, card, path
+
+    def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
+        """Load the checkpoints (and torch) now and decode once, so that solves spend their
+        whole time limit decoding. ``kinds``: the problem kinds to load (default: all)."""
+        from ..testing import conformance_problems
+
+        wanted = [ProblemKind.parse(k) for k in kinds] if kinds is not None else sorted(self.supports)
+        for kind in wanted:
+            self._policy(kind)
+            if self.checkpoint is None or len(wanted) == 1:
+                self.solve(conformance_problems()[kind], time_limit=math.inf)
 
     def _run(self, problems: Sequence[Problem], seed: int, augment: int | None = None) -> list[Solution]:
         t_load = time.perf_counter()
@@ -130,25 +178,60 @@ class RRNCO(Solver):
         return [s.with_info(stats={**s.stats, **info}) for s in sols]
 
     def _solve(self, problem, *, time_limit, seed, initial):
-        # Budget-aware: one pass without augmentation first; the remaining augmentations run
-        # only if a pass with them fits in what is left of time_limit (timed from the first).
         t0 = time.perf_counter()
-        best = self._run([problem], seed, augment=1)[0]
-        load_seconds = best.stats["load_seconds"]
-        elapsed = time.perf_counter() - t0
-        t1 = elapsed - load_seconds  # one pass, without the one-off model load
-        history = [(elapsed, best.cost)] if best.is_feasible else []
-        fits = int((time_limit - elapsed) // max(t1, 1e-3))
-        augment = min(self.augment, fits)
-        if augment >= 2:
-            more = self._run([problem], seed, augment=augment)[0]
-            if (not more.is_feasible, more.cost) < (not best.is_feasible, best.cost):
-                best = more
-                history.append((time.perf_counter() - t0, more.cost))
-        # the first pass's load time (the second pass finds the model cached)
-        stats = {**best.stats, "augment": max(1, augment), "augment_requested": self.augment,
-                 "load_seconds": load_seconds}
-        return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats)
+        deadline = t0 + time_limit - _RESERVE_SECONDS if math.isfinite(time_limit) else math.inf
+        future = _load_async(self.checkpoint, problem.kind, self.device)
+        try:
+            wait = None if math.isinf(deadline) else max(deadline - time.perf_counter(), 0.0)
+            policy, card, path, _ = future.result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            return self._fallback(problem, time_limit, "the model was still loading at the deadline "
+                                  "(call hybridroute.load_solver('rrnco') ahead of time)")
+        if policy.kind is not problem.kind:
+            from .base import UnsupportedProblemError
+
+            raise UnsupportedProblemError(
+                f"checkpoint {path.name} is for {policy.kind.value}, the problem is {problem.kind.value}")
+        waited = time.perf_counter() - t0
+        routes, effort = self._decode(policy, problem, deadline, seed)
+        info = {"checkpoint": card.get("name", path.stem), "checkpoint_sha256": card["sha256"],
+                "trained_n": card["n"], "augment_requested": self.augment,
+                "load_seconds": waited, **effort.as_stats()}
+        if routes is None:
+            return self._fallback(problem, time_limit, "no decoding pass finished before the deadline", info)
+        num_starts = problem.num_nodes - (problem.kind is not ProblemKind.ATSP)
+        if effort.augment < self.augment or effort.starts < min(self.starts or num_starts, num_starts):
+            logger.info("rrnco: %s n=%d, %g s: decoded %d starts x %d of %d transforms (%s)",
+                        problem.kind.value, problem.num_nodes, time_limit, effort.starts, effort.augment,
+                        self.augment, effort.stopped)
+        return SolveOutput(routes=routes, stats=info)
+
+    def _decode(self, policy, problem: Problem, deadline: float, seed: int):
+        import torch
+
+        from ..neural.anytime import decode_within
+        from ..neural.env import instances_from_problems
+        from ..neural.inference import resolve_device
+
+        dev = resolve_device(self.device)
+        amp = torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else None
+        inst = instances_from_problems([problem], device=dev, dtype=torch.float64,
+                                       coords_fallback=self.coords_fallback)
+        routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=self.augment,
+                                          starts=self.starts, samples=self.samples, seed=seed, amp=amp)
+        return routes, effort
+
+    def _fallback(self, problem: Problem, time_limit: float, why: str,
+                  info: dict[str, Any] | None = None) -> SolveOutput:
+        from .baselines import nearest_neighbour_routes
+
+        logger.warning("rrnco: %s; returning the nearest-neighbour construction (%s n=%d, %g s)",
+                       why, problem.kind.value, problem.num_nodes, time_limit)
+        stats = {**(info or {}), "fallback": "nearest", "fallback_reason": why, "augment_requested": self.augment}
+        stats.setdefault("augment", 0)
+        stats.setdefault("starts", 0)
+        return SolveOutput(routes=nearest_neighbour_routes(problem), stats=stats,
+                           message=f"nearest-neighbour fallback: {why}")
 
     def solve_batch(self, problems: Sequence[Problem], seed: int = 0) -> list[Solution]:
         """Solve many problems in batched forward passes (grouped by kind and size).

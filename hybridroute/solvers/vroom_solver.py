@@ -112,6 +112,7 @@ class VroomSolver(Solver):
     extra = "vroom"
     deterministic = True
     default_time_limit = 10.0
+    converges = True
     deterministic_settings: ClassVar[dict[str, Any]] = {"apply_time_limit": False}
     #: pyvroom matrices and time windows are uint32 (user units); keep a factor 2 of headroom.
     INTEGER_LIMITS: ClassVar[IntegerLimits] = IntegerLimits("vroom", 2**31, 2**31)
@@ -202,7 +203,7 @@ class VroomSolver(Solver):
              steps: list[list[int]] | None, deadline: float, level: int):
         vroom_input = _build_input(problem, scaled, num_vehicles, steps)
         kwargs: dict[str, Any] = {"exploration_level": level, "nb_threads": self.threads}
-        if self.apply_time_limit:
+        if self.apply_time_limit and math.isfinite(deadline):
             remaining = max(deadline - time.perf_counter(), 0.01)
             kwargs["timeout"] = datetime.timedelta(seconds=remaining)
         return vroom_input.solve(**kwargs)

@@ -119,7 +119,7 @@ def test_snap_distance_is_reported_and_far_points_flagged_dropped_or_refused(hel
     client = helsinki.client()
     with caplog.at_level(logging.WARNING, logger="hybridroute.osrm.client"):
         # the sea point snaps onto a piece of road the others may not reach: drop that, if so
-        res = client.table(pts, max_snap_m=5.0, on_unreachable="drop")
+        res = client.table(pts, max_snap_m=5.0, on_snap="flag", on_unreachable="drop")
     assert res.snap_m[6] > 100 and (res.snap_m[:6] < 5).all()
     assert res.flagged.tolist() == [6] and "snapped farther" in caplog.text
     assert res.kept[:6].tolist() == list(range(6))
@@ -129,6 +129,15 @@ def test_snap_distance_is_reported_and_far_points_flagged_dropped_or_refused(hel
     with pytest.raises(OSRMSnapError) as err:
         client.table(pts, max_snap_m=5.0, on_snap="raise")
     assert err.value.indices.tolist() == [6]
+
+
+def test_far_snap_is_refused_by_default(helsinki, road_points):
+    """The default limit (1 km) refuses the sea point (snapped ~1.8 km) and keeps road points."""
+    pts = np.vstack([road_points[:6], SEA])
+    with pytest.raises(OSRMSnapError, match=r"max_snap_m=1000 m .*point 6: \d+ m") as err:
+        helsinki.client().table(pts)
+    assert err.value.indices.tolist() == [6] and err.value.snap_m[0] > 1000
+    assert helsinki.client().table(road_points).snap_m.max() < 1000
 
 
 def test_cache_resumes_without_http_requests(helsinki, road_points, tmp_path):
