@@ -507,7 +507,8 @@ def _instance_name(problem: Any, i: int) -> str:
 def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mapping[str, str | Solver], *,
             time_limits: Sequence[float] | float = (1.0,), seeds: Sequence[int] | int = (0,),
             reference: Mapping[str, float] | Sequence[float] | None = None, executor: Any = None,
-            max_workers: int | None = 1, progress: bool = True, return_solutions: bool = False):
+            max_workers: int | None = 1, progress: bool = True, return_solutions: bool = False,
+            warm_up: bool = True):
     """Run every solver × budget × seed on every problem; a tidy DataFrame of the results.
 
     Parameters
@@ -528,6 +529,10 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
         distorted by solvers competing for cores.
     return_solutions
         Also return the Solutions (for plots), one per row of the frame, in row order.
+    warm_up
+        When solving in this process (the default), warm every solver up first
+        (:func:`hybridroute.load_solver`: imports, neural checkpoints), so that no solver's
+        first timed solve is charged for loading and every budget goes to solving.
 
     Returns
     -------
@@ -557,6 +562,11 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
                 for seed in seed_list:
                     keys.append((i, label, budget, seed))
                     tasks.append(SolveTask(p, s, (), budget, seed))
+    in_process = (isinstance(executor, str) and executor == "serial") or (executor is None and max_workers == 1)
+    if warm_up and in_process:
+        kinds = sorted({p.kind for p in problems})
+        for s in labelled.values():
+            _warm_up(s, kinds)
     sols = _run_tasks(tasks, executor, max_workers, progress, desc="compare")
     rows = []
     for (i, label, budget, seed), sol in zip(keys, sols):
@@ -568,6 +578,18 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
     df = pd.DataFrame(rows)
     df.insert(df.columns.get_loc("runtime_s"), "gap_pct", _gaps(df, problems, reference))
     return (df, list(sols)) if return_solutions else df
+
+
+def _warm_up(solver: str | Solver, kinds) -> None:
+    """Load a solver's backend and models for ``kinds`` (a missing package is left to the
+    solves, which report it per task)."""
+    try:
+        instance = get_solver(solver)
+    except ImportError:
+        return
+    wanted = [k for k in kinds if k in instance.supports]
+    if wanted:
+        instance.warm_up(wanted)
 
 
 def _gaps(df, problems: Sequence[Problem], reference) -> np.ndarray:

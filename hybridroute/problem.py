@@ -183,9 +183,9 @@ def _as_float_array(name: str, value: Any, shape: tuple[int, ...] | None = None)
     if arr.dtype.kind in _NON_NUMERIC_KINDS:
         raise ProblemValidationError(
             name, f"must be {expected}, got {_NON_NUMERIC_KINDS[arr.dtype.kind]} (dtype {arr.dtype})")
-    # Plain Python sequences: numpy has already turned a True among numbers into 1, and a
-    # number among strings into a string, so look at the elements as they were given.
-    if arr.dtype.kind in "OUS" or not hasattr(value, "dtype") and arr.dtype.kind in "iuf":
+    # Nested lists: numpy has already turned a True among numbers into 1, and a number among
+    # strings into a string, so look at the elements as they were given.
+    if arr.dtype.kind in "OUS" or (isinstance(value, (list, tuple)) and arr.dtype.kind in "iuf"):
         obj = arr if arr.dtype.kind == "O" else np.asarray(value, dtype=object)
         if obj.shape != arr.shape:  # numpy unpacked something the object view did not
             obj = arr.astype(object)
@@ -686,7 +686,8 @@ class Problem:
         known = {"format", "ids_dtype", *(f for f in _INIT_FIELDS)}
         for key in d:
             if key not in known:
-                raise ProblemValidationError(key, f"{source}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
+                raise ProblemValidationError(
+                    key, f"{source}: unknown key {key!r}; known keys: {', '.join(sorted(known))}")
         for key in ("kind", "distance"):
             if key not in d:
                 raise ProblemValidationError(key, f"{source}: the JSON object has no {key!r}")

@@ -35,7 +35,7 @@ from typing import Any
 from ._backend import usable_cores
 
 __all__ = ["check_workers", "resolve_workers", "SideProcess", "SideProcessError",
-           "start_side_processes", "SIDE_GRACE_S"]
+           "start_side_processes", "call_before", "SIDE_GRACE_S"]
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +174,20 @@ class SideProcess:
         except (OSError, ValueError):
             return ""
         return text[-limit:]
+
+
+def call_before(target: str, until: float, **kwargs: Any) -> Any:
+    """``target(**kwargs)`` in a side process that is killed at ``until`` (a
+    ``time.monotonic()`` reading): for native code that cannot be interrupted otherwise.
+
+    Raises
+    ------
+    SideProcessError
+        When the call failed, raised, or was still running at the deadline.
+    """
+    with SideProcess(target) as process:
+        process.send(**kwargs)
+        return process.result(until)
 
 
 def start_side_processes(target: str, count: int) -> list[SideProcess]:

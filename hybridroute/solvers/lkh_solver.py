@@ -177,7 +177,7 @@ class LKHSolver(Solver):
             stats["method"] = "enumeration"
             return SolveOutput(routes=[tour], stats=stats, proven_optimal=True)
         remaining = max(time_limit - (time.perf_counter() - t0), 0.01)
-        tour, message = self._lkh(scaled, seed, remaining, stats)
+        tour, message = self._lkh(scaled, seed, remaining, stats, time.monotonic() + remaining)
         if tour is None:
             from .baselines import nearest_neighbour_routes
 
@@ -223,15 +223,30 @@ class LKHSolver(Solver):
         stats["cpu_limit_s"] = round(budget, 3)
         return budget, period
 
-    def _lkh(self, scaled: ScaledProblem, seed: int, seconds: float,
-             stats: dict[str, Any]) -> tuple[list[int] | None, str]:
-        """Run LKH; return (customers in tour order after node 0, or None; message)."""
+    def _lkh(self, scaled: ScaledProblem, seed: int, seconds: float, stats: dict[str, Any],
+             deadline: float = math.inf) -> tuple[list[int] | None, str]:
+        """Run LKH; return (customers in tour order after node 0, or None; message).
+
+        ``deadline`` is a ``time.monotonic()`` reading. When LKH's ascent alone is estimated
+        to need more CPU than the budget (``cpu_limit_floored``), LKH runs in a side process
+        killed at the deadline, since neither its ascent nor elkai can be interrupted.
+        """
         n = len(scaled.cost)
         text = _problem_text(scaled.cost)
         if math.isinf(seconds):  # time_limit=math.inf: LKH's runs end by themselves
             params = self._parameters(seed, None, _choose_period(self.initial_period, n, math.inf))
         else:
             params = self._parameters(seed, *self._budget(seconds, n, stats))
+        if stats.get("cpu_limit_floored") and math.isfinite(deadline):
+            from ._parallel import SideProcessError, call_before
+
+            try:
+                raw = call_before(f"{__name__}:_call_lkh", deadline, params=params, text=text)
+            except SideProcessError as exc:
+                return None, (f"LKH's ascent at n={n} needs about {stats['cpu_limit_s']:g} CPU s, more than "
+                              f"the {seconds:.3g} s left; stopped at the deadline ({exc})")
+            tour, why = _tour_from_lkh(raw, n)
+            return (tour, "") if tour is not None else (None, why)
         tour, why = _tour_from_lkh(_call_lkh(params, text), n)
         if tour is not None:
             return tour, ""

@@ -154,13 +154,14 @@ class RRNCO(Solver):
 
     def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
         """Load the checkpoints (and torch) now and decode once, so that solves spend their
-        whole time limit decoding. ``kinds``: the problem kinds to load (default: all)."""
+        whole time limit decoding. ``kinds``: the problem kinds to load (default: all; a
+        given ``checkpoint`` serves its own kind only)."""
         from ..testing import conformance_problems
 
         wanted = [ProblemKind.parse(k) for k in kinds] if kinds is not None else sorted(self.supports)
         for kind in wanted:
-            self._policy(kind)
-            if self.checkpoint is None or len(wanted) == 1:
+            policy = _load_async(self.checkpoint, kind, self.device).result()[0]
+            if policy.kind is kind:
                 self.solve(conformance_problems()[kind], time_limit=math.inf)
 
     def _run(self, problems: Sequence[Problem], seed: int, augment: int | None = None) -> list[Solution]:

@@ -140,7 +140,7 @@ class VroomSolver(Solver):
         :data:`_CONSTRUCTION_SHARE` of ``seconds``; 0 when none does."""
         if not (self.adapt_level and self.apply_time_limit):
             return self.exploration_level
-        speed = cpu_share() * min(self.threads, usable_cores())
+        speed = _speed(self.threads)
         for level in range(self.exploration_level, 0, -1):
             if construction_estimate(problem, level) / speed <= _CONSTRUCTION_SHARE * seconds:
                 return level
@@ -159,6 +159,10 @@ class VroomSolver(Solver):
         level = self._level(problem, time_limit - (time.perf_counter() - t0))
         stats["exploration_level"] = level
         stats["construction_estimate_s"] = round(construction_estimate(problem, level), 3)
+        seconds_left = time_limit - (time.perf_counter() - t0)
+        if (self.apply_time_limit and math.isfinite(time_limit)
+                and construction_estimate(problem, level) / _speed(self.threads) > seconds_left):
+            return self._solve_guarded(problem, scaled, num_vehicles, steps, seconds_left, level, stats, initial)
         solution = None
         if steps is not None:
             try:
@@ -184,6 +188,36 @@ class VroomSolver(Solver):
             (time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
         return SolveOutput(routes=routes, history=history, stats=stats, message=message)
 
+    def _solve_guarded(self, problem: Problem, scaled: ScaledProblem, num_vehicles: int, steps,
+                       seconds: float, level: int, stats: dict[str, Any], initial) -> SolveOutput:
+        """VROOM in a side process killed at the deadline: its construction phase, which
+        its timeout does not interrupt, is estimated to take longer than the time left.
+        When it is killed the nearest-neighbour routes are returned (``stats["fallback"]``)."""
+        from ._parallel import SideProcessError, call_before
+        from .baselines import nearest_neighbour_routes
+
+        t0 = time.perf_counter()
+        stats["guarded"] = True
+        try:
+            routes, message, unassigned, cost = call_before(
+                f"{__name__}:_side_solve", time.monotonic() + seconds, settings=self.get_params(),
+                problem=problem, scaled=scaled, num_vehicles=num_vehicles, steps=steps,
+                deadline=time.monotonic() + seconds, level=level)
+        except SideProcessError as exc:
+            why = (f"VROOM's construction at n={problem.num_nodes} is estimated at "
+                   f"{stats['construction_estimate_s']:g} s, more than the {seconds:.3g} s left; "
+                   f"stopped at the deadline ({exc})")
+            logger.warning("vroom: %s; returning the nearest-neighbour routes", why)
+            stats.update(fallback="nearest", fallback_reason=why)
+            return SolveOutput(routes=nearest_neighbour_routes(problem), stats=stats,
+                               message=f"nearest-neighbour fallback: {why}")
+        stats["unassigned"] = unassigned
+        routes, restored = keep_better(problem, routes, initial)
+        if restored:
+            stats["initial_restored"] = True
+        history = [] if restored or routes is None else [(time.perf_counter() - t0, scaled.to_cost(cost))]
+        return SolveOutput(routes=routes, history=history, stats=stats, message=message)
+
     def _steps(self, problem: Problem, initial, num_vehicles: int, stats: dict[str, Any]):
         """Vehicle steps (job ids = node indices) per vehicle, or None when unusable."""
         if initial is None:
@@ -207,6 +241,27 @@ class VroomSolver(Solver):
             remaining = max(deadline - time.perf_counter(), 0.01)
             kwargs["timeout"] = datetime.timedelta(seconds=remaining)
         return vroom_input.solve(**kwargs)
+
+
+def _speed(threads: int) -> float:
+    """CPU seconds per wall second this process can expect for VROOM's construction."""
+    return cpu_share() * min(threads, usable_cores())
+
+
+def _side_solve(settings: dict[str, Any], problem: Problem, scaled: ScaledProblem, num_vehicles: int,
+                steps, deadline: float, level: int):
+    """One VROOM solve in a side process (``deadline`` a ``time.monotonic()`` reading);
+    returns (routes, message, unassigned jobs, VROOM's cost)."""
+    solver = VroomSolver(**settings)
+    end = time.perf_counter() + (deadline - time.monotonic())
+    try:
+        solution = solver._run(problem, scaled, num_vehicles, steps, end, level) if steps else None
+    except _vroom_errors():
+        solution = None  # the warm start was rejected: cold start below
+    if solution is None:
+        solution = solver._run(problem, scaled, num_vehicles, None, end, level)
+    routes, message, unassigned = _status(solution)
+    return routes, message, unassigned, solution.summary.cost
 
 
 def _vroom_errors() -> tuple[type[BaseException], ...]:

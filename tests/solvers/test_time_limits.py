@@ -1,0 +1,265 @@
+"""The time-limit contract's mechanism: limits validated, deadlines passed down, effort chosen.
+
+No wall-clock thresholds here (shared, noisy machines): the measured table is
+``benchmarks/time_limits.py``. These tests check what each backend is *told* and what it
+*chooses*: the neural decoder's passes, the fallbacks when native code cannot be stopped,
+the hybrid's split, and what ``math.inf`` means for each backend.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import time
+
+import pytest
+
+import hybridroute as hr
+from hybridroute.solvers.base import (
+    SolveOutput, Solver, allowed_runtime, check_time_limit, TIME_LIMIT_FACTOR, TIME_LIMIT_SLACK_S)
+
+
+# -- the argument -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["1", b"1", True, [1], object()])
+def test_a_time_limit_that_is_not_a_number_is_a_type_error_naming_it(bad, atsp10):
+    with pytest.raises(TypeError, match=r"^time_limit must be a number of seconds"):
+        hr.get_solver("nearest").solve(atsp10, time_limit=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -1, -0.5, math.nan, -math.inf])
+def test_a_time_limit_that_is_not_positive_is_a_value_error_naming_it(bad, atsp10):
+    with pytest.raises(ValueError, match=r"^time_limit must be positive seconds"):
+        hr.get_solver("nearest").solve(atsp10, time_limit=bad)
+
+
+def test_none_is_the_default_and_inf_is_kept():
+    assert check_time_limit(None, 7.0) == 7.0
+    assert check_time_limit(math.inf, 7.0) == math.inf
+    assert check_time_limit(2, 7.0) == 2.0
+    assert allowed_runtime(10) == pytest.approx(10 * TIME_LIMIT_FACTOR + TIME_LIMIT_SLACK_S)
+
+
+class _Recorder(Solver):
+    """Records the time limit the base class hands to ``_solve``."""
+
+    name = "recorder"
+    default_time_limit = 3.0
+    seen: list[float] = []
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        type(self).seen.append(time_limit)
+        return SolveOutput(routes=[list(problem.customers)])
+
+
+def test_inf_on_a_backend_that_never_converges_runs_its_default(atsp10):
+    _Recorder.seen = []
+    sol = _Recorder().solve(atsp10, time_limit=math.inf)
+    assert _Recorder.seen == [3.0]
+    assert sol.stats["time_limit"] == 3.0 and "does not stop by itself" in sol.stats["time_limit_note"]
+
+
+def test_inf_on_a_converging_backend_is_passed_down(atsp10):
+    class Converging(_Recorder):
+        converges = True
+
+    Converging.seen = []
+    Converging().solve(atsp10, time_limit=math.inf)
+    assert Converging.seen == [math.inf]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("name", ["pyvrp", "vroom", "lkh", "nearest"])
+def test_inf_returns_a_feasible_solution_without_hanging(name, atsp10):
+    pytest.importorskip({"pyvrp": "pyvrp", "vroom": "vroom", "lkh": "elkai", "nearest": "numpy"}[name])
+    sol = hr.get_solver(name, **({"workers": 1} if name == "pyvrp" else {})).solve(atsp10, time_limit=math.inf)
+    assert sol.is_feasible
+    if name == "pyvrp":
+        assert "without improvement" in sol.stats["stopped_by"]
+
+
+@pytest.mark.timeout(120)
+def test_inf_on_ortools_uses_its_default_limit(atsp10, monkeypatch):
+    pytest.importorskip("ortools")
+    from hybridroute.solvers.ortools_solver import ORToolsSolver
+
+    monkeypatch.setattr(ORToolsSolver, "default_time_limit", 0.5)
+    sol = hr.get_solver("ortools").solve(atsp10, time_limit=math.inf)
+    assert sol.is_feasible and sol.stats["time_limit"] == 0.5
+
+
+# -- the neural backend -------------------------------------------------------------------
+
+torch_needed = pytest.mark.skipif(not any(n == "rrnco" for n in hr.installed_solvers()),
+                                  reason="the neural backend needs torch and safetensors")
+
+
+def _policy_and_instance(problem):
+    import torch
+
+    from hybridroute.neural.checkpoint import default_checkpoint, load_checkpoint
+    from hybridroute.neural.env import instances_from_problems
+
+    policy, _ = load_checkpoint(default_checkpoint(problem.kind))
+    return policy, instances_from_problems([problem], dtype=torch.float64)
+
+
+@torch_needed
+def test_the_policy_stops_decoding_at_its_deadline(acvrp12):
+    from hybridroute.neural.policy import DeadlineExceeded
+
+    policy, inst = _policy_and_instance(acvrp12)
+    cache = policy.encode(inst)
+    import torch
+
+    with pytest.raises(DeadlineExceeded, match="deadline"):
+        policy.decode(inst, cache, torch.tensor([[1, 2]]), decode="greedy", deadline=time.perf_counter() - 1)
+
+
+@torch_needed
+def test_without_a_deadline_every_start_and_transform_is_decoded(acvrp12):
+    from hybridroute.neural.anytime import decode_within
+
+    policy, inst = _policy_and_instance(acvrp12)
+    routes, _, effort = decode_within(policy, inst, deadline=math.inf, augment=8, seed=0)
+    assert routes is not None
+    assert (effort.starts, effort.augment, effort.rollouts) == (12, 8, 96)
+    assert effort.stopped == "complete" and not effort.interrupted
+
+
+@torch_needed
+def test_the_result_does_not_depend_on_how_the_work_was_split(acvrp12, monkeypatch):
+    """Every transform has its own seeded stream, so pass sizes (set by the clock) do not
+    change the routes: the same seed gives the same routes on a fast or a slow machine."""
+    from hybridroute.neural import anytime
+
+    policy, inst = _policy_and_instance(acvrp12)
+    first = anytime.decode_within(policy, inst, deadline=math.inf, augment=4, seed=3)
+    monkeypatch.setattr(anytime, "FIRST_PASS_STARTS", 1)
+    second = anytime.decode_within(policy, inst, deadline=math.inf, augment=4, seed=3)
+    assert len(second[2].passes) > len(first[2].passes)
+    assert first[0] == second[0] and first[1] == pytest.approx(second[1])
+
+
+@torch_needed
+def test_passes_predicted_past_the_deadline_are_not_started(acvrp12, monkeypatch):
+    from hybridroute.neural import anytime
+
+    policy, inst = _policy_and_instance(acvrp12)
+    # after the first pass, every further pass is predicted to take an hour
+    monkeypatch.setattr(anytime._Clock, "predict", lambda self, *a: 3600.0 if self.decodes else 0.0)
+    routes, _, effort = anytime.decode_within(policy, inst, deadline=time.perf_counter() + 60, augment=8)
+    assert routes is not None
+    assert (effort.starts, effort.augment) == (anytime.FIRST_PASS_STARTS, 1)
+    assert effort.stopped == "next pass predicted past the deadline"
+
+
+@torch_needed
+def test_a_deadline_already_passed_finishes_no_pass(acvrp12):
+    from hybridroute.neural.anytime import decode_within
+
+    policy, inst = _policy_and_instance(acvrp12)
+    routes, length, effort = decode_within(policy, inst, deadline=time.perf_counter() - 1, augment=8)
+    assert routes is None and length == math.inf and effort.rollouts == 0
+
+
+@torch_needed
+def test_rrnco_says_in_stats_what_it_decoded(acvrp12):
+    sol = hr.get_solver("rrnco").solve(acvrp12, time_limit=math.inf)
+    assert sol.is_feasible
+    assert sol.stats["starts"] == 12 and sol.stats["augment"] == 8 == sol.stats["augment_requested"]
+    assert sol.stats["stopped"] == "complete" and "fallback" not in sol.stats
+
+
+@torch_needed
+def test_a_model_still_loading_at_the_deadline_gives_the_nearest_neighbour_routes(acvrp12, monkeypatch, caplog):
+    from hybridroute.solvers import rrnco_solver
+
+    never = concurrent.futures.Future()  # a load that does not finish
+    monkeypatch.setattr(rrnco_solver, "_load_async", lambda *a: never)
+    sol = hr.get_solver("rrnco").solve(acvrp12, time_limit=0.2)
+    nearest = hr.get_solver("nearest").solve(acvrp12)
+    assert sol.is_feasible and sol.routes == nearest.routes
+    assert sol.stats["fallback"] == "nearest" and "still loading" in sol.stats["fallback_reason"]
+    assert "nearest-neighbour" in caplog.text
+
+
+@torch_needed
+def test_load_solver_loads_the_checkpoint_before_any_solve():
+    from hybridroute.solvers import rrnco_solver
+
+    solver = hr.load_solver("rrnco", kinds=["ATSP"])
+    assert isinstance(solver, rrnco_solver.RRNCO)
+    future = rrnco_solver._load_async(None, hr.ProblemKind.ATSP, solver.device)
+    assert future.done() and future.exception() is None
+
+
+def test_load_solver_imports_a_classical_backend():
+    assert isinstance(hr.load_solver("nearest"), Solver)
+
+
+# -- native code that cannot be interrupted -----------------------------------------------
+
+def test_a_side_call_past_its_deadline_is_killed():
+    from hybridroute.solvers._parallel import SideProcessError, call_before
+
+    with pytest.raises(SideProcessError, match="overran its deadline"):
+        call_before("multiprocessing.connection:wait", time.monotonic() + 0.5, object_list=[], timeout=60)
+    assert call_before("json:dumps", time.monotonic() + 60, obj=[1]) == "[1]"
+
+
+def test_lkh_whose_ascent_cannot_fit_runs_guarded_and_falls_back(atsp10, monkeypatch):
+    pytest.importorskip("elkai")
+    from hybridroute.solvers import lkh_solver
+    from hybridroute.solvers.lkh_solver import LKHSolver
+
+    monkeypatch.setattr(lkh_solver, "_ENUMERATE_BELOW", 0)  # no enumeration on the tiny instance
+    monkeypatch.setattr(lkh_solver, "_ascent_cpu_estimate", lambda n, period: 1e6)  # "never fits"
+    guarded = LKHSolver().solve(atsp10, time_limit=30)  # plenty of time: LKH's tour comes back
+    assert guarded.stats["cpu_limit_floored"] and guarded.stats["method"] == "lkh"
+    killed = LKHSolver().solve(atsp10, time_limit=0.01)  # no time even to start: killed
+    assert killed.is_feasible and killed.stats["fallback"] == "nearest"
+    assert "stopped at the deadline" in killed.message
+
+
+def test_vroom_whose_construction_cannot_fit_runs_guarded_and_falls_back(acvrp12, monkeypatch):
+    pytest.importorskip("vroom")
+    from hybridroute.solvers import vroom_solver
+
+    monkeypatch.setattr(vroom_solver, "construction_estimate", lambda problem, level: 1e6)
+    guarded = hr.get_solver("vroom").solve(acvrp12, time_limit=30)
+    assert guarded.stats["guarded"] and "fallback" not in guarded.stats and guarded.is_feasible
+    killed = hr.get_solver("vroom").solve(acvrp12, time_limit=0.01)
+    assert killed.is_feasible and killed.stats["fallback"] == "nearest"
+
+
+# -- the hybrid's split -------------------------------------------------------------------
+
+class _Stage(Solver):
+    accepts_initial = True
+    calls: list[tuple[str, float]] = []
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        _Stage.calls.append((self.name, time_limit))
+        return SolveOutput(routes=[[v] for v in problem.customers])
+
+
+class _First(_Stage):
+    name = "first-stage"
+
+
+class _Then(_Stage):
+    name = "then-stage"
+
+
+def test_the_hybrid_gives_its_first_stage_a_bounded_share_and_the_improver_the_rest(acvrp12):
+    from hybridroute.solvers.hybrid import Hybrid
+
+    _Stage.calls = []
+    t0 = time.perf_counter()
+    Hybrid(first=_First(), then=_Then(), split=0.2, gate=False).solve(acvrp12, time_limit=5.0)
+    elapsed = time.perf_counter() - t0
+    (first, t_first), (then, t_then) = _Stage.calls
+    assert (first, then) == ("first-stage", "then-stage")
+    assert t_first == pytest.approx(1.0)
+    assert 5.0 - elapsed <= t_then < 5.0  # exactly what the first stage left
