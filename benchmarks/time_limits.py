@@ -33,6 +33,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CITY = REPO / "data" / "cities" / "Monaco1001_data.npz"
 DEFAULT_EXTRACT = REPO.parent / "shared" / "data" / "osm" / "monaco.osm.pbf"
 
+NN_NOTE = '(nn): the backend returned its nearest-neighbour fallback, with the reason in `stats` (rrnco: the model was still loading on this first call; vroom, lkh: a native phase that cannot be interrupted was estimated past the deadline and was stopped at it).'
+
 # One solve in a fresh interpreter: prints one JSON line.
 CHILD = r"""
 import json, sys, time
@@ -140,8 +142,7 @@ def main(argv=None) -> int:
     header = (f"# Time limits kept, first call of a fresh process\n\n"
               f"`{command.strip()}` on {datetime.date.today().isoformat()}, {platform.machine()} "
               f"({len(__import__('os').sched_getaffinity(0))} usable cores), hybridroute {hr.__version__}.\n"
-              f"Cells: wall seconds of `solve()` / time_limit; (nn): the neural policy returned its "
-              f"nearest-neighbour fallback (model still loading or no pass fitted).\n\n")
+              f"Cells: wall seconds of `solve()` / time_limit; {NN_NOTE}\n\n")
     text = header + table(rows, sizes, limits)
     (RESULTS / f"{args.out}.md").write_text(text + "\n", encoding="utf-8")
     print(text)
