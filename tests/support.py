@@ -34,3 +34,46 @@ def random_matrix(n: int, rng: np.random.Generator, scale: float = 1000.0) -> np
     d = d * rng.uniform(1.0, 1.3, (n, n))
     np.fill_diagonal(d, 0.0)
     return d
+
+
+# A 4-node ACVRP file with the depot last, as in the Fischetti files: node 4 is the depot
+# (problem index 0).
+ACVRP4 = """NAME : tiny4
+TYPE : ACVRP
+DIMENSION : 4
+EDGE_WEIGHT_TYPE : EXPLICIT
+EDGE_WEIGHT_FORMAT : FULL_MATRIX
+CAPACITY : 10
+VEHICLES : 2
+EDGE_WEIGHT_SECTION
+ 10000 1 2 3
+ 4 10000 5 6
+ 7 8 10000 9
+ 10 11 12 10000
+DEMAND_SECTION
+1 5
+2 5
+3 5
+4 0
+DEPOT_SECTION
+4
+EOF
+"""
+
+
+def serve_http(handler_class) -> tuple[str, object]:
+    """Serve ``handler_class`` (a BaseHTTPRequestHandler) on a free port of 127.0.0.1 in a
+    daemon thread; returns (its URL, a function that stops it)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_address[1]}", stop

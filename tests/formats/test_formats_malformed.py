@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hybridroute as hr
+from support import ACVRP4
 from hybridroute.formats import (
     FormatError, ReferenceSolution, read, read_lkh_tour, read_solomon, read_solution,
     read_tsplib_atsp, read_vrplib, read_vrplib_solution, reverse_routes,
@@ -23,28 +24,6 @@ EDGE_WEIGHT_SECTION
 EOF
 """
 
-# Depot last, as in the Fischetti files: node 4 is the depot.
-ACVRP4 = """NAME : tiny4
-TYPE : ACVRP
-DIMENSION : 4
-EDGE_WEIGHT_TYPE : EXPLICIT
-EDGE_WEIGHT_FORMAT : FULL_MATRIX
-CAPACITY : 10
-VEHICLES : 2
-EDGE_WEIGHT_SECTION
- 10000 1 2 3
- 4 10000 5 6
- 7 8 10000 9
- 10 11 12 10000
-DEMAND_SECTION
-1 5
-2 5
-3 5
-4 0
-DEPOT_SECTION
-4
-EOF
-"""
 
 # EUC_2D with the depot first (CVRPLIB set X layout): a 3-4-5 triangle; 2.5 rounds up to 3,
 # sqrt(16.25) = 4.03 to 4.

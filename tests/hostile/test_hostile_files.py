@@ -15,30 +15,8 @@ import pytest
 import hybridroute as hr
 from hybridroute.formats import FormatError, read, read_lkh_tour, read_solomon, read_solution, read_vrplib_solution
 
-from support import IN_CI, SHARED
+from support import ACVRP4, IN_CI, SHARED
 
-# Depot last, as in the Fischetti files: node 4 is the depot (problem index 0).
-ACVRP4 = """NAME : tiny4
-TYPE : ACVRP
-DIMENSION : 4
-EDGE_WEIGHT_TYPE : EXPLICIT
-EDGE_WEIGHT_FORMAT : FULL_MATRIX
-CAPACITY : 10
-VEHICLES : 2
-EDGE_WEIGHT_SECTION
- 10000 1 2 3
- 4 10000 5 6
- 7 8 10000 9
- 10 11 12 10000
-DEMAND_SECTION
-1 5
-2 5
-3 5
-4 0
-DEPOT_SECTION
-4
-EOF
-"""
 
 ATSP3 = """NAME: tiny
 TYPE: ATSP

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -25,6 +25,7 @@ import hybridroute as hr  # noqa: E402
 from hybridroute.osrm.client import DEFAULT_MAX_SNAP_M, OSRMClient  # noqa: E402
 from hybridroute.osrm.errors import (OSRMInvalidTableError, OSRMResponseError, OSRMSnapError,  # noqa: E402
                                      OSRMUnreachableError)
+from support import serve_http  # noqa: E402
 
 LAT0, STEP = 60.0, 0.001  # point k lies at latitude LAT0 + k * STEP: the fake recovers k
 
@@ -89,14 +90,9 @@ def fake():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.url, stop = serve_http(Handler)
     yield state
-    server.shutdown()
-    server.server_close()
+    stop()
 
 
 def client(fake, **kw) -> OSRMClient:

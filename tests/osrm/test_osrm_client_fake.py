@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -16,6 +16,7 @@ import pytest
 from hybridroute.osrm.client import OSRMClient, drop_unreachable
 from hybridroute.osrm.errors import (OSRMConnectionError, OSRMResponseError, OSRMTimeoutError,
                                      OSRMUnreachableError)
+from support import serve_http  # noqa: E402
 
 
 def fake_distance(a, b):
@@ -83,14 +84,9 @@ def fake():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.url, stop = serve_http(Handler)
     yield state
-    server.shutdown()
-    server.server_close()
+    stop()
 
 
 def points(n, seed=0):
