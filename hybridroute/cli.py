@@ -76,11 +76,17 @@ def _read_csv(path: str, what: str, **kwargs):
         raise CLIError(f"cannot read {what} {path}: {exc}") from None
 
 
-def _read_matrix(path: str, ids_dtype):
+def _read_matrix(path: str, ids_dtype, what: str = "distance"):
     """An id-indexed square matrix CSV (first column and header are the stop ids)."""
     import pandas as pd
 
     m = _read_csv(path, "matrix", index_col=0)
+    numbers = m.apply(pd.to_numeric, errors="coerce")
+    bad = numbers.isna() & m.notna()
+    if bad.to_numpy().any():
+        i, j = (int(k[0]) for k in bad.to_numpy().nonzero())
+        raise CLIError(f"{what} matrix {path}: entry from id {m.index[i]} to id {m.columns[j]} "
+                       f"is {m.iat[i, j]!r}, not a number")
     try:
         m.columns = pd.Index(m.columns).astype(ids_dtype)
         m.index = pd.Index(m.index).astype(ids_dtype)
@@ -131,7 +137,8 @@ def _problem_from_args(args):
     if not args.matrix:
         raise CLIError("give the travel matrices with --matrix (and --duration-matrix) or --osrm URL")
     dist = _read_matrix(args.matrix, stops["id"].dtype)
-    dur = _read_matrix(args.duration_matrix, stops["id"].dtype) if args.duration_matrix else None
+    dur = (_read_matrix(args.duration_matrix, stops["id"].dtype, "duration") if args.duration_matrix
+           else None)
     return Problem.from_dataframe(stops, distance=dist, duration=dur, **kwargs)
 
 

@@ -59,13 +59,15 @@ def test_registered_hybrid_names():
         assert cls.name == name and "torch" in cls.requires and cls.extra.startswith("neural,")
 
 
-def test_rrnco_fits_its_augmentations_to_the_budget(acvrp12):
+def test_rrnco_fits_its_effort_to_the_budget(acvrp12):
+    """No time for a pass: the nearest-neighbour fallback, said in stats; room: every start ×
+    every augmentation (the mechanism is tested in detail in test_time_limits.py)."""
     pytest.importorskip("torch")
+    hr.load_solver("rrnco", kinds=["ACVRP"])
     tiny = hr.solve(acvrp12, "rrnco", time_limit=1e-3)
-    assert tiny.is_feasible and tiny.stats["augment"] == 1  # one pass always runs
+    assert tiny.is_feasible and tiny.stats["fallback"] == "nearest" and tiny.stats["augment"] == 0
     roomy = hr.solve(acvrp12, "rrnco", time_limit=60)
-    assert roomy.stats["augment"] == 8 and roomy.cost <= tiny.cost + 1e-9
-    assert [c for _, c in roomy.history] == sorted((c for _, c in roomy.history), reverse=True)
+    assert roomy.stats["augment"] == 8 and roomy.stats["starts"] == 12 and "fallback" not in roomy.stats
 
 
 class OneRoutePerCustomer(Solver):
