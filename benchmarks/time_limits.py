@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-CITY = REPO / "data" / "cities" / "Monaco1001_data.npz"
+CITY = REPO / "data" / "bench" / "Monaco1001_data.npz"  # not under data/cities: no training city
 DEFAULT_EXTRACT = REPO.parent / "shared" / "data" / "osm" / "monaco.osm.pbf"
 
 NN_NOTE = '(nn): the backend returned its nearest-neighbour fallback, with the reason in `stats` (rrnco: the model was still loading on this first call; vroom, lkh: a native phase that cannot be interrupted was estimated past the deadline and was stopped at it).'

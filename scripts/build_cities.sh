@@ -14,10 +14,19 @@ OSM="${HYBRIDROUTE_SHARED:-$ROOT/../shared}/data/osm"
 PY="${PYTHON:-python}"
 export HYBRIDROUTE_OSRM_BIN="${HYBRIDROUTE_OSRM_BIN:-$("$ROOT/scripts/fetch_osrm.sh")}"
 
-TRAIN=(andorra.osm.pbf campo-grande.osm.gz krems.osm.gz north-bayreuth.osm.gz monaco.osm.pbf)
+# Every extract in the shared folder trains, except Helsinki (held out for validation).
 TEST=(Helsinki.osm.pbf)
+TRAIN=()
+for path in "$OSM"/*.osm.pbf "$OSM"/*.osm.gz; do
+    name="$(basename "$path")"
+    [ "$name" = "${TEST[0]}" ] || TRAIN+=("$name")
+done
 mkdir -p "$OUT"
 for f in "${TRAIN[@]}" "${TEST[@]}"; do
+    stem="${f%%.osm.*}"
+    if compgen -G "$OUT/*_data.npz" >/dev/null && ls "$OUT" | grep -qi "^${stem}_data.npz$"; then
+        continue  # built already (re-running resumes)
+    fi
     "$PY" -m hybridroute.osrm.build "$OSM/$f" -o "$OUT" --points "$POINTS" --seed 0
 done
 "$PY" - "$OUT" <<'PYEOF'

@@ -14,7 +14,7 @@ from ..problem import ProblemKind
 from .env import Instances
 from .piecewise import relu_pwl
 
-__all__ = ["InstanceNorm", "sample_distance_features", "pair_angles", "InitEmbedding",
+__all__ = ["attention_factor", "InstanceNorm", "sample_distance_features", "pair_angles", "InitEmbedding",
            "NeuralAdaptiveBias", "TimeAwareAdaptiveBias", "AAFMBlock", "AAFMLayer", "Encoder"]
 
 
@@ -249,11 +249,26 @@ class TimeAwareAdaptiveBias(nn.Module):
         return self.folded(dist, angle, dur) if folded else self.unfolded(dist, angle, dur)
 
 
+def attention_factor(x: Tensor, dim: int, attention: str) -> Tensor:
+    """The positive factor AFT multiplies along ``dim`` (the ratio it enters is normalised over it).
+
+    ``"rrnco"``: the paper's exp(softmax(x)), whose entries lie in [1, e] and sum to about m,
+    so after normalisation each weighs about 1/m whatever x is: the neighbour signal fades as
+    1/m. ``"aft"``: AFT-full's exp(x), shifted by its maximum along ``dim`` (the ratio is
+    unchanged, nothing overflows): normalised, a softmax of x, the same at every m.
+    """
+    x32 = x.float()
+    if attention == "aft":
+        return torch.exp(x32 - x32.amax(dim, keepdim=True))
+    return torch.exp(torch.softmax(x32, dim))
+
+
 class AAFMBlock(nn.Module):
     """One AAFM block: queries from x, keys/values from y, AFT-full with the NAB as position bias."""
 
-    def __init__(self, d: int, ff_hidden: int, time_aware: bool):
+    def __init__(self, d: int, ff_hidden: int, time_aware: bool, attention: str = "rrnco"):
         super().__init__()
+        self.attention = attention
         self.norm_x, self.norm_y, self.norm_m = InstanceNorm(d), InstanceNorm(d), InstanceNorm(d)
         self.norm_z, self.norm_out = InstanceNorm(d), InstanceNorm(d)
         self.alpha = nn.Parameter(torch.tensor(1.0))
@@ -268,8 +283,8 @@ class AAFMBlock(nn.Module):
         r, c = self.norm_x(x), self.norm_y(y)
         a = self.alpha * self.nab(dist, angle, dur, folded=folded)
         q, k, v = self.q(r), self.k(c), self.v(c)
-        ea = torch.exp(torch.softmax(a.float(), -1)).to(v.dtype)
-        ek = torch.exp(torch.softmax(k.float(), 1)).to(v.dtype)
+        ea = attention_factor(a, -1, self.attention).to(v.dtype)
+        ek = attention_factor(k, 1, self.attention).to(v.dtype)
         yv = torch.sigmoid(q) * ((ea @ (ek * v)) / (ea @ ek))
         m = self.norm_m(self.combine(self.proj(yv)))
         z = self.norm_z(r + m)
@@ -279,10 +294,10 @@ class AAFMBlock(nn.Module):
 class AAFMLayer(nn.Module):
     """Row block (rows attend to columns over D̂) and column block (over D̂ᵀ), both on the inputs."""
 
-    def __init__(self, d: int, ff_hidden: int, time_aware: bool):
+    def __init__(self, d: int, ff_hidden: int, time_aware: bool, attention: str = "rrnco"):
         super().__init__()
-        self.row = AAFMBlock(d, ff_hidden, time_aware)
-        self.col = AAFMBlock(d, ff_hidden, time_aware)
+        self.row = AAFMBlock(d, ff_hidden, time_aware, attention)
+        self.col = AAFMBlock(d, ff_hidden, time_aware, attention)
 
     def forward(self, h_row, h_col, mats, mats_t, folded: bool = True):
         return (self.row(h_row, h_col, *mats, folded=folded),
@@ -292,11 +307,13 @@ class AAFMLayer(nn.Module):
 class Encoder(nn.Module):
     """Initial embedding + L AAFM layers → (row, column) embeddings, each (B, m, d)."""
 
-    def __init__(self, kind: ProblemKind, d: int, num_layers: int, ff_hidden: int, k: int):
+    def __init__(self, kind: ProblemKind, d: int, num_layers: int, ff_hidden: int, k: int,
+                 attention: str = "rrnco"):
         super().__init__()
         self.kind = kind
         self.init = InitEmbedding(kind, d, k)
-        self.layers = nn.ModuleList(AAFMLayer(d, ff_hidden, kind.has_time_windows) for _ in range(num_layers))
+        self.layers = nn.ModuleList(AAFMLayer(d, ff_hidden, kind.has_time_windows, attention)
+                                    for _ in range(num_layers))
 
     def forward(self, inst: Instances, coords: Tensor | None = None, generator: torch.Generator | None = None,
                 folded: bool = True) -> tuple[Tensor, Tensor]:

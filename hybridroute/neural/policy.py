@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass, fields
@@ -15,9 +16,23 @@ from .decoder import Decoder
 from .encoder import Encoder
 from .env import Instances, RoutingEnv
 
-__all__ = ["ModelConfig", "RRNCOPolicy", "Rollout", "ARCHITECTURES", "count_parameters", "DeadlineExceeded"]
+__all__ = ["ModelConfig", "RRNCOPolicy", "Rollout", "ARCHITECTURES", "count_parameters", "DeadlineExceeded",
+           "local_scale", "KNN_SCALE_K"]
 
 logger = logging.getLogger(__name__)
+
+
+#: Neighbours in the local distance scale of ``dist_scale="knn"``.
+KNN_SCALE_K = 3
+
+
+def local_scale(dist: Tensor, k: int = KNN_SCALE_K) -> Tensor:
+    """(B,) the mean distance from a node to its ``k`` nearest other nodes (out-going)."""
+    m = dist.shape[-1]
+    kk = max(1, min(k, m - 1))
+    off = dist.float() + torch.diag_embed(torch.full(dist.shape[:-1], float("inf"), device=dist.device))
+    near = off.topk(kk, dim=-1, largest=False).values
+    return near.mean(dim=(-1, -2)).clamp_min(1e-9)
 
 
 class DeadlineExceeded(RuntimeError):
@@ -44,6 +59,16 @@ class ModelConfig:
         Distance-sampling width k.
     tanh_clip
         Logit clipping C in C·tanh(u).
+    attention
+        ``"rrnco"``: the paper's AAFM weights exp(softmax(·)), each about 1 + 1/m, so the
+        neighbour signal fades as 1/m; ``"aft"``: AFT-full weights exp(·) normalised over the
+        nodes (a softmax over j of a_ij + k_j per channel), whose neighbour signal does not
+        shrink with m.
+    dist_scale
+        What the model divides distances by: ``"max"`` (the paper: the instance's largest
+        distance, so local distances shrink as 1/√n) or ``"knn"`` (a local scale: the mean
+        distance from a node to its :data:`KNN_SCALE_K` nearest neighbours, the same at
+        every n for the same density of stops).
     """
 
     kind: str
@@ -53,9 +78,15 @@ class ModelConfig:
     num_heads: int = 8
     sample_k: int = 25
     tanh_clip: float = 10.0
+    attention: str = "rrnco"
+    dist_scale: str = "max"
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ProblemKind.parse(self.kind).value)
+        if self.attention not in ("rrnco", "aft"):
+            raise ValueError(f"ModelConfig.attention must be 'rrnco' or 'aft', got {self.attention!r}")
+        if self.dist_scale not in ("max", "knn"):
+            raise ValueError(f"ModelConfig.dist_scale must be 'max' or 'knn', got {self.dist_scale!r}")
         for name in ("embed_dim", "num_layers", "ff_hidden", "num_heads", "sample_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -105,7 +136,8 @@ class RRNCOPolicy(nn.Module):
         self.config = config
         kind = config.problem_kind
         self.kind = kind
-        self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k)
+        self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k,
+                               attention=config.attention)
         self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip)
         self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
 
@@ -144,8 +176,17 @@ class RRNCOPolicy(nn.Module):
     def encode(self, inst: Instances, coords: Tensor | None = None,
                generator: torch.Generator | None = None):
         """The encoder's output, ready for :meth:`decode` (reusable across start nodes)."""
-        rows, cols = self.encoder(inst, coords, generator, folded=self.folded_bias)
-        return self.decoder.precompute(rows, cols, inst)
+        seen = self.model_view(inst)
+        rows, cols = self.encoder(seen, coords, generator, folded=self.folded_bias)
+        return self.decoder.precompute(rows, cols, seen)
+
+    def model_view(self, inst: Instances) -> Instances:
+        """The instances as the networks see them: with ``dist_scale="knn"`` distances are
+        divided by their local scale (the environment keeps the original units)."""
+        if self.config.dist_scale == "max":
+            return inst
+        scale = local_scale(inst.dist)
+        return dataclasses.replace(inst, dist=inst.dist / scale.to(inst.dist.dtype)[:, None, None])
 
     def decode(self, inst: Instances, cache, starts: Tensor, *, decode: str = "sampling",
                generator: torch.Generator | None = None, deadline: float | None = None) -> Rollout:

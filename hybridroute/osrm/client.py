@@ -50,9 +50,10 @@ logger = logging.getLogger(__name__)
 #: coordinate (swapped lat/lon, a sign lost, a place outside the extract), and OSRM would
 #: silently route it from wherever it snapped (a point 170 km off the map gets 0 m to a stop).
 DEFAULT_MAX_SNAP_M = 1000.0
-# OSRM answers entries down to about -0.5 m or s between near-identical points (rounding);
-# noise up to this size is clipped to 0, anything more negative is refused as a bad answer.
-_ROUNDING_TOLERANCE = 1.0
+# OSRM answers small negative entries between points snapped onto the same road segment
+# (phantom-node offsets: -0.1 to -0.5 m on the bundled cities, -1.5 m on Andorra); noise up to
+# this size is clipped to 0, anything more negative is refused as a bad answer.
+_ROUNDING_TOLERANCE = 10.0
 # 2: tiles are validated before they are cached; tiles cached by version 1 were not.
 _CACHE_VERSION = 2
 _JSON_NUMBER_TYPES = (int, float)

@@ -1,0 +1,474 @@
+"""Imitation training: teacher forcing on classical solvers' tours, at mixed sizes.
+
+Why imitation first: at n = 100 a teacher-forced forward + backward costs about 0.03 s per
+instance on one CPU thread, one POMO sample 0.25 s; and a supervised prototype (15 CPU-min,
+LKH-3 tours, n = 50 and 100) took ATSP-100 ×8 from 91.8 % to 21.9 % above LKH-3 where the
+same CPU spent on POMO REINFORCE made it worse (docs/neural.md).
+
+Labels
+    :func:`make_labels` samples ``count`` instances of ``n`` nodes from a city with a seed
+    (:func:`hybridroute.osrm.cities.sample_batch`, the same stream training re-samples) and
+    solves them: ATSP with LKH-3 (one run of at most 50 trials), ACVRP / ACVRPTW with PyVRP
+    (one search, 2 s). A label file stores only the tours (int16) and their costs, so it is
+    small and committed; the instances are re-drawn from (city, n, seed) when training.
+    ``python -m hybridroute.neural.imitation labels --config NAME`` fills a run's label folder
+    chunk by chunk on a fixed schedule over the training cities and sizes; it resumes by
+    skipping chunks already written.
+Training
+    ``python -m hybridroute.neural.imitation train --config NAME --max-minutes M`` minimises
+    the negative log-likelihood of the label's next node along the label tour, from several
+    rotations of each tour (every node of an ATSP tour is a valid start) under a random
+    dihedral flip of the coordinates. Every step picks a label file and instances from a
+    stream that is a pure function of (seed, step), so a resumed run continues the same curve.
+    The resume state (``state.pt``: weights, optimizer, step), the curve (``log.jsonl``) and
+    the validation references live in ``models/training/<name>/`` and are committed.
+Validation
+    Greedy POMO (×1) on a fixed set of instances from the held-out city at the sizes listed in
+    ``[val] sizes``, as the mean gap to LKH-3 / PyVRP references computed once.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch initialises OpenMP
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..osrm.cities import City, batch_to_problems, load_city, sample_batch
+from ..problem import ProblemKind
+from .env import Instances, RoutingEnv, instances_from_batch
+from .inference import dihedral
+from .policy import ModelConfig, RRNCOPolicy, count_parameters
+
+__all__ = ["ImitationConfig", "load_config", "make_labels", "label_schedule", "teacher_forced_logp",
+           "train", "main"]
+
+logger = logging.getLogger("hybridroute.neural.imitation")
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The classical solver, its settings and its time limit (seconds) that label each kind.
+LABEL_SOLVERS: dict[ProblemKind, tuple[str, dict[str, Any], float]] = {
+    ProblemKind.ATSP: ("lkh", {"runs": 1, "max_trials": 50}, 30.0),
+    ProblemKind.ACVRP: ("pyvrp", {"workers": 1}, 2.0),
+    ProblemKind.ACVRPTW: ("pyvrp", {"workers": 1}, 2.0),
+}
+
+
+@dataclass
+class ImitationConfig:
+    """An imitation run (one TOML file: [run], [model], [data], [train], [val])."""
+
+    name: str
+    model: ModelConfig
+    sizes: tuple[int, ...] = (20, 50, 100, 200)
+    label_count: int = 32
+    label_chunks: int = 88
+    cities_dir: str = "data/cities"
+    runs_root: str = "models/training"
+    holdout: tuple[str, ...] = ("Helsinki",)
+    batch_size: int = 16
+    rotations: int = 8
+    lr: float = 2e-4
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    seed: int = 1234
+    threads: int = 1
+    checkpoint_minutes: float = 5.0
+    log_every: int = 20
+    val_city: str = "Helsinki"
+    val_sizes: tuple[int, ...] = (50, 100)
+    val_count: int = 16
+    val_seed: int = 20250101
+    val_minutes: float = 15.0
+    source: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> ProblemKind:
+        return self.model.problem_kind
+
+
+def load_config(name_or_path: str | Path) -> ImitationConfig:
+    """A config from ``hybridroute/neural/configs/<name>.toml`` or a path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = CONFIG_DIR / f"{name_or_path}.toml"
+    if not path.exists():
+        raise FileNotFoundError(f"no imitation config {name_or_path!r} (looked for {path})")
+    raw = tomllib.loads(path.read_text())
+    flat: dict[str, Any] = {}
+    for section in ("data", "train", "val"):
+        flat.update(raw.get(section, {}))
+    known = set(ImitationConfig.__dataclass_fields__)
+    unknown = set(flat) - known
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    for key in ("sizes", "holdout", "val_sizes"):
+        if key in flat:
+            flat[key] = tuple(flat[key])
+    return ImitationConfig(name=raw["run"]["name"], model=ModelConfig.from_dict(raw["model"]), source=raw, **flat)
+
+
+# -- cities and labels -------------------------------------------------------------------
+
+def _cities_dir(cfg: ImitationConfig) -> Path:
+    d = Path(cfg.cities_dir)
+    return d if d.is_absolute() else REPO_ROOT / d
+
+
+def training_city_names(cfg: ImitationConfig) -> list[str]:
+    """The training cities in schedule order: ``splits.json``'s ``train`` list when the folder
+    has one (scripts/build_cities.sh writes it), else every city file; minus held-out ones."""
+    d = _cities_dir(cfg)
+    names = sorted(p.name[: -len("_data.npz")] for p in d.glob("*_data.npz"))
+    splits = d / "splits.json"
+    if splits.exists():
+        listed = json.loads(splits.read_text()).get("train", [])
+        names = [c for c in listed if c in names]
+    held = {c.lower() for c in (*cfg.holdout, cfg.val_city)}
+    train = [c for c in names if c.lower() not in held]
+    if not train:
+        raise FileNotFoundError(f"no training cities in {d} (build them: scripts/build_cities.sh)")
+    return train
+
+
+def label_schedule(cities: list[str], sizes: tuple[int, ...], seed: int, chunk: int) -> tuple[str, int, int]:
+    """(city, n, seed) of label chunk ``chunk``: cities round-robin, sizes cycling per round."""
+    city = cities[chunk % len(cities)]
+    n = sizes[(chunk // len(cities)) % len(sizes)]
+    return city, n, seed * 1_000_003 + chunk
+
+
+def run_dir(cfg: ImitationConfig) -> Path:
+    root = Path(cfg.runs_root)
+    return (root if root.is_absolute() else REPO_ROOT / root) / cfg.name
+
+
+def label_path(cfg: ImitationConfig, city: str, n: int, seed: int) -> Path:
+    return run_dir(cfg) / "labels" / f"{city}_n{n}_s{seed}.npz"
+
+
+def _solve_labels(problems, kind: ProblemKind) -> tuple[np.ndarray, np.ndarray]:
+    from ..solvers import get_solver
+
+    name, settings, limit = LABEL_SOLVERS[kind]
+    solver = get_solver(name, **settings)
+    seqs, costs = [], []
+    for p in problems:
+        sol = solver.solve(p, time_limit=limit, seed=0)
+        if not sol.is_feasible:
+            raise RuntimeError(f"{name} found no feasible label for {p.name}: {sol.message}")
+        seqs.append([0] + [v for r in sol.routes for v in (*r, 0)][:-1] if kind.has_capacity
+                    else [0] + list(sol.routes[0]))
+        costs.append(sol.cost)
+    width = max(len(s) for s in seqs)
+    out = np.full((len(seqs), width), -1, dtype=np.int16)
+    for i, s in enumerate(seqs):
+        out[i, :len(s)] = s
+    return out, np.asarray(costs)
+
+
+def make_labels(city: City, kind: ProblemKind | str, n: int, count: int, seed: int) -> dict[str, np.ndarray]:
+    """Label ``count`` instances of ``n`` drawn from ``city`` with ``seed``.
+
+    Returns ``{"tours": (count, L) int16, "costs": (count,) metres}``. A tour is the node
+    sequence from node 0 (ATSP: a permutation; VRPs: routes joined by depot visits, padded with
+    −1).
+    """
+    kind = ProblemKind.parse(kind)
+    batch = sample_batch(city, kind, n, count, seed=seed)
+    tours, costs = _solve_labels(batch_to_problems(batch, city_name=city.name), kind)
+    return {"tours": tours, "costs": costs}
+
+
+def write_labels(cfg: ImitationConfig, max_minutes: float, cities: dict[str, City] | None = None) -> int:
+    """Write the run's ``label_chunks`` label files in schedule order, for at most
+    ``max_minutes`` (chunks already written are skipped); returns the chunks written."""
+    names = training_city_names(cfg)
+    cities = cities or {}
+    end = time.monotonic() + max_minutes * 60
+    written, chunk = 0, 0
+    while time.monotonic() < end and chunk < cfg.label_chunks:
+        city, n, seed = label_schedule(names, cfg.sizes, cfg.seed, chunk)
+        path = label_path(cfg, city, n, seed)
+        chunk += 1
+        if path.exists():
+            continue
+        if city not in cities:
+            cities[city] = load_city(_cities_dir(cfg) / f"{city}_data.npz")
+        t0 = time.perf_counter()
+        labels = make_labels(cities[city], cfg.kind, n, cfg.label_count, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"city": city, "kind": cfg.kind.value, "n": n, "seed": seed, "count": cfg.label_count,
+                "solver": LABEL_SOLVERS[cfg.kind][0], "settings": LABEL_SOLVERS[cfg.kind][1],
+                "time_limit_s": LABEL_SOLVERS[cfg.kind][2]}
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **labels)
+        os.replace(tmp, path)
+        written += 1
+        logger.info("labels %s (%d x n=%d) in %.1f s", path.name, cfg.label_count, n, time.perf_counter() - t0)
+    return written
+
+
+# -- teacher forcing ---------------------------------------------------------------------
+
+def teacher_forced_logp(policy: RRNCOPolicy, inst: Instances, starts: torch.Tensor, actions: torch.Tensor,
+                        *, coords: torch.Tensor | None = None,
+                        generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probabilities of the label's moves, (B, P, T), and where they count (B, P, T) bool.
+
+    ``starts`` (B, P) and ``actions`` (B, P, T) are the label sequences after their first node;
+    padding (−1) and forced moves (one allowed node) do not count.
+    """
+    cache = policy.encode(inst, coords, generator)
+    seen = policy.model_view(inst)
+    env = RoutingEnv(inst)
+    state = env.reset(starts)
+    logps, counts = [], []
+    for t in range(actions.shape[-1]):
+        action = actions[..., t]
+        pad = action < 0
+        if bool(pad.all()):
+            break
+        mask = env.action_mask(state)
+        logp = policy.decoder(cache, state, mask, seen)
+        safe = torch.where(pad, torch.zeros_like(action), action)
+        chosen = logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+        counts.append(~pad & ~state.done & (mask.sum(-1) > 1))
+        logps.append(torch.where(counts[-1], chosen, torch.zeros_like(chosen)))
+        state = env.step(state, safe)
+    return torch.stack(logps, -1), torch.stack(counts, -1)
+
+
+def _rotations(tours: np.ndarray, rotations: int, rng: np.random.Generator, kind: ProblemKind) -> np.ndarray:
+    """(B, P, L) label sequences: ATSP tours rotated to random start nodes; VRP routes in a
+    random order, each starting the sequence in turn (the route order carries no meaning)."""
+    B, L = tours.shape
+    out = np.empty((B, rotations, L), dtype=np.int64)
+    for b in range(B):
+        t = tours[b][tours[b] >= 0]
+        if kind is ProblemKind.ATSP:
+            for p, r in enumerate(rng.integers(0, len(t), rotations)):
+                out[b, p] = np.roll(t, -r)
+            continue
+        routes = [r for r in np.split(t, np.flatnonzero(t == 0)) if len(r) > 1]
+        for p in range(rotations):
+            order = rng.permutation(len(routes))
+            seq = np.concatenate([routes[i] for i in order])[1:]  # drop the leading depot
+            row = np.full(L, -1)
+            row[:len(seq)] = seq
+            row[len(seq)] = 0 if len(seq) < L else row[-1]
+            out[b, p] = row
+    return out
+
+
+# -- the training loop -------------------------------------------------------------------
+
+class _LabelStore:
+    """The label files of a run, with their instances re-drawn (and kept) on first use."""
+
+    def __init__(self, cfg: ImitationConfig):
+        self.cfg = cfg
+        self.cities: dict[str, City] = {}
+        self.loaded: dict[Path, tuple[Any, np.ndarray]] = {}
+
+    def files(self) -> list[Path]:
+        """The ``label_chunks`` files of the schedule, all of which must exist: the data a step
+        sees is then a pure function of (seed, step)."""
+        cfg = self.cfg
+        names = training_city_names(cfg)
+        paths = [label_path(cfg, *label_schedule(names, cfg.sizes, cfg.seed, c)) for c in range(cfg.label_chunks)]
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(f"{len(missing)} of {cfg.label_chunks} label files are missing (first: "
+                                    f"{missing[0]}): run 'python -m hybridroute.neural.imitation labels "
+                                    f"--config {cfg.name}' first")
+        return paths
+
+    def files_cached(self) -> list[Path]:
+        if not hasattr(self, "_files"):
+            self._files = self.files()
+        return self._files
+
+    def get(self, path: Path):
+        if path not in self.loaded:
+            with np.load(path) as z:
+                meta, tours = json.loads(str(z["meta"])), z["tours"]
+            city = meta["city"]
+            if city not in self.cities:
+                self.cities[city] = load_city(_cities_dir(self.cfg) / f"{city}_data.npz")
+            batch = sample_batch(self.cities[city], meta["kind"], meta["n"], meta["count"], seed=meta["seed"])
+            self.loaded[path] = (batch, tours)
+        return self.loaded[path]
+
+
+def _take_batch(batch, sel: np.ndarray):
+    from dataclasses import replace
+
+    kw = {}
+    for name in ("index", "coords", "distance", "duration", "demand", "time_windows", "service_time",
+                 "duration_scale"):
+        value = getattr(batch, name)
+        kw[name] = None if value is None else value[sel]
+    return replace(batch, **kw)
+
+
+def _step_data(store: _LabelStore, cfg: ImitationConfig, step: int):
+    files = store.files_cached()
+    rng = np.random.default_rng([cfg.seed, step])
+    batch, tours = store.get(files[int(rng.integers(len(files)))])
+    sel = rng.choice(len(tours), size=min(cfg.batch_size, len(tours)), replace=False)
+    seqs = _rotations(tours[sel], cfg.rotations, rng, cfg.kind)
+    return _take_batch(batch, sel), seqs, int(rng.integers(8)), rng
+
+
+def _validation_set(cfg: ImitationConfig):
+    city = load_city(_cities_dir(cfg) / f"{cfg.val_city}_data.npz")
+    return {n: batch_to_problems(sample_batch(city, cfg.kind, n, cfg.val_count, seed=cfg.val_seed + n),
+                                 city_name=city.name) for n in cfg.val_sizes}
+
+
+def _references(cfg: ImitationConfig, problems: dict[int, list]) -> dict[str, list[float]]:
+    path = run_dir(cfg) / "validation.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    refs = {str(n): [float(c) for c in _solve_labels(ps, cfg.kind)[1]] for n, ps in problems.items()}
+    path.write_text(json.dumps(refs, indent=1) + "\n")
+    return refs
+
+
+def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, list[float]]) -> dict[str, float]:
+    """Mean gap (%) of greedy POMO ×1 to the references, per validation size."""
+    from .inference import solve_problems
+
+    policy.eval()
+    out = {}
+    for n, ps in problems.items():
+        sols = solve_problems(ps, policy, augment=1, batch_size=4, device="cpu")
+        costs = np.array([s.cost for s in sols])
+        out[f"gap_n{n}_pct"] = 100 * float(np.mean(costs / np.asarray(refs[str(n)]) - 1))
+    policy.train()
+    return out
+
+
+def _save(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(cfg: ImitationConfig, max_minutes: float) -> Path:
+    """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder."""
+    torch.set_num_threads(cfg.threads)
+    rdir = run_dir(cfg)
+    rdir.mkdir(parents=True, exist_ok=True)
+    (rdir / "config.toml").write_text(_toml(cfg.source))
+    policy = RRNCOPolicy(cfg.model)
+    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step = 0
+    state_path, log_path = rdir / "state.pt", rdir / "log.jsonl"
+    if state_path.exists():
+        state = torch.load(state_path, weights_only=True)
+        policy.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+        logger.info("resumed %s at step %d", cfg.name, step)
+    else:
+        logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
+    store = _LabelStore(cfg)
+    val_problems = _validation_set(cfg)
+    refs = _references(cfg, val_problems)
+    end = time.monotonic() + max_minutes * 60
+    last_ckpt = last_val = time.monotonic()
+    window: list[float] = []
+    t_window = time.perf_counter()
+
+    def checkpoint() -> None:
+        _save(state_path, {"model": policy.state_dict(), "optimizer": opt.state_dict(), "step": step})
+
+    policy.train()
+    while time.monotonic() < end:
+        batch, seqs, form, rng = _step_data(store, cfg, step)
+        inst = instances_from_batch(batch, dtype=torch.float32)
+        B, P, L = seqs.shape
+        seq = torch.as_tensor(seqs)
+        inst_p = inst  # every rotation shares its instance's encoding
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        logp, counted = teacher_forced_logp(policy, inst_p, seq[..., 0], seq[..., 1:],
+                                            coords=dihedral(inst.coords.float(), forms=[form]), generator=gen)
+        loss = -(logp.sum() / counted.sum().clamp_min(1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
+        opt.step()
+        step += 1
+        window.append(float(loss.detach()))
+        if step % cfg.log_every == 0:
+            rec = {"step": step, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
+                   "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
+            _log(log_path, rec)
+            logger.info("step %d nll %.4f (%.2f s/step)", step, rec["nll"], rec["sec_per_step"])
+            window, t_window = [], time.perf_counter()
+        if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
+            checkpoint()
+            last_ckpt = time.monotonic()
+        if time.monotonic() - last_val > cfg.val_minutes * 60:
+            rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs)}
+            _log(log_path, rec)
+            logger.info("validation at step %d: %s", step, rec)
+            last_val = time.monotonic()
+    checkpoint()
+    rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs)}
+    _log(log_path, rec)
+    logger.info("validation at step %d: %s", step, rec)
+    return rdir
+
+
+def _log(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def _toml(raw: dict[str, Any]) -> str:
+    lines = []
+    for section, values in raw.items():
+        lines.append(f"[{section}]")
+        for k, v in values.items():
+            lines.append(f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m hybridroute.neural.imitation",
+                                description="Labels and imitation training for size-aware RRNCO policies.")
+    p.add_argument("command", choices=["labels", "train"], help="write labels, or train on them")
+    p.add_argument("--config", required=True, help="config name in hybridroute/neural/configs/ or a path")
+    p.add_argument("--max-minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    cfg = load_config(args.config)
+    torch.set_num_threads(cfg.threads)
+    if args.command == "labels":
+        written = write_labels(cfg, args.max_minutes)
+        logger.info("wrote %d label chunks", written)
+    else:
+        train(cfg, args.max_minutes)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
