@@ -11,10 +11,12 @@ import concurrent.futures as cf
 import inspect
 import logging
 import multiprocessing
+import sys
 import time
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -228,9 +230,18 @@ class _ProcessPoolRunner:
         self._suspects = []
         self.results[i] = _failed(self.tasks[i], "worker process died while solving this instance "
                                                  "(BrokenProcessPool: a crash or os._exit in the backend, "
-                                                 "or the process was killed)")
+                                                 "or the process was killed)" + _guard_hint())
         self.bar.update()
         self._replace_pool()
+
+
+def _guard_hint() -> str:
+    """When the caller is a script: the usual cause of every worker dying at start."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None) is None:
+        return ""
+    return (f"; if {Path(main.__file__).name} calls solve_many/compare at module level, put the call "
+            "under `if __name__ == \"__main__\":` (the pool's workers are spawned and re-import the script)")
 
 
 def _terminate_pool(pool: cf.Executor) -> None:

@@ -445,6 +445,12 @@ class Problem:
         if capacity is None:
             raise ProblemValidationError("capacity", f"is required for {kind.value}")
         dem = np.asarray(demand)
+        if isinstance(demand, (list, tuple)) and dem.dtype.kind in "iuf":
+            # numpy reads a True among numbers as 1: look at the elements as they were given
+            bad = _first_non_real(np.asarray(demand, dtype=object))
+            if bad is not None:
+                raise ProblemValidationError("demand", f"must be numbers, got {bad[1]!r} "
+                                                       f"({type(bad[1]).__name__})", bad[0])
         if dem.dtype.kind not in "iuf" or dem.shape != (n,):
             raise ProblemValidationError("demand", f"must be {n} numbers, got shape {dem.shape} dtype {dem.dtype}")
         dem = dem.astype(np.int64) if dem.dtype.kind in "iu" else dem.astype(np.float64)

@@ -87,6 +87,7 @@ class ImitationConfig:
     grad_clip: float = 1.0
     seed: int = 1234
     threads: int = 1
+    device: str = "auto"
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     val_city: str = "Helsinki"
@@ -350,14 +351,15 @@ def _references(cfg: ImitationConfig, problems: dict[int, list]) -> dict[str, li
     return refs
 
 
-def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, list[float]]) -> dict[str, float]:
+def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, list[float]],
+             device: str | torch.device = "cpu") -> dict[str, float]:
     """Mean gap (%) of greedy POMO ×1 to the references, per validation size."""
     from .inference import solve_problems
 
     policy.eval()
     out = {}
     for n, ps in problems.items():
-        sols = solve_problems(ps, policy, augment=1, batch_size=4, device="cpu")
+        sols = solve_problems(ps, policy, augment=1, batch_size=4, device=str(device))
         costs = np.array([s.cost for s in sols])
         out[f"gap_n{n}_pct"] = 100 * float(np.mean(costs / np.asarray(refs[str(n)]) - 1))
     policy.train()
@@ -372,20 +374,23 @@ def _save(path: Path, obj: Any) -> None:
 
 def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder."""
+    from .inference import resolve_device
+
     torch.set_num_threads(cfg.threads)
+    dev = resolve_device(cfg.device)
     rdir = run_dir(cfg)
     rdir.mkdir(parents=True, exist_ok=True)
     (rdir / "config.toml").write_text(_toml(cfg.source))
-    policy = RRNCOPolicy(cfg.model)
+    policy = RRNCOPolicy(cfg.model).to(dev)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
     state_path, log_path = rdir / "state.pt", rdir / "log.jsonl"
     if state_path.exists():
-        state = torch.load(state_path, weights_only=True)
+        state = torch.load(state_path, weights_only=True, map_location=dev)
         policy.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
-        logger.info("resumed %s at step %d", cfg.name, step)
+        logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
     else:
         logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
     store = _LabelStore(cfg)
@@ -397,17 +402,20 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     t_window = time.perf_counter()
 
     def checkpoint() -> None:
-        _save(state_path, {"model": policy.state_dict(), "optimizer": opt.state_dict(), "step": step})
+        # saved from the CPU, so the state resumes on any machine
+        cpu = lambda t: t.detach().cpu() if torch.is_tensor(t) else t  # noqa: E731
+        opt_state = opt.state_dict()
+        opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
+        _save(state_path, {"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
+                           "step": step})
 
     policy.train()
     while time.monotonic() < end:
         batch, seqs, form, rng = _step_data(store, cfg, step)
-        inst = instances_from_batch(batch, dtype=torch.float32)
-        B, P, L = seqs.shape
-        seq = torch.as_tensor(seqs)
-        inst_p = inst  # every rotation shares its instance's encoding
-        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        logp, counted = teacher_forced_logp(policy, inst_p, seq[..., 0], seq[..., 1:],
+        inst = instances_from_batch(batch, device=dev, dtype=torch.float32)
+        seq = torch.as_tensor(seqs, device=dev)
+        gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
+        logp, counted = teacher_forced_logp(policy, inst, seq[..., 0], seq[..., 1:],
                                             coords=dihedral(inst.coords.float(), forms=[form]), generator=gen)
         loss = -(logp.sum() / counted.sum().clamp_min(1))
         opt.zero_grad()
@@ -426,12 +434,12 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
             checkpoint()
             last_ckpt = time.monotonic()
         if time.monotonic() - last_val > cfg.val_minutes * 60:
-            rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs)}
+            rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs, dev)}
             _log(log_path, rec)
             logger.info("validation at step %d: %s", step, rec)
             last_val = time.monotonic()
     checkpoint()
-    rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs)}
+    rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs, dev)}
     _log(log_path, rec)
     logger.info("validation at step %d: %s", step, rec)
     return rdir
@@ -452,17 +460,48 @@ def _toml(raw: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def write_pack(cfg: ImitationConfig, out: Path) -> Path:
+    """The run's cities (training and validation) as a compact pack for another machine:
+    distances as float16 (relative error under 5e-4; the labels are tours, unchanged by it),
+    durations only for ACVRPTW, ``splits.json`` beside them. 23 ATSP cities of 1000 points take
+    about 40 MB, which fits what a lent GPU machine is sent."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = training_city_names(cfg)
+    for name in [*names, cfg.val_city]:
+        src = _cities_dir(cfg) / f"{name}_data.npz"
+        with np.load(src, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"])) if "meta" in z.files else {"name": name}
+            arrays = {"points": z["points"], "distance": z["distance"].astype(np.float16)}
+            if cfg.kind.has_time_windows:
+                arrays["duration"] = z["duration"].astype(np.float16)
+            else:
+                meta["duration_from"] = "distance"
+        np.savez_compressed(out / src.name, meta=np.array(json.dumps(meta)), **arrays)
+    (out / "splits.json").write_text(json.dumps({"train": names, "test": [cfg.val_city]}, indent=1) + "\n")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hybridroute.neural.imitation",
                                 description="Labels and imitation training for size-aware RRNCO policies.")
-    p.add_argument("command", choices=["labels", "train"], help="write labels, or train on them")
+    p.add_argument("command", choices=["labels", "train", "pack"],
+                   help="write labels, train on them, or pack the cities for another machine")
     p.add_argument("--config", required=True, help="config name in hybridroute/neural/configs/ or a path")
     p.add_argument("--max-minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    p.add_argument("--cities-dir", help="read the cities from here instead of the config's cities_dir")
+    p.add_argument("--device", help="override the config's device (auto, cpu, cuda)")
+    p.add_argument("--threads", type=int, help="override the config's torch threads")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "pack", help="pack: output folder")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     cfg = load_config(args.config)
+    for key in ("cities_dir", "device", "threads"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
     torch.set_num_threads(cfg.threads)
-    if args.command == "labels":
+    if args.command == "pack":
+        logger.info("packed the cities into %s", write_pack(cfg, args.out))
+    elif args.command == "labels":
         written = write_labels(cfg, args.max_minutes)
         logger.info("wrote %d label chunks", written)
     else:

@@ -104,13 +104,17 @@ def load_city(path: str | Path) -> City:
     """
     path = Path(path)
     with np.load(path, allow_pickle=False) as z:
-        missing = {"points", "distance", "duration"} - set(z.files)
+        meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+        # a compact training pack (hybridroute.neural.imitation pack) may leave the durations
+        # out for kinds that never read them; its meta says so
+        needed = {"points", "distance"} | ({"duration"} if meta.get("duration_from") != "distance" else set())
+        missing = needed - set(z.files)
         if missing:
             raise ValueError(f"{path}: not a city file, missing arrays {sorted(missing)}")
         points = np.asarray(z["points"], dtype=np.float64)
         distance = np.asarray(z["distance"], dtype=np.float64)
-        duration = np.asarray(z["duration"], dtype=np.float64)
-        meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+        duration = (np.asarray(z["duration"], dtype=np.float64) if "duration" in z.files
+                    else distance.copy())
     _check_city_arrays(path, points, distance, duration)
     for arr in (distance, duration):
         np.clip(arr, 0.0, None, out=arr)

@@ -334,9 +334,11 @@ def scale_problem(problem: Problem, limits: IntegerLimits, *, cost_scale: float 
         distance = _round(problem.distance, distance_scale, "nearest").astype(np.int64)
     else:
         cscale = cost_scale or choose_scale(cost_matrix, limits)
-        cost = _round(cost_matrix, cscale, "nearest").astype(np.int64)
+        rounded = _round(cost_matrix, cscale, "nearest")
+        # checked before the cast: a float beyond int64 would cast to garbage with a warning
+        _check_limits("costs", rounded, _route_bound(cost_matrix, cscale), limits)
+        cost = rounded.astype(np.int64)
         cerr = rounding_error(cost_matrix, cscale)
-        _check_limits("costs", cost, _route_bound(cost_matrix, cscale), limits)
         distance, distance_scale = cost, cscale
         duration = windows = service = horizon = None
         tscale, terr = None, 0.0

@@ -222,3 +222,12 @@ def test_schedule_overflow_is_an_error_naming_the_node():
         hr.solve(problem, "nearest")
     # routes that are infeasible anyway keep reporting their violations
     assert hr.evaluate(problem, [[1, 1]]).status is hr.Status.INFEASIBLE
+
+
+@pytest.mark.parametrize("demand,index", [([0, True, 2], 1), ((0, 1, 2.0, False), 3)])
+def test_a_boolean_in_a_demand_list_is_refused_by_index(demand, index):
+    """numpy would read True as a demand of 1."""
+    n = len(demand)
+    with pytest.raises(hr.ProblemValidationError, match=r"^demand at index \d: must be numbers") as info:
+        hr.Problem("ACVRP", np.ones((n, n)) - np.eye(n), demand=demand, capacity=5)
+    assert info.value.index == index

@@ -3,6 +3,7 @@ label's moves, training on labels lowers their NLL, and a run resumes where it s
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -101,3 +102,15 @@ def test_aft_attention_keeps_the_neighbour_signal_at_larger_m():
         top = {mode: float((w[..., 0] / w.sum(-1)).mean()) for mode, w in weights.items()}
         assert top["aft"] > 0.9
         assert top["rrnco"] < 3.0 / m
+
+
+def test_a_pack_holds_the_cities_compactly_and_loads_as_cities(cfg, tmp_path):
+    from hybridroute.osrm.cities import load_city
+
+    out = imitation.write_pack(cfg, tmp_path / "pack")
+    for name in ("Monaco", "Helsinki"):
+        full = load_city(Path(cfg.cities_dir) / f"{name}_data.npz")
+        packed = load_city(out / f"{name}_data.npz")
+        np.testing.assert_allclose(packed.distance, full.distance, rtol=1e-3, atol=1e-3)
+        np.testing.assert_array_equal(packed.duration, packed.distance)  # ATSP never reads durations
+    assert imitation.training_city_names(dataclasses.replace(cfg, cities_dir=str(out))) == ["Monaco"]

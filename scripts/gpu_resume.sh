@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Continue a committed imitation run on a lent GPU machine for a few minutes and bring its
+# resume state back. Prepare here, then run through the device tool:
+#
+#   python -m hybridroute.neural.imitation pack --config atsp-imit     # data/pack, ~40 MB
+#   device run, carry ["data/pack"]:  scripts/gpu_resume.sh atsp-imit 8
+#   then copy the returned state.pt and log.jsonl into models/training/atsp-imit/ and commit.
+#
+# The GPU machine is bare: it has Python and torch with CUDA; the project runs from the
+# working tree (PYTHONPATH), and the pure-Python dependencies it lacks travel as wheels in
+# .whl/ (see the device tool's notes) when present.
+set -euo pipefail
+cfg="${1:-atsp-imit}"
+minutes="${2:-8}"
+cd "$(dirname "$0")/.."
+if [ -d .whl ]; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+    export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())"
+python3 -m hybridroute.neural.imitation train --config "$cfg" --max-minutes "$minutes" \
+    --cities-dir data/pack --device cuda --threads 8 2>&1 | tee "${OUT:-/tmp}/train.log"
+cp "models/training/$cfg/state.pt" "models/training/$cfg/log.jsonl" "${OUT:-/tmp}/"
