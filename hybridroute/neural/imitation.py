@@ -460,6 +460,34 @@ def _toml(raw: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def export(cfg: ImitationConfig, out: Path) -> Path:
+    """The run's current weights as a checkpoint (``.safetensors`` + model card) at ``out``.
+
+    The card records the training (steps, sizes, cities, label solver) and the validation
+    curve from ``log.jsonl`` (gap at the largest validation size).
+    """
+    from .checkpoint import save_checkpoint
+
+    rdir = run_dir(cfg)
+    state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
+    policy = RRNCOPolicy(cfg.model)
+    policy.load_state_dict(state["model"])
+    records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
+    key = f"gap_n{max(cfg.val_sizes)}_pct"
+    curve = [{"step": r["step"], "instances": r["step"] * cfg.batch_size, "gap_pct": r[key]}
+             for r in records if key in r]
+    card = {"n": max(cfg.sizes), "training": {
+                "method": "imitation (teacher forcing) of " + " ".join(map(str, LABEL_SOLVERS[cfg.kind][:2])),
+                "steps": int(state["step"]), "instances": int(state["step"]) * cfg.batch_size,
+                "sizes": list(cfg.sizes), "cities": training_city_names(cfg), "device": "cpu",
+                "trained_seconds": sum(r.get("sec_per_step", 0) * cfg.log_every for r in records),
+                "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}"},
+            "validation": {"city": cfg.val_city, "count": cfg.val_count, "sizes": list(cfg.val_sizes),
+                           "method": f"{LABEL_SOLVERS[cfg.kind][0]} (the label solver)", "curve": curve,
+                           "last": {k: v for k, v in (records[-1] if records else {}).items() if k.startswith("gap")}}}
+    return save_checkpoint(policy, out, card)
+
+
 def write_pack(cfg: ImitationConfig, out: Path) -> Path:
     """The run's cities (training and validation) as a compact pack for another machine:
     distances as float16 (relative error under 5e-4; the labels are tours, unchanged by it),
@@ -484,14 +512,16 @@ def write_pack(cfg: ImitationConfig, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m hybridroute.neural.imitation",
                                 description="Labels and imitation training for size-aware RRNCO policies.")
-    p.add_argument("command", choices=["labels", "train", "pack"],
-                   help="write labels, train on them, or pack the cities for another machine")
+    p.add_argument("command", choices=["labels", "train", "pack", "export"],
+                   help="write labels, train on them, pack the cities for another machine, or export "
+                        "the weights as a checkpoint")
     p.add_argument("--config", required=True, help="config name in hybridroute/neural/configs/ or a path")
     p.add_argument("--max-minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
     p.add_argument("--cities-dir", help="read the cities from here instead of the config's cities_dir")
     p.add_argument("--device", help="override the config's device (auto, cpu, cuda)")
     p.add_argument("--threads", type=int, help="override the config's torch threads")
-    p.add_argument("--out", type=Path, default=REPO_ROOT / "data" / "pack", help="pack: output folder")
+    p.add_argument("--out", type=Path, help="pack: output folder (default data/pack); export: the "
+                                             ".safetensors file (default models/training/<run>/<run>.safetensors)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     cfg = load_config(args.config)
@@ -500,7 +530,10 @@ def main(argv: list[str] | None = None) -> int:
             setattr(cfg, key, getattr(args, key))
     torch.set_num_threads(cfg.threads)
     if args.command == "pack":
-        logger.info("packed the cities into %s", write_pack(cfg, args.out))
+        logger.info("packed the cities into %s", write_pack(cfg, args.out or REPO_ROOT / "data" / "pack"))
+    elif args.command == "export":
+        out = args.out or run_dir(cfg) / f"rrnco-{cfg.name}.safetensors"
+        logger.info("exported %s", export(cfg, out))
     elif args.command == "labels":
         written = write_labels(cfg, args.max_minutes)
         logger.info("wrote %d label chunks", written)

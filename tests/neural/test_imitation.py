@@ -114,3 +114,16 @@ def test_a_pack_holds_the_cities_compactly_and_loads_as_cities(cfg, tmp_path):
         np.testing.assert_allclose(packed.distance, full.distance, rtol=1e-3, atol=1e-3)
         np.testing.assert_array_equal(packed.duration, packed.distance)  # ATSP never reads durations
     assert imitation.training_city_names(dataclasses.replace(cfg, cities_dir=str(out))) == ["Monaco"]
+
+
+def test_an_exported_run_loads_as_a_checkpoint_and_solves(cfg, tmp_path):
+    from hybridroute.neural.checkpoint import load_checkpoint
+
+    imitation.write_labels(cfg, max_minutes=1)
+    imitation.train(cfg, max_minutes=0.05)
+    path = imitation.export(cfg, tmp_path / "rrnco-tiny.safetensors")
+    policy, card = load_checkpoint(path)
+    assert card["model_config"]["attention"] == "aft" and card["training"]["steps"] >= 1
+    problem = hr.osrm.sample_instances("Helsinki", "ATSP", 15, 1, seed=3)[0]
+    sol = hr.get_solver("rrnco", checkpoint=str(path)).solve(problem, time_limit=60)
+    assert sol.is_feasible and sol.stats["checkpoint"] == "rrnco-tiny"
