@@ -127,3 +127,25 @@ def test_an_exported_run_loads_as_a_checkpoint_and_solves(cfg, tmp_path):
     problem = hr.osrm.sample_instances("Helsinki", "ATSP", 15, 1, seed=3)[0]
     sol = hr.get_solver("rrnco", checkpoint=str(path)).solve(problem, time_limit=60)
     assert sol.is_feasible and sol.stats["checkpoint"] == "rrnco-tiny"
+
+
+def test_vrp_labels_in_any_route_order_replay_to_the_label_cost():
+    """Route order carries no meaning: every reordering the trainer draws is the same solution,
+    and teacher forcing follows it to the end (finite log-probabilities, the label's length)."""
+    pytest.importorskip("pyvrp")
+    city = bundled_city("Monaco")
+    labels = imitation.make_labels(city, "ACVRP", 12, 2, seed=4)
+    batch = sample_batch(city, "ACVRP", 12, 2, seed=4)
+    inst = instances_from_batch(batch, dtype=torch.float64)
+    seqs = imitation._rotations(labels["tours"], 3, np.random.default_rng(0), hr.ProblemKind.ACVRP)
+    policy = RRNCOPolicy(ModelConfig(kind="ACVRP", embed_dim=16, num_layers=1, ff_hidden=32, num_heads=2,
+                                     sample_k=5, attention="aft", dist_scale="knn"))
+    seq = torch.as_tensor(seqs)
+    logp, counted = imitation.teacher_forced_logp(policy, inst, seq[..., 0], seq[..., 1:])
+    assert torch.isfinite(logp).all() and counted.any()
+    from hybridroute.neural.env import RoutingEnv
+
+    state = RoutingEnv(inst).rollout(seq[..., 0], seq[..., 1:].clamp_min(0))
+    assert state.done.all()
+    km = state.length * inst.dist_scale[:, None] * 1000.0  # city batches are in km
+    np.testing.assert_allclose(km.numpy(), np.repeat(labels["costs"][:, None], 3, 1), rtol=1e-6)

@@ -1,0 +1,122 @@
+"""Neural checkpoints across sizes: gap to a classical reference on held-out instances.
+
+For one kind and each size n, ``--count`` instances are sampled (seed ``--seed + n``) from the
+held-out city; the reference (LKH-3 for ATSP, PyVRP with one search for the VRPs, ``--ref-seconds``
+per instance) is solved once and cached in the results JSON, so more checkpoints can be added
+later against the same references. Each checkpoint decodes greedily from every start with ×1
+and ×8 dihedral augmentation (batches of 8, one thread); nearest neighbour from every start
+is the floor every policy must beat.
+
+Writes ``results/neural_eval/<kind>_sizes.json`` and ``.md`` (and prints the table).
+
+Usage::
+
+    python benchmarks/neural_eval.py --kind ATSP --sizes 20,50,100,200 \
+        --checkpoints rrnco-atsp20 models/training/atsp-imit/rrnco-atsp-imit.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results" / "neural_eval"
+REFERENCE = {"ATSP": ("lkh", {}), "ACVRP": ("pyvrp", {"workers": 1}), "ACVRPTW": ("pyvrp", {"workers": 1})}
+
+
+def instances(city: str, kind: str, n: int, count: int, seed: int):
+    from hybridroute.osrm.cities import bundled_city, load_city, sample_instances
+
+    c = load_city(city) if city.endswith(".npz") else bundled_city(city)
+    return sample_instances(c, kind, n, count, seed=seed + n)
+
+
+def references(problems, kind: str, seconds: float) -> list[float]:
+    import hybridroute as hr
+
+    name, settings = REFERENCE[kind]
+    solver = hr.get_solver(name, **settings)
+    return [solver.solve(p, time_limit=seconds, seed=0).cost for p in problems]
+
+
+def policy_costs(checkpoint: str, problems, augment: int) -> tuple[np.ndarray, float]:
+    from hybridroute.neural.checkpoint import load_checkpoint
+    from hybridroute.neural.inference import solve_problems
+
+    policy, _ = load_checkpoint(checkpoint)
+    t0 = time.perf_counter()
+    sols = solve_problems(problems, policy, augment=augment, seed=0, device="cpu", batch_size=8)
+    return np.array([s.cost if s.is_feasible else np.inf for s in sols]), (time.perf_counter() - t0) / len(sols)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", default="ATSP")
+    ap.add_argument("--sizes", default="20,50,100,200")
+    ap.add_argument("--count", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=20250101)
+    ap.add_argument("--city", default=str(REPO / "data" / "cities" / "Helsinki_data.npz"))
+    ap.add_argument("--ref-seconds", type=float, default=10.0)
+    ap.add_argument("--checkpoints", nargs="+", required=True)
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    import torch
+
+    import hybridroute as hr
+
+    torch.set_num_threads(1)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out_json = RESULTS / f"{args.kind.lower()}_sizes.json"
+    data = json.loads(out_json.read_text()) if out_json.exists() else {"references": {}, "results": {}}
+    sizes = [int(x) for x in args.sizes.split(",")]
+    for n in sizes:
+        problems = instances(args.city, args.kind, n, args.count, args.seed)
+        key = f"n{n}"
+        if key not in data["references"]:
+            t0 = time.perf_counter()
+            data["references"][key] = references(problems, args.kind, args.ref_seconds)
+            print(f"n={n}: references in {time.perf_counter() - t0:.0f} s", flush=True)
+        ref = np.asarray(data["references"][key])
+        nn = hr.get_solver("nearest", starts=problems[0].num_nodes)
+        nn_cost = np.array([nn.solve(p).cost for p in problems])
+        data["results"].setdefault("nearest (all starts)", {})[key] = {"gap_pct": 100 * float(np.mean(nn_cost / ref - 1))}
+        for ckpt in args.checkpoints:
+            name = Path(ckpt).stem
+            for aug in (1, 8):
+                costs, per = policy_costs(ckpt, problems, aug)
+                data["results"].setdefault(f"{name} x{aug}", {})[key] = {
+                    "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4)}
+                print(f"n={n} {name} x{aug}: {data['results'][f'{name} x{aug}'][key]}", flush=True)
+        out_json.write_text(json.dumps(data, indent=1) + "\n")
+    command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    data["runs"] = data.get("runs", []) + [{"command": command, "date": datetime.date.today().isoformat()}]
+    out_json.write_text(json.dumps(data, indent=1) + "\n")
+    all_sizes = sorted({int(k[1:]) for r in data["results"].values() for k in r})
+    ref_name = REFERENCE[args.kind][0]
+    lines = [f"# Neural checkpoints across sizes ({args.kind}, held-out city)", "",
+             f"Gap (%) to {ref_name} at {args.ref_seconds:g} s per instance, mean over {args.count} instances "
+             "per size; greedy from every start, ×1 / ×8 augmentation. Runs:", ""]
+    lines += [f"- `{r['command']}` ({r['date']})" for r in data["runs"]]
+    lines += ["", "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |",
+              "|---|" + "---|" * len(all_sizes)]
+    for method, per in data["results"].items():
+        cells = [f"{per[f'n{n}']['gap_pct']:.2f}" if f"n{n}" in per else "—" for n in all_sizes]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
