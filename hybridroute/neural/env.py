@@ -68,6 +68,9 @@ class Instances:
     dist_scale
         (B,) the maximum of the original distance matrix (its unit: km for city batches,
         metres for Problems): ``length * dist_scale`` is the tour length in that unit.
+    max_routes
+        (B,) the most routes allowed (a Problem's ``num_vehicles``; ``inf`` when unlimited), or
+        None: VRP rollouts then keep the fleet by construction (see ``RoutingEnv.action_mask``).
     """
 
     kind: ProblemKind
@@ -78,6 +81,7 @@ class Instances:
     tw: Tensor | None = None
     service: Tensor | None = None
     dist_scale: Tensor | None = None
+    max_routes: Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -173,6 +177,7 @@ def _problem_arrays(p: Problem, coords_fallback: str) -> dict[str, np.ndarray]:
     out = dict(dist=cost / dmax, dur=dur / tmax, coords=normalise_coords(xy), dist_scale=np.float64(dmax))
     if p.kind.has_capacity:
         out["demand"] = np.asarray(p.demand, dtype=np.float64) / float(p.capacity)
+        out["max_routes"] = np.float64(np.inf if p.num_vehicles is None else p.num_vehicles)
     if p.kind.has_time_windows:
         tw = np.asarray(p.time_windows, dtype=np.float64)
         # times relative to the depot's opening; the env starts every route at 0 after the
@@ -216,7 +221,8 @@ class State:
     """Rollout state, every tensor (B, P, ...).
 
     ``length`` is the travelled D̂ length (ATSP: closed when done); ``used`` the load of the
-    current route / capacity; ``time`` the departure time from the current node (T̂ units).
+    current route / capacity; ``time`` the departure time from the current node (T̂ units);
+    ``routes`` the routes started so far (VRPs).
     """
 
     current: Tensor
@@ -226,6 +232,7 @@ class State:
     used: Tensor
     time: Tensor
     done: Tensor
+    routes: Tensor | None = None
 
 
 def _rows(mat: Tensor, node: Tensor) -> Tensor:
@@ -299,7 +306,8 @@ class RoutingEnv:
                          time=zeros.clone(), done=torch.zeros(B, P, dtype=torch.bool, device=dev))
         depot = torch.zeros_like(starts)
         state = State(current=depot, first=starts, visited=visited, length=zeros, used=zeros.clone(),
-                      time=zeros.clone(), done=torch.zeros(B, P, dtype=torch.bool, device=dev))
+                      time=zeros.clone(), done=torch.zeros(B, P, dtype=torch.bool, device=dev),
+                      routes=zeros.clone())
         return self.step(state, starts)
 
     def step(self, state: State, action: Tensor) -> State:
@@ -310,9 +318,11 @@ class RoutingEnv:
         length = state.length + torch.where(state.done, torch.zeros_like(leg), leg)
         visited = state.visited.clone()
         visited.scatter_(-1, action.unsqueeze(-1), True)
-        used, time = state.used, state.time
+        used, time, routes = state.used, state.time, state.routes
         if self.is_vrp:
             at_depot = action == 0
+            if routes is not None:  # leaving the depot starts a route
+                routes = routes + ((prev == 0) & ~at_depot).to(routes.dtype)
             visited[..., 0] = False
             used = torch.where(at_depot, torch.zeros_like(used), used + _per_node(inst.demand, action))
             if self.has_tw:
@@ -326,7 +336,7 @@ class RoutingEnv:
             closing = _entry(inst.dist, action, state.first)
             length = torch.where(done, length + closing, length)
         return State(current=action, first=state.first, visited=visited, length=length, used=used,
-                     time=time, done=done)
+                     time=time, done=done, routes=routes)
 
     def action_mask(self, state: State) -> Tensor:
         """(B, P, m) True where the next move is allowed."""
@@ -344,6 +354,14 @@ class RoutingEnv:
             feasible &= arrive < inst.tw[..., 1].unsqueeze(1)
             feasible &= back < self.horizon[:, None, None]
         depot_ok = (state.current != 0) | ~unvisited.any(-1)
+        if inst.max_routes is not None and state.routes is not None:
+            # Keep the fleet by construction: close a route only if the vehicles left can
+            # still carry the demand left (a packing bound); when no customer fits the
+            # current route the depot stays open, and the evaluator reports any excess.
+            left = (inst.demand.unsqueeze(1) * unvisited.to(inst.demand.dtype)).sum(-1)
+            vehicles_left = inst.max_routes.unsqueeze(1).to(left.dtype) - state.routes
+            depot_ok = depot_ok & ((left <= vehicles_left + _CAP_TOL) | ~feasible[..., 1:].any(-1)
+                                   | (state.current == 0))
         # at the depot with customers left but none feasible: let the policy pick any, so that
         # decoding ends (only instances not made by the generator can get here)
         stuck = ~depot_ok & ~feasible.any(-1)

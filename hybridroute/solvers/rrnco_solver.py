@@ -104,9 +104,11 @@ class RRNCO(Solver):
     Notes
     -----
     The policy minimises the problem's cost matrix (distance, or duration when
-    ``objective="duration"``, waiting time not modelled). ``num_vehicles`` is not enforced
-    during construction; the evaluator reports ``too_many_routes`` if exceeded. Same seed,
-    same routes (the seed drives the encoder's distance sampling).
+    ``objective="duration"``, waiting time not modelled). ``num_vehicles`` is kept by
+    construction: a route is closed only while the vehicles left can still carry the demand
+    left (a packing bound; should no customer fit the open route, the evaluator reports
+    ``too_many_routes``). With ``time_limit=math.inf``, the same seed gives the same routes
+    (the seed drives the encoder's distance sampling, one stream per augmentation).
     """
 
     name = "rrnco"

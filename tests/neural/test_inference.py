@@ -140,3 +140,20 @@ def test_hand_built_problems_without_coords_and_open_windows(checkpoints, atsp10
     for p in (atsp10, acvrp12, acvrptw12, open_tw):
         sol = hr.get_solver("rrnco", checkpoint=str(checkpoints[p.kind.value]), augment=4).solve(p, seed=1)
         assert sol.is_feasible, (p.name, sol.violations)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_a_tight_fleet_is_kept_by_construction(seed):
+    """num_vehicles at the capacity lower bound: without the limit the policy opens one route
+    more on these instances; with it, the routes fit the fleet and stay feasible."""
+    import math
+
+    import hybridroute as hr
+    from hybridroute.osrm import sample_instances
+
+    p = sample_instances("Helsinki", "ACVRP", 50, 1, seed=seed)[0]
+    need = math.ceil(p.demand.sum() / p.capacity)
+    free = hr.solve(p, "rrnco", time_limit=math.inf)
+    limited = hr.solve(p.replace(num_vehicles=need), "rrnco", time_limit=math.inf)
+    assert free.num_routes > need
+    assert limited.is_feasible and limited.num_routes <= need
