@@ -262,6 +262,22 @@ def _read_json_file(path: "str | os.PathLike[str]") -> str:
         raise ProblemValidationError("json", f"{path}: is a directory, not a JSON file") from None
 
 
+def _shortest_from(matrix: np.ndarray, source: int) -> np.ndarray:
+    """Shortest travel from ``source`` to every node over a dense non-negative matrix
+    (Dijkstra, O(n²) with numpy)."""
+    n = matrix.shape[0]
+    best = np.full(n, np.inf)
+    best[source] = 0.0
+    done = np.zeros(n, dtype=bool)
+    for _ in range(n):
+        i = int(np.argmin(np.where(done, np.inf, best)))
+        if done[i] or not np.isfinite(best[i]):
+            break
+        done[i] = True
+        np.minimum(best, best[i] + matrix[i], out=best)
+    return best
+
+
 def _json_scalar(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
@@ -513,27 +529,42 @@ class Problem:
         set_(self, "service_time", _readonly(svc))
 
     def _check_reachable(self, tw: np.ndarray, svc: np.ndarray) -> None:
-        """Each customer must be servable on a direct trip depot → customer → depot."""
+        """Refuse a customer that no route can serve in time.
+
+        The test is a lower bound, so no servable customer is refused: the earliest arrival is
+        the depot's start plus the shortest travel time to the customer over the duration
+        matrix (through other nodes too: real and benchmark matrices need not satisfy the
+        triangle inequality), and the return likewise. The direct trip decides for most
+        customers; shortest paths are computed only when it does not.
+        """
         dur = self.duration
         start = tw[0, 0] + svc[0]
-        arrive = start + dur[0, 1:]
-        late = arrive > tw[1:, 1] * (1 + 1e-12)
+
+        def late_customers(out_time: np.ndarray, in_time: np.ndarray):
+            arrive = start + out_time
+            late = arrive > tw[1:, 1] * (1 + 1e-12)
+            back = np.maximum(arrive, tw[1:, 0]) + svc[1:] + in_time
+            late_back = back > tw[0, 1] * (1 + 1e-12)
+            return arrive, late, back, late_back
+
+        arrive, late, back, late_back = late_customers(dur[0, 1:], dur[1:, 0])
+        if late.any() or late_back.any():
+            arrive, late, back, late_back = late_customers(_shortest_from(dur, 0)[1:],
+                                                           _shortest_from(dur.T, 0)[1:])
         if late.any():
             i = int(np.argmax(late)) + 1
             raise ProblemValidationError(
                 "time_windows",
-                f"customer unreachable: earliest arrival {arrive[i - 1]:g} s from the depot is after "
-                f"its window end {tw[i, 1]:g} s",
+                f"customer unreachable: earliest arrival {arrive[i - 1]:g} s from the depot (shortest "
+                f"path) is after its window end {tw[i, 1]:g} s",
                 i,
             )
-        back = np.maximum(arrive, tw[1:, 0]) + svc[1:] + dur[1:, 0]
-        late_back = back > tw[0, 1] * (1 + 1e-12)
         if late_back.any():
             i = int(np.argmax(late_back)) + 1
             raise ProblemValidationError(
                 "time_windows",
-                f"customer unreachable: a direct trip returns to the depot at {back[i - 1]:g} s, "
-                f"after the depot closes at {tw[0, 1]:g} s",
+                f"customer unreachable: even a direct visit returns to the depot at {back[i - 1]:g} s "
+                f"at the earliest, after the depot closes at {tw[0, 1]:g} s",
                 i,
             )
 

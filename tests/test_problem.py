@@ -258,3 +258,19 @@ def test_problem_owns_c_contiguous_matrices_whatever_the_layout(layout):
         assert arr.flags.c_contiguous
     np.testing.assert_array_equal(p.distance, d)
     assert p.distance[1, 0] == d[1, 0] != d[0, 1]  # asymmetric: a transposition would show
+
+
+def test_a_customer_reachable_only_through_another_node_is_accepted():
+    """Durations need not satisfy the triangle inequality: node 2's direct leg from the depot
+    (100 s) misses its window, the path through node 1 (2 + 2 s) does not."""
+    dur = np.array([[0, 2, 100], [2, 0, 2], [2, 2, 0]], dtype=float)
+    tw = [[0, 1000], [0, 1000], [0, 10]]
+    p = hr.Problem("ACVRPTW", dur, dur, demand=[0, 1, 1], capacity=5, time_windows=tw)
+    assert hr.evaluate(p, [[1, 2]]).is_feasible
+
+
+def test_a_customer_late_by_every_path_is_refused():
+    dur = np.array([[0, 20, 100], [2, 0, 20], [2, 2, 0]], dtype=float)
+    tw = [[0, 1000], [0, 1000], [0, 10]]
+    with pytest.raises(ProblemValidationError, match=r"time_windows at index 2: customer unreachable.*40"):
+        hr.Problem("ACVRPTW", dur, dur, demand=[0, 1, 1], capacity=5, time_windows=tw)

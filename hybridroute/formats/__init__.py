@@ -1,5 +1,5 @@
-"""Benchmark file readers: TSPLIB ATSP, VRPLIB CVRP/ACVRP, Solomon VRPTW, and their reference
-solutions (VRPLIB ``.sol``, LKH ``.tour``).
+"""Benchmark file readers: TSPLIB ATSP, VRPLIB CVRP/ACVRP/VRPTW (with PyVRP's VRPLIB dialect),
+Solomon VRPTW, and their reference solutions (VRPLIB ``.sol``, LKH ``.tour``).
 
 Every reader returns a validated :class:`hybridroute.Problem` in the file's own abstract
 units (benchmark distances are not metres), with node 0 the depot / tour start and ``ids``

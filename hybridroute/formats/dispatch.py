@@ -17,8 +17,11 @@ from .vrplib_format import read_vrplib
 __all__ = ["read", "read_solution"]
 
 _TYPE = re.compile(r"^\s*TYPE\s*:\s*(\S+)", re.MULTILINE)
-_SUPPORTED = ("TSPLIB ATSP (.atsp), VRPLIB CVRP/ACVRP (.vrp), Solomon VRPTW (.txt), "
-              "hybridroute JSON (.json)")
+_DIMENSION = re.compile(r"^\s*DIMENSION\s*:", re.MULTILINE)
+# TSPLIB types that are neither a TSP nor a VRP: no reader takes them.
+_OTHER_TSPLIB_TYPES = ("SOP", "HCP", "TOUR")
+_SUPPORTED = ("TSPLIB ATSP (.atsp), VRPLIB CVRP/ACVRP/VRPTW and PyVRP's VRPLIB dialect (.vrp, .txt), "
+              "Solomon VRPTW (.txt), hybridroute JSON (.json)")
 
 
 def _looks_solomon(text: str) -> bool:
@@ -30,9 +33,12 @@ def _looks_solomon(text: str) -> bool:
 def read(path: str | os.PathLike, **kwargs) -> Problem:
     """Read an instance file of any supported format into a :class:`Problem`.
 
-    The format is recognised by content (the TSPLIB ``TYPE`` line, the Solomon ``VEHICLE`` /
-    ``CUSTOMER`` blocks), and ``.json`` files by extension (:meth:`Problem.from_json`).
-    Keyword arguments go to the reader (e.g. ``dimacs=False`` for Solomon files).
+    The format is recognised by content, and ``.json`` files by extension
+    (:meth:`Problem.from_json`): ``TYPE`` ATSP / TSP goes to :func:`read_tsplib_atsp`; any
+    other VRPLIB ``TYPE``, or a file without one that has a ``DIMENSION`` line (PyVRP's
+    dialect), to :func:`read_vrplib`; a file with the Solomon ``VEHICLE`` / ``CUSTOMER``
+    blocks to :func:`read_solomon`. Keyword arguments go to the reader (e.g. ``dimacs=False``
+    for Solomon files, ``rounding="exact"`` for VRPLIB ``EUC_2D`` files).
 
     Raises
     ------
@@ -46,10 +52,14 @@ def read(path: str | os.PathLike, **kwargs) -> Problem:
     kind = found.group(1).upper() if found else None
     if kind in ("ATSP", "TSP"):
         return read_tsplib_atsp(path, **kwargs)
-    if kind in ("CVRP", "ACVRP"):
+    if kind is not None and kind not in _OTHER_TSPLIB_TYPES:
+        # Any other TYPE is a VRP of some kind: read_vrplib reads what hybridroute models
+        # and names what it does not (several depots, prizes, ...).
         return read_vrplib(path, **kwargs)
     if kind is None and _looks_solomon(text):
         return read_solomon(path, **kwargs)
+    if kind is None and _DIMENSION.search(text):
+        return read_vrplib(path, **kwargs)  # PyVRP's dialect may leave TYPE out
     what = f"TYPE {kind}" if kind else "this content"
     raise FormatError(path, f"unrecognised instance format ({what}); supported: {_SUPPORTED}")
 

@@ -68,6 +68,10 @@ def _show(values: Any, limit: int = 5) -> str:
     return text + (", ..." if len(distinct) > limit else "")
 
 
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}" + ("" if k == 1 else "s")
+
+
 def _numbers(value: Any) -> np.ndarray | None:
     """``value`` as a float array, or None when it is ragged or not numeric."""
     try:
@@ -77,8 +81,9 @@ def _numbers(value: Any) -> np.ndarray | None:
 
 
 def _depots(data: dict[str, Any]) -> np.ndarray:
-    """0-based depot indices (vrplib removes the -1 terminator and subtracts 1)."""
-    return np.atleast_1d(np.asarray(data.get("depot", []))).ravel()
+    """0-based depot indices (vrplib removes the -1 terminator and subtracts 1); node 1 when
+    the file has no DEPOT_SECTION, as in PyVRP."""
+    return np.atleast_1d(np.asarray(data.get("depot", [0]))).ravel()
 
 
 def _clients_mask(data: dict[str, Any], n: int) -> np.ndarray:
@@ -108,8 +113,8 @@ def _bad_depots(data: dict[str, Any], n: int) -> list[str]:
     if outside.size == 0:
         return []
     listed = _show(depots + 1, limit=10)
-    return [f"DEPOT_SECTION lists node {outside[0] + 1:g}, outside 1..{n} (DIMENSION); "
-            f"it lists {depots.size} depot(s): {listed}"]
+    return [f"DEPOT_SECTION lists {_count(depots.size, 'depot')} ({listed}), and node {outside[0] + 1:g} "
+            f"is outside 1..{n} (DIMENSION {n})"]
 
 
 def _bad_vehicle_rows(data: dict[str, Any], n: int) -> list[str]:
@@ -118,7 +123,7 @@ def _bad_vehicle_rows(data: dict[str, Any], n: int) -> list[str]:
     for key in _PER_VEHICLE:
         value = data.get(key)
         if isinstance(value, (np.ndarray, list)) and len(value) != rows:
-            found.append(f"{label(key, value)} has {len(value)} row(s), but {source}")
+            found.append(f"{label(key, value)} has {_count(len(value), 'row')}, but {source}")
     return found
 
 
@@ -177,21 +182,25 @@ def _capacity(data, key, value, n) -> str | None:
 
 
 def _demand(data, key, value, n) -> str | None:
-    demand = np.asarray(value)
-    if demand.ndim == 2:
+    demand = _numbers(value)  # None: ragged, reported when the Problem is built
+    if demand is not None and demand.ndim == 2:
         return f"multiple load dimensions: DEMAND_SECTION has {demand.shape[1]} values per node"
     return None
 
 
-def _nonzero_per_client(text: str) -> Callable:
+def _nonzero_per_client(text: str, having: str) -> Callable:
+    """A check refusing a per-node value that is not 0 at some client (0 everywhere is the model)."""
     def check(data, key, value, n) -> str | None:
-        values = _numbers(np.broadcast_to(value, (n,)) if np.ndim(value) == 0 else value)
+        values = _numbers(value)
+        if values is not None and values.ndim == 0:  # one value for every node
+            values = np.full(n, values)
         if values is None or values.shape != (n,):
-            return f"{label(key, value)}: expected one number per node, {text}"
-        nonzero = (values != 0) & _clients_mask(data, n)
+            return f"{label(key, value)}: {text} (and it does not hold one number per node)"
+        clients = _clients_mask(data, n)
+        nonzero = (values != 0) & clients
         if not nonzero.any():
             return None
-        return f"{label(key, value)}: {text} ({int(nonzero.sum())} of {int(_clients_mask(data, n).sum())} clients)"
+        return f"{label(key, value)}: {text} ({int(nonzero.sum())} of {int(clients.sum())} clients {having})"
     return check
 
 
@@ -239,8 +248,8 @@ _CHECKS: dict[str, Callable] = {
     "depot": _several_depots,
     "capacity": _capacity,
     "demand": _demand,
-    "prize": _nonzero_per_client("optional stops with prizes are not modelled"),
-    "release_time": _nonzero_per_client("release times are not modelled"),
+    "prize": _nonzero_per_client("optional stops with prizes are not modelled", "have a prize"),
+    "release_time": _nonzero_per_client("release times are not modelled", "are released after time 0"),
     "vehicles_fixed_cost": _per_vehicle_other_than(0, "fixed vehicle costs"),
     "vehicles_unit_distance_cost": _per_vehicle_other_than(1, "per-vehicle distance costs"),
     "vehicles_depot": _vehicle_depots,

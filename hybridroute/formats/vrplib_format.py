@@ -1,24 +1,38 @@
-"""VRPLIB capacitated VRP files: CVRPLIB ``EUC_2D`` instances (e.g. set X) and explicit-matrix
-asymmetric CVRP instances (Fischetti, Toth & Vigo, as distributed with LKH-3).
+"""VRPLIB files: CVRPLIB ``EUC_2D`` instances (e.g. set X), explicit-matrix asymmetric CVRP
+instances (Fischetti, Toth & Vigo, as distributed with LKH-3), and VRPTW files in PyVRP's
+VRPLIB dialect (e.g. Solomon instances as CVRPLIB distributes them in VRPLIB form).
 
-Parsing is delegated to ``vrplib`` (it reads both kinds correctly when matrix rows are not
-wrapped); this module checks what it returns, applies the distance convention and moves the
-depot to index 0.
+Parsing is delegated to ``vrplib`` (it reads these files correctly when matrix rows are not
+wrapped); this module checks what it returns (:mod:`.vrplib_dialect` names each section of
+PyVRP's dialect that hybridroute does not model), applies the distance convention and moves
+the depot to index 0.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import vrplib
+from vrplib.parse import parse_vrplib
 
 from ..problem import Problem, ProblemKind
-from ._text import FormatError, build_problem
+from . import vrplib_dialect
+from ._text import FormatError, build_problem, read_text
+from .solomon import solomon_distance
 
 __all__ = ["read_vrplib", "euc_2d"]
+
+log = logging.getLogger(__name__)
+
+# TYPE values whose problem hybridroute models; no TYPE line is PyVRP's dialect too.
+_MODELLED_TYPES = ("CVRP", "ACVRP", "VRPTW", "CVRPTW", "ACVRPTW")
+# Capacitated types: their files must give demands (PyVRP's dialect defaults them to 0).
+_DEMAND_TYPES = ("CVRP", "ACVRP")
+_ROUNDINGS = ("nint", "dimacs", "exact")
 
 
 def euc_2d(coords: np.ndarray) -> np.ndarray:
@@ -31,11 +45,30 @@ def euc_2d(coords: np.ndarray) -> np.ndarray:
     return np.floor(np.sqrt((diff**2).sum(-1)) + 0.5)
 
 
+def _header(text: str, key: str) -> str | None:
+    found = re.search(rf"^\s*{key}\s*:\s*(\S+)", text, re.MULTILINE)
+    return found.group(1).upper() if found else None
+
+
+def _check_weights(path: str | os.PathLike, text: str) -> None:
+    """Refuse distance types this reader does not compute, before ``vrplib`` reads the file
+    (it raises a bare "Edge weight type or format unknown" on some of them)."""
+    weight_type = _header(text, "EDGE_WEIGHT_TYPE")
+    if weight_type is None:
+        raise FormatError(path, "the header has no EDGE_WEIGHT_TYPE line")
+    if weight_type not in ("EUC_2D", "EXPLICIT"):
+        raise FormatError(path, f"EDGE_WEIGHT_TYPE {weight_type} is not supported; expected EUC_2D or EXPLICIT")
+    weight_format = _header(text, "EDGE_WEIGHT_FORMAT")
+    if weight_type == "EXPLICIT" and weight_format != "FULL_MATRIX":
+        raise FormatError(path, f"EDGE_WEIGHT_FORMAT {weight_format or '(none)'} is not supported; "
+                                "expected FULL_MATRIX")
+
+
 def _parse(path: str | os.PathLike) -> dict[str, Any]:
+    text = read_text(path)
+    _check_weights(path, text)
     try:
-        return vrplib.read_instance(path, compute_edge_weights=False)
-    except FileNotFoundError:
-        raise FormatError(path, "no such file") from None
+        return parse_vrplib(text, compute_edge_weights=False)
     except (RuntimeError, ValueError, IndexError, TypeError) as exc:
         # vrplib's own messages do not name the file; rows of an explicit matrix that wrap
         # across lines are a common cause (vrplib reads matrices row by row).
@@ -59,80 +92,164 @@ def _array(path, data: dict[str, Any], key: str, what: str, shape: tuple[int, ..
     return arr
 
 
-def _distance(path, data: dict[str, Any], n: int) -> np.ndarray:
-    weight_type = str(_field(path, data, "edge_weight_type", "EDGE_WEIGHT_TYPE")).upper()
-    if weight_type == "EUC_2D":
-        return euc_2d(_array(path, data, "node_coord", "NODE_COORD_SECTION", (n, 2)))
-    if weight_type == "EXPLICIT":
-        weight_format = str(data.get("edge_weight_format", "")).upper()
-        if weight_format != "FULL_MATRIX":
-            raise FormatError(path, f"EDGE_WEIGHT_FORMAT {weight_format or '(none)'} is not supported; "
-                                    "expected FULL_MATRIX")
-        matrix = _array(path, data, "edge_weight", "EDGE_WEIGHT_SECTION", (n, n)).copy()
-        # The diagonal holds a "no self loop" sentinel (10000 in the Fischetti files).
-        np.fill_diagonal(matrix, 0.0)
-        return matrix
-    raise FormatError(path, f"EDGE_WEIGHT_TYPE {weight_type} is not supported; expected EUC_2D or EXPLICIT")
+def _distance(path, data: dict[str, Any], n: int, rounding: str) -> np.ndarray:
+    """The n×n distances; the weight type and format were checked by :func:`_check_weights`."""
+    if str(data["edge_weight_type"]).upper() == "EUC_2D":
+        coords = _array(path, data, "node_coord", "NODE_COORD_SECTION", (n, 2))
+        return euc_2d(coords) if rounding == "nint" else solomon_distance(coords, dimacs=rounding == "dimacs")
+    matrix = _array(path, data, "edge_weight", "EDGE_WEIGHT_SECTION", (n, n)).copy()
+    # The diagonal holds a "no self loop" sentinel (10000 in the Fischetti files).
+    np.fill_diagonal(matrix, 0.0)
+    return matrix
 
 
 def _depot(path, data: dict[str, Any], n: int) -> int:
-    depots = np.atleast_1d(np.asarray(_field(path, data, "depot", "DEPOT_SECTION")))
+    """The one depot's 0-based index (more than one, or one out of range, is refused earlier)."""
+    if "depot" not in data:
+        log.info("%s: no DEPOT_SECTION; node 1 is the depot, as in PyVRP's dialect", path)
+        return 0
+    depots = np.atleast_1d(np.asarray(data["depot"]))
     if depots.size != 1:
-        raise FormatError(path, f"DEPOT_SECTION lists {depots.size} depots; exactly one is supported")
-    depot = int(depots[0])  # vrplib makes it 0-based
-    if not 0 <= depot < n:
-        raise FormatError(path, f"DEPOT_SECTION names node {depot + 1}, outside 1..{n}")
-    return depot
+        raise FormatError(path, "DEPOT_SECTION lists no depot")
+    return int(depots[0])  # vrplib makes it 0-based
 
 
-def read_vrplib(path: str | os.PathLike) -> Problem:
-    """Read a VRPLIB CVRP / ACVRP instance into an ACVRP :class:`Problem`.
+def _dimension(path, data: dict[str, Any]) -> int:
+    n = _field(path, data, "dimension", "DIMENSION")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise FormatError(path, f"DIMENSION must be an integer ≥ 2, got {n!r}")
+    return int(n)
+
+
+def _file_type(path, data: dict[str, Any]) -> str:
+    kind = str(data.get("type", "")).upper()
+    if kind in ("ATSP", "TSP"):
+        raise FormatError(path, f"TYPE is {kind}, expected a VRP (read ATSP files with read_tsplib_atsp)")
+    return kind
+
+
+def _refuse_unmodelled(path, data: dict[str, Any], n: int, kind: str) -> None:
+    """Malformed dialect data first, then every section or key beyond the model, then the TYPE."""
+    faults = vrplib_dialect.malformed(data, n)
+    if faults:
+        raise FormatError(path, "; ".join(faults))
+    beyond = vrplib_dialect.unmodelled(data, n)
+    of_type = f" (TYPE {kind})" if kind else ""
+    if beyond:
+        raise FormatError(path, f"not modelled by hybridroute yet{of_type}: " + "; ".join(beyond))
+    if kind and kind not in _MODELLED_TYPES:
+        raise FormatError(path, f"TYPE {kind} is not a problem type hybridroute reads; expected one of "
+                                f"{', '.join(_MODELLED_TYPES)} or no TYPE line (PyVRP's dialect)")
+
+
+def _loads(path, data: dict[str, Any], n: int, kind: str) -> dict[str, Any]:
+    """``demand``, ``capacity`` and ``num_vehicles`` in file order."""
+    if "demand" in data or kind in _DEMAND_TYPES:
+        demand = _array(path, data, "demand", "DEMAND_SECTION", (n,))
+    else:
+        log.info("%s: no DEMAND_SECTION; every demand is 0, as in PyVRP's dialect", path)
+        demand = np.zeros(n)
+    if np.all(demand == np.round(demand)):
+        demand = demand.astype(np.int64)
+    capacity = _field(path, data, "capacity", "CAPACITY")
+    if isinstance(capacity, np.ndarray):  # a CAPACITY_SECTION: one value for all, or refused earlier
+        capacity = capacity.ravel()[0].item()
+    return {"demand": demand, "capacity": capacity, "num_vehicles": data.get("vehicles")}
+
+
+def _times(path, data: dict[str, Any], n: int, depot: int, distance: np.ndarray) -> dict[str, Any]:
+    """``time_windows``, ``service_time`` and ``duration`` (= distance) in file order."""
+    windows = _array(path, data, "time_window", "TIME_WINDOW_SECTION", (n, 2))
+    service = data.get("service_time", 0)
+    if np.ndim(service) == 0:
+        # One SERVICE_TIME value applies to every client; depots take none (as in PyVRP).
+        try:
+            service = np.full(n, float(service))
+        except (TypeError, ValueError):
+            raise FormatError(path, f"SERVICE_TIME must be a number, got {service!r}") from None
+        service[depot] = 0.0
+    else:
+        service = _array(path, data, "service_time", "SERVICE_TIME_SECTION", (n,))
+    return {"time_windows": windows, "service_time": service, "duration": distance}
+
+
+def read_vrplib(path: str | os.PathLike, *, rounding: str | None = None) -> Problem:
+    """Read a VRPLIB capacitated VRP, with or without time windows, into a :class:`Problem`.
 
     Parameters
     ----------
     path
-        A VRPLIB file with ``TYPE: CVRP`` or ``ACVRP``, one depot, ``DEMAND_SECTION``,
-        ``CAPACITY`` and either ``EDGE_WEIGHT_TYPE: EUC_2D`` with ``NODE_COORD_SECTION``
-        (CVRPLIB, e.g. set X) or ``EXPLICIT`` / ``FULL_MATRIX`` (e.g. the Fischetti ACVRP
-        instances, rows one per line).
+        A VRPLIB file with ``TYPE`` CVRP, ACVRP, VRPTW, CVRPTW or ACVRPTW, or with no
+        ``TYPE`` line (PyVRP's dialect); one depot (node 1 when there is no
+        ``DEPOT_SECTION``, as in PyVRP); ``CAPACITY`` (or a ``CAPACITY_SECTION``
+        with one value for every vehicle); ``DEMAND_SECTION`` (without it, in files whose
+        TYPE is not CVRP / ACVRP, every demand is 0, as in PyVRP); optional ``VEHICLES``,
+        ``TIME_WINDOW_SECTION``, ``SERVICE_TIME_SECTION`` or one ``SERVICE_TIME`` value for
+        every client; and either ``EDGE_WEIGHT_TYPE: EUC_2D`` with ``NODE_COORD_SECTION``
+        or ``EXPLICIT`` / ``FULL_MATRIX`` (rows one per line).
+    rounding
+        How ``EUC_2D`` distances are computed from the coordinates: ``"nint"`` (Euclidean
+        rounded to the nearest integer, TSPLIB's rule), ``"dimacs"`` (truncated to one
+        decimal, the DIMACS rule under which CVRPLIB states its Solomon optima, as
+        :func:`~hybridroute.formats.read_solomon` does) or ``"exact"`` (full precision).
+        None (the default) is ``"dimacs"`` for files with time windows and ``"nint"``
+        otherwise. The file does not say: PyVRP leaves the choice to its caller too.
 
     Returns
     -------
     Problem
-        Kind ACVRP, in the file's abstract units (not metres). ``EUC_2D`` distances are
-        Euclidean rounded to the nearest integer (the VRPLIB convention); an explicit matrix
-        is used as given with its diagonal set to 0. The depot is moved to index 0 and the
-        other nodes keep the file's order; ``ids`` are the file's 1-based node numbers, so
-        ``problem.ids[i]`` is node ``i``'s number in the file. ``num_vehicles`` = ``VEHICLES``
-        when the file has it (Fischetti: the fixed number of routes), else None (the ``k`` in
-        a CVRPLIB name is the minimum fleet, not a limit). ``duration`` = None. Planar
-        coordinates are not kept: ``Problem.coords`` is for (lat, lon) degrees.
+        Kind ACVRPTW when the file has a ``TIME_WINDOW_SECTION`` (``duration`` =
+        ``distance``: one distance unit takes one time unit, as in PyVRP; windows and service
+        times as given), else ACVRP (a service time is then dropped: without windows or a
+        duration objective it changes nothing). Values are in the file's abstract units
+        (not metres, not seconds). An explicit matrix is used as given with its diagonal
+        set to 0. The depot is moved to index 0 and the other nodes keep the file's order;
+        ``ids`` are the file's 1-based node numbers. ``num_vehicles`` = ``VEHICLES`` when
+        the file has it, else None (the ``k`` in a CVRPLIB name is the minimum fleet, not a
+        limit). Planar coordinates are not kept: ``Problem.coords`` is for (lat, lon).
 
     Raises
     ------
     FormatError
-        (a ValueError) naming the file, for unreadable files, missing sections, tables of the
-        wrong shape, several depots, unsupported distance types or invalid data.
+        (a ValueError) naming the file: unreadable files, missing sections, tables of the
+        wrong shape, unsupported distance types, invalid data; malformed dialect data (a
+        depot outside 1..DIMENSION, a per-vehicle section whose row count is not
+        ``VEHICLES``, a window that opens after it closes); and every section or key of
+        PyVRP's dialect beyond one depot and one vehicle type (several depots, prizes,
+        release times, per-vehicle distance or duration limits, costs or client
+        restrictions, heterogeneous capacities, several load dimensions, reloads,
+        shipments), each named as the file spells it.
     """
+    if rounding is not None and rounding not in _ROUNDINGS:
+        raise ValueError(f"rounding must be one of {_ROUNDINGS} or None, got {rounding!r}")
     data = _parse(path)
-    kind = str(data.get("type", "")).upper()
-    if kind not in ("CVRP", "ACVRP"):
-        hint = " (read ATSP files with read_tsplib_atsp)" if kind in ("ATSP", "TSP") else ""
-        raise FormatError(path, f"TYPE is {kind or '(none)'}, expected CVRP or ACVRP{hint}")
-    n = _field(path, data, "dimension", "DIMENSION")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise FormatError(path, f"DIMENSION must be an integer ≥ 2, got {n!r}")
-    n = int(n)
-    distance = _distance(path, data, n)
-    demand = _array(path, data, "demand", "DEMAND_SECTION", (n,))
-    if np.all(demand == np.round(demand)):
-        demand = demand.astype(np.int64)
+    kind = _file_type(path, data)
+    n = _dimension(path, data)
+    _refuse_unmodelled(path, data, n, kind)
     depot = _depot(path, data, n)
+    timed = "time_window" in data
+    if not timed and kind.endswith("TW"):
+        raise FormatError(path, f"TYPE {kind} needs a TIME_WINDOW_SECTION")
+    distance = _distance(path, data, n, rounding or ("dimacs" if timed else "nint"))
+    fields = _loads(path, data, n, kind)
+    if timed:
+        fields |= _times(path, data, n, depot, distance)
+    elif "service_time" in data:
+        log.info("%s: service times dropped: without time windows they change no distance", path)
     order = np.r_[depot, np.delete(np.arange(n), depot)]
-    vehicles = data.get("vehicles")
     return build_problem(
-        path, kind=ProblemKind.ACVRP, distance=distance[np.ix_(order, order)],
-        ids=order + 1, demand=demand[order], capacity=_field(path, data, "capacity", "CAPACITY"),
-        num_vehicles=None if vehicles is None else vehicles,
-        name=str(data.get("name") or Path(path).stem),
+        path, kind=ProblemKind.ACVRPTW if timed else ProblemKind.ACVRP, distance=distance[np.ix_(order, order)],
+        ids=order + 1, name=str(data.get("name") or Path(path).stem), **_depot_first(fields, order),
     )
+
+
+def _depot_first(fields: dict[str, Any], order: np.ndarray) -> dict[str, Any]:
+    """Per-node arrays and matrices of ``fields`` in ``order``; scalars as they are."""
+    out = {}
+    for key, value in fields.items():
+        if key == "duration":
+            value = value[np.ix_(order, order)]
+        elif isinstance(value, np.ndarray):
+            value = value[order]
+        out[key] = value
+    return out
