@@ -12,7 +12,7 @@ import numpy as np
 
 from ..problem import Problem, ProblemKind
 from ._backend import cpu_share as _cpu_share
-from .base import SolveOutput, Solver
+from .base import allowed_runtime, SolveOutput, Solver
 from .scaling import IntegerLimits, ScaledProblem, scale_problem
 
 __all__ = ["LKHSolver"]
@@ -177,7 +177,9 @@ class LKHSolver(Solver):
             stats["method"] = "enumeration"
             return SolveOutput(routes=[tour], stats=stats, proven_optimal=True)
         remaining = max(time_limit - (time.perf_counter() - t0), 0.01)
-        tour, message = self._lkh(scaled, seed, remaining, stats, time.monotonic() + remaining)
+        # a guarded LKH run is killed at the contract's bound (minus a margin for the fallback)
+        bound = allowed_runtime(time_limit) - (time.perf_counter() - t0) - 0.1 if math.isfinite(time_limit) else math.inf
+        tour, message = self._lkh(scaled, seed, remaining, stats, time.monotonic() + bound)
         if tour is None:
             from .baselines import nearest_neighbour_routes
 
@@ -244,7 +246,7 @@ class LKHSolver(Solver):
                 raw = call_before(f"{__name__}:_call_lkh", deadline, params=params, text=text)
             except SideProcessError as exc:
                 return None, (f"LKH's ascent at n={n} needs about {stats['cpu_limit_s']:g} CPU s, more than "
-                              f"the {seconds:.3g} s left; stopped at the deadline ({exc})")
+                              f"the {seconds:.3g} s left; stopped at the time limit's bound ({exc})")
             tour, why = _tour_from_lkh(raw, n)
             return (tour, "") if tour is not None else (None, why)
         tour, why = _tour_from_lkh(_call_lkh(params, text), n)

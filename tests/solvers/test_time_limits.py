@@ -217,9 +217,10 @@ def test_lkh_whose_ascent_cannot_fit_runs_guarded_and_falls_back(atsp10, monkeyp
     monkeypatch.setattr(lkh_solver, "_ascent_cpu_estimate", lambda n, period: 1e6)  # "never fits"
     guarded = LKHSolver().solve(atsp10, time_limit=30)  # plenty of time: LKH's tour comes back
     assert guarded.stats["cpu_limit_floored"] and guarded.stats["method"] == "lkh"
-    killed = LKHSolver().solve(atsp10, time_limit=0.01)  # no time even to start: killed
+    monkeypatch.setattr(lkh_solver, "allowed_runtime", lambda limit: 0.0)  # a bound already passed
+    killed = LKHSolver().solve(atsp10, time_limit=30)
     assert killed.is_feasible and killed.stats["fallback"] == "nearest"
-    assert "stopped at the deadline" in killed.message
+    assert "stopped at the time limit's bound" in killed.message
 
 
 def test_vroom_whose_construction_cannot_fit_runs_guarded_and_falls_back(acvrp12, monkeypatch):
@@ -229,8 +230,10 @@ def test_vroom_whose_construction_cannot_fit_runs_guarded_and_falls_back(acvrp12
     monkeypatch.setattr(vroom_solver, "construction_estimate", lambda problem, level: 1e6)
     guarded = hr.get_solver("vroom").solve(acvrp12, time_limit=30)
     assert guarded.stats["guarded"] and "fallback" not in guarded.stats and guarded.is_feasible
-    killed = hr.get_solver("vroom").solve(acvrp12, time_limit=0.01)
+    monkeypatch.setattr(vroom_solver, "allowed_runtime", lambda limit: 0.0)  # a bound already passed
+    killed = hr.get_solver("vroom").solve(acvrp12, time_limit=30)
     assert killed.is_feasible and killed.stats["fallback"] == "nearest"
+    assert "stopped at the time limit's bound" in killed.message
 
 
 # -- the hybrid's split -------------------------------------------------------------------
