@@ -178,7 +178,7 @@ class LKHSolver(Solver):
             return SolveOutput(routes=[tour], stats=stats, proven_optimal=True)
         remaining = max(time_limit - (time.perf_counter() - t0), 0.01)
         # a guarded LKH run is killed at the contract's bound (minus a margin for the fallback)
-        bound = allowed_runtime(time_limit) - (time.perf_counter() - t0) - 0.1 if math.isfinite(time_limit) else math.inf
+        bound = allowed_runtime(time_limit) - (time.perf_counter() - t0) - 0.25 if math.isfinite(time_limit) else math.inf
         tour, message = self._lkh(scaled, seed, remaining, stats, time.monotonic() + bound)
         if tour is None:
             from .baselines import nearest_neighbour_routes

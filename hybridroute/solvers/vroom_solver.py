@@ -37,7 +37,7 @@ _SHORT_ROUTE_S = 1.5e-5    # level-5 CPU s per n^2 (upper envelope of the VRP ro
 #: Share of the budget the estimated construction may take when the level is adapted.
 _CONSTRUCTION_SHARE = 0.5
 # Seconds kept back from the contract's bound for the fallback after a guarded run is killed.
-_GUARD_MARGIN_S = 0.1
+_GUARD_MARGIN_S = 0.25
 
 
 def construction_estimate(problem: Problem, level: int) -> float:
