@@ -77,3 +77,19 @@ def serve_http(handler_class) -> tuple[str, object]:
         server.server_close()
 
     return f"http://127.0.0.1:{server.server_address[1]}", stop
+
+
+# A 3-node Solomon file (depot and two customers).
+SOLOMON3 = """TINY
+
+VEHICLE
+NUMBER     CAPACITY
+  2         10
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
+
+    0      0         0          0          0       100          0
+    1      3         4          5          0        50         10
+    2      1         1          5         20        60         10
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hybridroute as hr
-from support import ACVRP4
+from support import ACVRP4, SOLOMON3
 from hybridroute.formats import (
     FormatError, ReferenceSolution, read, read_lkh_tour, read_solomon, read_solution,
     read_tsplib_atsp, read_vrplib, read_vrplib_solution, reverse_routes,
@@ -46,19 +46,6 @@ DEPOT_SECTION
 EOF
 """
 
-SOLOMON3 = """TINY
-
-VEHICLE
-NUMBER     CAPACITY
-  2         10
-
-CUSTOMER
-CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
-
-    0      0         0          0          0       100          0
-    1      3         4          5          0        50         10
-    2      1         1          5         20        60         10
-"""
 
 
 def write(tmp_path, name: str, text: str):

@@ -15,7 +15,7 @@ import pytest
 import hybridroute as hr
 from hybridroute.formats import FormatError, read, read_lkh_tour, read_solomon, read_solution, read_vrplib_solution
 
-from support import ACVRP4, IN_CI, SHARED
+from support import ACVRP4, IN_CI, SHARED, SOLOMON3
 
 
 ATSP3 = """NAME: tiny
@@ -30,19 +30,6 @@ EDGE_WEIGHT_SECTION
 EOF
 """
 
-SOLOMON3 = """TINY
-
-VEHICLE
-NUMBER     CAPACITY
-  2         10
-
-CUSTOMER
-CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME
-
-    0      0         0          0          0       100          0
-    1      3         4          5          0        50         10
-    2      1         1          5         20        60         10
-"""
 # 1-based line numbers of SOLOMON3's rows
 VEHICLE_LINE, DEPOT_LINE, CUSTOMER1_LINE, CUSTOMER2_LINE = 5, 10, 11, 12
 
