@@ -24,12 +24,37 @@ column            required  meaning
                             ``str`` array, an object column an object array).
 ``lat``, ``lon``  no        coordinates in degrees (both or neither).
 ``demand``        no        demand in the units of ``capacity``; the depot's must be 0.
-``tw_start``      no        earliest service start, seconds (0 when the column is absent).
-``tw_end``        no        latest service start, seconds; ``inf`` allowed (``inf`` when the
-                            column is absent). The depot's window is the vehicles' working day.
-``service_time``  no        service duration, seconds (0 when absent).
+``tw_start``      no        earliest service start (0 when the column is absent); a time, see
+                            *Time columns*.
+``tw_end``        no        latest service start; ``inf`` allowed (``inf`` when the column is
+                            absent). The depot's window is the vehicles' working day.
+``service_time``  no        service duration (0 when absent); a time, see *Time columns*.
 ``is_depot``      no        boolean, exactly one True: the depot (the tour start for ATSP).
 ================  ========  ===================================================================
+
+Time columns
+------------
+``tw_start``, ``tw_end`` and ``service_time`` each take one of these forms, the same in every
+row of the column (``inf`` in ``tw_end`` goes with any form); the columns may differ:
+
+* seconds: numbers, or strings of numbers (as a CSV gives them);
+* clock strings ``"HH:MM"`` or ``"HH:MM:SS"``: minutes and seconds in two digits below 60,
+  hours any number of digits, so ``"26:30"`` is 02:30 the next day and ``"08:30"`` is
+  30600 s (a ``service_time`` of ``"00:05"`` is five minutes);
+* ``datetime.time`` objects (without a time zone): seconds since midnight;
+* durations: ``datetime.timedelta``, pandas ``Timedelta``, a ``timedelta64`` column;
+* date-times: pandas ``Timestamp``, ``datetime.datetime``, a ``datetime64`` column or ISO
+  strings such as ``"2026-12-03 08:30"``, only with ``time_origin=`` (a date-time, both with
+  a time zone or both without): each becomes seconds since ``time_origin``.
+
+Clock strings, times of day and durations count from ``time_origin`` too when one is given,
+so give the day's midnight to read them as times of day. Inside the Problem every time is
+seconds; ``Problem.time_origin`` keeps the origin and ``Problem.time_format`` records
+``"clock"`` when a time column was not given in seconds, for outputs asked for with
+``times="input"``. A date-time without ``time_origin``, a column that mixes forms (the
+error names the first row that differs from the column's first value) and a value in none
+of the forms (``"9h"``, ``"25:61"``, ``""``) are errors naming the column, the row, its id
+and the value.
 
 The depot is the row with ``is_depot == True``; without that column it is the row whose ``id``
 equals the ``depot=`` argument; without both it is the first row. The Problem puts the depot
@@ -66,25 +91,36 @@ at (so the start row has NaN legs, and per route the ``leg_distance`` sum is the
 distance). Columns a problem does not define (coordinates, loads for ATSP, times without a
 duration matrix) are NaN.
 
+``times="clock"`` writes ``arrival`` and ``departure`` as ``"HH:MM:SS"`` strings (hours may
+pass 24), or as Timestamps when the problem has a ``time_origin``, and ``wait`` as an
+``"HH:MM:SS"`` duration, each rounded to the second (undefined times: None / NaT);
+``times="input"`` uses the form the problem's times were given in; the default is seconds.
+
 :func:`solution_routes_summary`: one row per route with ``route``, ``stops`` (visits),
 ``distance`` (m), ``duration`` (s), ``load``, ``start_time``, ``end_time``, ``waiting`` (s)
-and ``late`` (s, total lateness over the route's time-window violations).
+and ``late`` (s, total lateness over the route's time-window violations); with
+``times="clock"``, ``start_time``/``end_time`` are clock times (or Timestamps) and
+``duration``, ``waiting`` and ``late`` are ``"HH:MM:SS"``.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import logging
+import math
+import numbers
 import os
 import re
 import sys
 import warnings
+from decimal import Decimal
 from typing import Any, Hashable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .problem import Problem, ProblemKind, ProblemValidationError, _as_float_array
+from .problem import Problem, ProblemKind, ProblemValidationError, _as_float_array, _check_time_origin
 from .solution import Solution
 
 __all__ = [
@@ -118,6 +154,23 @@ SUMMARY_COLUMNS: dict[str, str] = {
 # errors, i.e. about a window's end.
 _COLUMN_OF_FIELD = {"ids": "id", "time_windows": "tw_end"}
 _TIME_WINDOW_COLUMNS = ("tw_start", "tw_end")
+
+# The forms a time column may be written in, as error messages name them.
+_TIME_FORMS = {
+    "seconds": "seconds (a number)",
+    "clock": "a clock time 'HH:MM[:SS]'",
+    "time": "a datetime.time",
+    "duration": "a duration (Timedelta / timedelta)",
+    "timestamp": "a date-time (Timestamp / datetime)",
+}
+_TIME_HELP = ("seconds, 'HH:MM' or 'HH:MM:SS' (hours may pass 24), datetime.time, a Timedelta, "
+              "or a Timestamp with time_origin=")
+# Minutes and seconds take two digits below 60; hours any number of digits ("26:30" is the
+# next day), so that a clock string has exactly one reading.
+_CLOCK_RE = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d))?", re.ASCII)
+_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
+#: Values of the ``times=`` argument of the output functions.
+TIMES = ("seconds", "clock", "input")
 
 # Hints for the unknown-column warning where spelling similarity finds nothing (never
 # applied: a column is only read under its own name, matched as the module docstring says).
@@ -221,6 +274,7 @@ def problem_from_dataframe(
     objective: str = "distance",
     name: str | None = None,
     depot: Hashable | None = None,
+    time_origin: Any = None,
 ) -> Problem:
     """Build a :class:`~hybridroute.Problem` from a stops DataFrame (see the module docstring).
 
@@ -239,6 +293,10 @@ def problem_from_dataframe(
         As in :class:`~hybridroute.Problem`.
     depot
         Id of the depot row, used when there is no ``is_depot`` column (default: first row).
+    time_origin
+        The date-time that time 0 stands for (a pandas ``Timestamp``, ``datetime`` or ISO 8601
+        string). Required when a time column holds date-times; kept as
+        ``Problem.time_origin`` so that outputs can show date-times.
 
     Returns
     -------
@@ -249,7 +307,8 @@ def problem_from_dataframe(
     ------
     ProblemValidationError
         Naming the column (``.field``) and the row position (``.index``) of the bad value;
-        also when two columns match the same contract name (e.g. ``lat`` and ``Lat``).
+        also when two columns match the same contract name (e.g. ``lat`` and ``Lat``), when a
+        time column mixes forms or holds date-times without ``time_origin``.
 
     Warns
     -----
@@ -267,9 +326,11 @@ def problem_from_dataframe(
     order = np.r_[depot_row, np.delete(np.arange(len(ids)), depot_row)]
     kind = inferred if kind is None else ProblemKind.parse(kind)
     _log_ignored_columns(stops, kind)
+    origin = _check_time_origin(time_origin)
     coords = _read_coords(stops, ids)
     demand = _read_demand(stops, ids) if kind.has_capacity else None
-    tw, svc = _read_time_windows(stops, ids) if kind.has_time_windows else (None, None)
+    tw, svc, time_format = (_read_time_windows(stops, ids, origin) if kind.has_time_windows
+                            else (None, None, "seconds"))
     dist = _read_matrix("distance", distance, ids, order)
     if dist is None:
         raise ProblemValidationError(
@@ -288,6 +349,8 @@ def problem_from_dataframe(
             service_time=None if svc is None else svc[order],
             objective=objective,
             name=name,
+            time_origin=origin,
+            time_format=time_format,
         )
     except ProblemValidationError as exc:
         raise _in_frame_terms(exc, ids, order) from None
@@ -437,20 +500,161 @@ def _read_demand(stops: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
     return _numeric_column(stops, "demand", ids, keep_int=True)
 
 
-def _read_time_windows(stops: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _read_time_windows(stops: pd.DataFrame, ids: np.ndarray,
+                       origin: _dt.datetime | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Windows (n×2) and service times in seconds, and the Problem's ``time_format``."""
     if not any(c in stops.columns for c in _TIME_WINDOW_COLUMNS):
         raise ProblemValidationError("tw_end", "ACVRPTW needs a 'tw_start' and/or 'tw_end' column (seconds)")
     n = len(ids)
-    start = _numeric_column(stops, "tw_start", ids) if "tw_start" in stops.columns else np.zeros(n)
-    end = (_numeric_column(stops, "tw_end", ids, allow_posinf=True) if "tw_end" in stops.columns
-           else np.full(n, np.inf))
+    forms = {}
+    start, end, svc = np.zeros(n), np.full(n, np.inf), np.zeros(n)
+    if "tw_start" in stops.columns:
+        start, forms["tw_start"] = _time_column(stops, "tw_start", ids, origin)
+    if "tw_end" in stops.columns:
+        end, forms["tw_end"] = _time_column(stops, "tw_end", ids, origin, allow_posinf=True)
     after = start > end
     if after.any():
         row = int(np.argmax(after))
         raise ProblemValidationError(
-            "tw_start", f"tw_start {start[row]:g} s is after tw_end {end[row]:g} s ({_row_label(ids, row)})", row)
-    svc = _numeric_column(stops, "service_time", ids) if "service_time" in stops.columns else np.zeros(n)
-    return np.column_stack([start.astype(np.float64), end.astype(np.float64)]), svc.astype(np.float64)
+            "tw_start", f"tw_start {_show_seconds(start[row])} is after tw_end {_show_seconds(end[row])} "
+                        f"({_row_label(ids, row)})", row)
+    if "service_time" in stops.columns:
+        svc, forms["service_time"] = _time_column(stops, "service_time", ids, origin)
+    time_format = "seconds" if set(forms.values()) <= {"seconds"} else "clock"
+    return np.column_stack([start, end]), svc, time_format
+
+
+def _show_seconds(seconds: float) -> str:
+    """``"30600 s (08:30:00)"``: seconds, with the clock reading where it is a finite time."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return f"{seconds:g} s"
+    return f"{seconds:g} s ({_clock_text(seconds)})"
+
+
+# -- time columns: seconds, clock strings, time of day, durations, date-times -------------
+
+
+def _time_column(stops: pd.DataFrame, column: str, ids: np.ndarray, origin: _dt.datetime | None, *,
+                 allow_posinf: bool = False) -> tuple[np.ndarray, str]:
+    """A time column in seconds (float64) and the form it was written in (a key of ``_TIME_FORMS``).
+
+    Numeric columns are read as seconds. Other columns are read value by value: each value is
+    one of the forms in ``_TIME_FORMS``, every row of a column in the same form (an ``inf``
+    ``tw_end`` goes with any form), date-times only with a ``time_origin``.
+    """
+    col = stops[column]
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return _numeric_column(stops, column, ids, allow_posinf=allow_posinf).astype(np.float64), "seconds"
+    base = None if origin is None else pd.Timestamp(origin)
+    values = col.tolist()
+    missing = col.isna().to_numpy()
+    seconds = np.full(len(values), np.nan)
+    first: tuple[str, int] | None = None  # (form, row) of the first row that sets the column's form
+    for row, value in enumerate(values):
+        if missing[row]:
+            continue  # reported as a missing value below, like in numeric columns
+        form, seconds[row] = _time_value(value, column, ids, row, base)
+        if form is None:  # inf has no form of its own (an open tw_end; -inf is refused below)
+            continue
+        if first is None:
+            first = (form, row)
+        elif form != first[0]:
+            f0, r0 = first
+            raise ProblemValidationError(
+                column, f"mixes forms: {_row_label(ids, r0)} holds {_TIME_FORMS[f0]} ({values[r0]!r}) but "
+                        f"{_row_label(ids, row)} holds {_TIME_FORMS[form]} ({value!r}); write the whole "
+                        f"column in one form", row)
+    form = "seconds" if first is None else first[0]
+    _check_time_values(column, seconds, ids, values, allow_posinf, form, base)
+    return seconds, form
+
+
+def _time_value(value: Any, column: str, ids: np.ndarray, row: int,
+                origin: pd.Timestamp | None) -> tuple[str | None, float]:
+    """``(form, seconds)`` of one non-null cell of a time column (form None for ``inf``)."""
+    where = _row_label(ids, row)
+    if isinstance(value, str):
+        return _time_text(value, column, where, row, origin)
+    if isinstance(value, (bool, np.bool_)):
+        raise ProblemValidationError(column, f"{value!r} is a boolean, not a time ({where}); give {_TIME_HELP}", row)
+    if isinstance(value, (_dt.datetime, np.datetime64)):
+        return "timestamp", _since_origin(pd.Timestamp(value), value, column, where, row, origin)
+    if isinstance(value, (_dt.timedelta, np.timedelta64)):
+        return "duration", pd.Timedelta(value).total_seconds()
+    if isinstance(value, _dt.time):
+        if value.tzinfo is not None:
+            raise ProblemValidationError(
+                column, f"{value!r} has a time zone ({where}); give a time without one, or a Timestamp "
+                        f"with time_origin=", row)
+        return "time", value.hour * 3600.0 + value.minute * 60.0 + value.second + value.microsecond / 1e6
+    if isinstance(value, _dt.date):
+        raise ProblemValidationError(
+            column, f"{value!r} is a date without a time of day ({where}); give {_TIME_HELP}", row)
+    if isinstance(value, (numbers.Real, Decimal)):
+        seconds = float(value)
+        return (None if math.isinf(seconds) else "seconds"), seconds
+    raise ProblemValidationError(
+        column, f"{value!r} ({type(value).__name__}) is not a time ({where}); give {_TIME_HELP}", row)
+
+
+def _time_text(value: str, column: str, where: str, row: int,
+               origin: pd.Timestamp | None) -> tuple[str | None, float]:
+    text = value.strip()
+    clock = _CLOCK_RE.fullmatch(text)
+    if clock:
+        h, m, sec = clock.groups()
+        return "clock", int(h) * 3600.0 + int(m) * 60.0 + int(sec or 0)
+    if _DATETIME_RE.fullmatch(text):
+        try:
+            stamp = pd.Timestamp(text)
+        except ValueError:
+            stamp = None  # e.g. month 13: reported as not a time below
+        if stamp is not None:
+            return "timestamp", _since_origin(stamp, value, column, where, row, origin)
+    try:
+        # "_" is refused: float() reads "1_000" as 1000, which no CSV means
+        seconds = float(text) if text and "_" not in text else None
+    except ValueError:
+        seconds = None
+    if seconds is None:
+        raise ProblemValidationError(column, f"{value!r} is not a time ({where}); give {_TIME_HELP}", row)
+    return (None if math.isinf(seconds) else "seconds"), seconds
+
+
+def _since_origin(stamp: pd.Timestamp, value: Any, column: str, where: str, row: int,
+                  origin: pd.Timestamp | None) -> float:
+    """Seconds from ``origin`` to ``stamp``; an error naming the cell when there is no origin."""
+    if origin is None:
+        raise ProblemValidationError(
+            column, f"{where} holds a date-time ({value!r}) but no time_origin was given; pass "
+                    f"time_origin= (a Timestamp or datetime, e.g. the day's midnight) and times become "
+                    f"seconds since it", row)
+    if (stamp.tzinfo is None) != (origin.tzinfo is None):
+        has, lacks = ("the value", "time_origin") if stamp.tzinfo is not None else ("time_origin", "the value")
+        raise ProblemValidationError(
+            column, f"{value!r} ({where}): {has} has a time zone and {lacks} has none; give both with "
+                    f"or both without", row)
+    return (stamp - origin).total_seconds()
+
+
+def _check_time_values(column: str, seconds: np.ndarray, ids: np.ndarray, values: list, allow_posinf: bool,
+                       form: str, origin: pd.Timestamp | None) -> None:
+    """Missing, infinite and negative times, reported with the cell as it was written."""
+    bad = np.isnan(seconds)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ProblemValidationError(column, f"missing value (NaN) in {_row_label(ids, row)}", row)
+    bad = np.isneginf(seconds) if allow_posinf else np.isinf(seconds)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ProblemValidationError(
+            column, f"value {values[row]!r} is not finite ({_row_label(ids, row)})", row)
+    bad = seconds < 0
+    if bad.any():
+        row = int(np.argmax(bad))
+        what = f"is before time_origin {origin}" if form == "timestamp" else "is negative"
+        raise ProblemValidationError(
+            column, f"value {values[row]!r} {what} ({_row_label(ids, row)})", row)
 
 
 def _read_matrix(name: str, value: Any, ids: np.ndarray, order: np.ndarray) -> np.ndarray | None:
@@ -525,6 +729,59 @@ def _in_frame_terms(exc: ProblemValidationError, ids: np.ndarray, order: np.ndar
     return ProblemValidationError(field, message, index)
 
 
+# -- times out: seconds or clock --------------------------------------------------------
+
+
+def _clock_text(seconds: float) -> str:
+    """``seconds`` as ``"HH:MM:SS"``, rounded to the second; hours may pass 24 (``"26:30:00"``)."""
+    total = math.floor(abs(seconds) + 0.5)
+    hours, rest = divmod(total, 3600)
+    sign = "-" if seconds < 0 and total else ""
+    return f"{sign}{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _output_form(problem: Problem, times: str) -> str:
+    """``"seconds"`` or ``"clock"`` for a ``times=`` argument (``"input"``: as the problem was given)."""
+    if times not in TIMES:
+        raise ValueError(f"times must be one of {', '.join(map(repr, TIMES))}, got {times!r}")
+    return problem.time_format if times == "input" else times
+
+
+def _durations_as_clock(values: Any) -> pd.Series:
+    """Seconds as ``"HH:MM:SS"`` strings (object dtype); NaN -> None, ``inf`` kept as a float."""
+    out = [None if math.isnan(v) else v if math.isinf(v) else _clock_text(v)
+           for v in np.asarray(values, dtype=np.float64).tolist()]
+    return pd.Series(out, dtype=object)
+
+
+def _instants_as_clock(values: Any, origin: _dt.datetime | None) -> pd.Series:
+    """Seconds as clock strings, or as Timestamps rounded to the second when there is an origin.
+
+    Undefined times (NaN) become None / NaT; ``inf`` (an open window end) stays a float.
+    """
+    if origin is None:
+        return _durations_as_clock(values)
+    arr = np.asarray(values, dtype=np.float64)
+    # rounded half up like the strings (Timestamp.round would round half to even)
+    whole = np.floor(np.where(np.isfinite(arr), arr, np.nan) + 0.5)
+    stamps = pd.Series(pd.Timestamp(origin) + pd.to_timedelta(whole, unit="s"))
+    if not np.isinf(arr).any():
+        return stamps
+    out = stamps.astype(object)
+    out[np.isinf(arr)] = np.inf
+    return out
+
+
+def _clock_columns(frame: pd.DataFrame, problem: Problem, instants: Sequence[str],
+                   durations: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with its time columns in clock form (instants from ``problem.time_origin``)."""
+    for c in instants:
+        frame[c] = _instants_as_clock(frame[c].to_numpy(dtype=np.float64), problem.time_origin).set_axis(frame.index)
+    for c in durations:
+        frame[c] = _durations_as_clock(frame[c].to_numpy(dtype=np.float64)).set_axis(frame.index)
+    return frame
+
+
 # -- Problem -> frames ---------------------------------------------------------------------
 
 
@@ -540,13 +797,17 @@ def _ids_series(ids: np.ndarray) -> pd.Series:
     return series
 
 
-def problem_to_dataframe(problem: Problem) -> pd.DataFrame:
+def problem_to_dataframe(problem: Problem, times: str = "seconds") -> pd.DataFrame:
     """The stops frame of ``problem`` (inverse of :func:`problem_from_dataframe`).
 
     Parameters
     ----------
     problem
         The instance.
+    times
+        ``"seconds"`` (default), ``"clock"`` (windows as ``"HH:MM:SS"``, or Timestamps when
+        the problem has a ``time_origin``; ``service_time`` as ``"HH:MM:SS"``; rounded to the
+        second, an open ``tw_end`` stays ``inf``) or ``"input"`` (as the problem was given).
 
     Returns
     -------
@@ -555,8 +816,9 @@ def problem_to_dataframe(problem: Problem) -> pd.DataFrame:
         problem has coordinates, ``demand`` and ``is_depot`` for capacitated kinds,
         ``tw_start``/``tw_end``/``service_time`` (seconds) for ACVRPTW. Passing it back to
         :func:`problem_from_dataframe` with the matrices and the scalar settings (capacity,
-        num_vehicles, objective, name) gives an equal Problem.
+        num_vehicles, objective, name, time_origin) gives an equal Problem.
     """
+    form = _output_form(problem, times)
     data: dict[str, Any] = {"id": _ids_series(problem.ids)}
     if problem.coords is not None:
         data["lat"] = problem.coords[:, 0].copy()
@@ -569,7 +831,10 @@ def problem_to_dataframe(problem: Problem) -> pd.DataFrame:
         data["service_time"] = problem.service_time.copy()
     if problem.kind.has_capacity:
         data["is_depot"] = np.arange(problem.num_nodes) == problem.depot
-    return pd.DataFrame(data)
+    frame = pd.DataFrame(data)
+    if form == "clock" and problem.time_windows is not None:
+        frame = _clock_columns(frame, problem, ("tw_start", "tw_end"), ("service_time",))
+    return frame
 
 
 def _ids_index(ids: np.ndarray, name: str) -> pd.Index:
@@ -639,19 +904,32 @@ def _unscheduled_rows(problem: Problem, route: tuple[int, ...]) -> dict[str, np.
     return cols
 
 
-def solution_to_dataframe(solution: Solution) -> pd.DataFrame:
+def solution_to_dataframe(solution: Solution, times: str = "seconds") -> pd.DataFrame:
     """One row per stop of ``solution`` (see the module docstring for the columns).
 
     Parameters
     ----------
     solution
         Any Solution; an empty or NO_SOLUTION one gives an empty frame with the same columns.
+    times
+        ``"seconds"`` (default): ``arrival``, ``departure`` and ``wait`` in seconds.
+        ``"clock"``: ``arrival`` and ``departure`` as ``"HH:MM:SS"`` strings (Timestamps when
+        the problem has a ``time_origin``) and ``wait`` as ``"HH:MM:SS"``, rounded to the
+        second. ``"input"``: the form the problem's times were given in
+        (``Problem.time_format``).
 
     Returns
     -------
     pandas.DataFrame
-        Times in seconds, distances in metres, loads in demand units.
+        Distances in metres, ``leg_duration`` in seconds, loads in demand units.
     """
+    frame = _solution_frame(solution)
+    if _output_form(solution.problem, times) == "clock":
+        frame = _clock_columns(frame, solution.problem, ("arrival", "departure"), ("wait",))
+    return frame
+
+
+def _solution_frame(solution: Solution) -> pd.DataFrame:
     problem = solution.problem
     if not solution.routes:
         return _empty_frame(SOLUTION_COLUMNS, problem.ids)
@@ -678,13 +956,18 @@ def solution_to_dataframe(solution: Solution) -> pd.DataFrame:
     return pd.DataFrame({c: data[c] for c in SOLUTION_COLUMNS})
 
 
-def solution_routes_summary(solution: Solution) -> pd.DataFrame:
+def solution_routes_summary(solution: Solution, times: str = "seconds") -> pd.DataFrame:
     """One row per route of ``solution``.
 
     Parameters
     ----------
     solution
         Any Solution; an empty or NO_SOLUTION one gives an empty frame with the same columns.
+    times
+        ``"seconds"`` (default), ``"clock"`` (``start_time``/``end_time`` as ``"HH:MM:SS"``,
+        or Timestamps when the problem has a ``time_origin``; ``duration``, ``waiting`` and
+        ``late`` as ``"HH:MM:SS"``; rounded to the second) or ``"input"`` (as the problem's
+        times were given).
 
     Returns
     -------
@@ -694,6 +977,13 @@ def solution_routes_summary(solution: Solution) -> pd.DataFrame:
         lateness of the route's ``time_window`` and ``depot_time_window`` violations). Values
         the problem does not define (loads for ATSP, times without durations) are NaN.
     """
+    frame = _summary_frame(solution)
+    if _output_form(solution.problem, times) == "clock":
+        frame = _clock_columns(frame, solution.problem, ("start_time", "end_time"), ("duration", "waiting", "late"))
+    return frame
+
+
+def _summary_frame(solution: Solution) -> pd.DataFrame:
     problem = solution.problem
     if not solution.routes:
         return _empty_frame(SUMMARY_COLUMNS)

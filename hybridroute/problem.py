@@ -6,6 +6,7 @@ benchmark file whose units are abstract (then the file's units are kept as they 
 
 from __future__ import annotations
 
+import datetime as _dt
 import enum
 import json
 import math
@@ -286,7 +287,46 @@ def _json_scalar(v: Any) -> Any:
 
 # The keyword arguments of Problem(...), i.e. the keys a problem's JSON may hold.
 _INIT_FIELDS = ("kind", "distance", "duration", "coords", "ids", "demand", "capacity", "num_vehicles",
-                "time_windows", "service_time", "objective", "name")
+                "time_windows", "service_time", "objective", "name", "time_origin", "time_format")
+
+#: How a problem's times were written by the caller (see ``Problem.time_format``).
+TIME_FORMATS = ("seconds", "clock")
+# Fields that describe how times are shown, not the instance: == ignores them.
+_DISPLAY_FIELDS = ("time_format",)
+
+
+def _check_time_origin(value: Any) -> "_dt.datetime | None":
+    """``value`` as a :class:`datetime.datetime` (None stays None).
+
+    Accepts a ``datetime`` (a pandas ``Timestamp`` is one), a ``date`` (its midnight), a
+    ``numpy.datetime64`` or an ISO 8601 string such as ``"2026-12-03 00:00"``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ProblemValidationError(
+                "time_origin", f"{value!r} is not an ISO 8601 date-time (e.g. '2026-12-03 00:00')") from None
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            raise ProblemValidationError("time_origin", "is NaT; give a date-time or None")
+        value = value.astype("datetime64[us]").item()
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp: a datetime with nanoseconds
+        if value != value:  # NaT
+            raise ProblemValidationError("time_origin", "is NaT; give a date-time or None")
+        if getattr(value, "nanosecond", 0):
+            raise ProblemValidationError(
+                "time_origin", f"{value} has nanoseconds; give it to the microsecond")
+        return value.to_pydatetime()
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, _dt.date):
+        return _dt.datetime.combine(value, _dt.time())
+    raise ProblemValidationError(
+        "time_origin", f"must be a datetime, a pandas Timestamp or an ISO 8601 string, got {value!r} "
+                       f"({type(value).__name__})")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -320,6 +360,15 @@ class Problem:
         ``"distance"`` (minimise metres) or ``"duration"`` (minimise seconds, waiting included).
     name
         Optional instance name.
+    time_origin
+        Optional date-time that time 0 stands for (a ``datetime``, pandas ``Timestamp`` or
+        ISO 8601 string; kept as a ``datetime.datetime``). Times stay seconds since it; it
+        only lets outputs show them as date-times. Part of ``==``, kept by :meth:`replace`,
+        pickling and JSON (as ISO 8601 text).
+    time_format
+        How the caller wrote the times: ``"seconds"`` (default) or ``"clock"`` (clock
+        times, durations or date-times, see :func:`hybridroute.frames.problem_from_dataframe`).
+        A display hint for outputs asked for with ``times="input"``; ``==`` ignores it.
 
     Notes
     -----
@@ -344,6 +393,8 @@ class Problem:
     service_time: np.ndarray | None = None
     objective: str = "distance"
     name: str | None = None
+    time_origin: _dt.datetime | None = None
+    time_format: str = "seconds"
     depot: int = field(default=0, init=False)
 
     def __init__(
@@ -361,6 +412,8 @@ class Problem:
         service_time: Any = None,
         objective: str = "distance",
         name: str | None = None,
+        time_origin: Any = None,
+        time_format: str = "seconds",
     ):
         set_ = object.__setattr__
         kind = ProblemKind.parse(kind)
@@ -383,6 +436,10 @@ class Problem:
         set_(self, "duration", None if dur is None else _readonly(dur))
         set_(self, "objective", objective)
         set_(self, "name", name)
+        if time_format not in TIME_FORMATS:
+            raise ProblemValidationError("time_format", f"must be one of {TIME_FORMATS}, got {time_format!r}")
+        set_(self, "time_origin", _check_time_origin(time_origin))
+        set_(self, "time_format", time_format)
         set_(self, "depot", 0)
         set_(self, "coords", None if coords is None else _readonly(self._check_coords(coords, n)))
         set_(self, "ids", _readonly(self._check_ids(ids, n)))
@@ -619,6 +676,8 @@ class Problem:
             service_time=self.service_time,
             objective=self.objective,
             name=self.name,
+            time_origin=self.time_origin,
+            time_format=self.time_format,
         )
 
     def __repr__(self) -> str:
@@ -629,6 +688,8 @@ class Problem:
             parts.append(f"capacity={self.capacity}")
         if self.kind is not ProblemKind.ATSP:
             parts.append(f"num_vehicles={self.num_vehicles}")
+        if self.time_origin is not None:
+            parts.append(f"time_origin={self.time_origin.isoformat(sep=' ')!r}")
         return f"Problem({', '.join(parts)})"
 
     def __eq__(self, other: object) -> bool:
@@ -636,6 +697,8 @@ class Problem:
             return NotImplemented
         a, b = self._fields(), other._fields()
         for key in a:
+            if key in _DISPLAY_FIELDS:
+                continue
             x, y = a[key], b[key]
             if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
                 if x is None or y is None or x.shape != y.shape or x.dtype.kind != y.dtype.kind:
@@ -658,10 +721,17 @@ class Problem:
     # -- JSON ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (floats kept exactly; ``inf`` written as ``Infinity``)."""
+        """A JSON-ready dict (floats kept exactly; ``inf`` written as ``Infinity``).
+
+        ``time_origin`` (ISO 8601 text) and ``time_format`` are written only when set.
+        """
         d: dict[str, Any] = {"format": "hybridroute.problem/1"}
         for key, value in self._fields().items():
-            if isinstance(value, ProblemKind):
+            if (key == "time_origin" and value is None) or (key == "time_format" and value == "seconds"):
+                continue  # unset: the JSON of a problem given in seconds stays as it was
+            if isinstance(value, _dt.datetime):
+                value = value.isoformat()
+            elif isinstance(value, ProblemKind):
                 value = value.value
             elif isinstance(value, np.ndarray):
                 value = value.tolist()
@@ -746,11 +816,12 @@ class Problem:
 
         return problem_from_dataframe(stops, distance=distance, duration=duration, **kwargs)
 
-    def to_dataframe(self):
-        """The stops DataFrame (inverse of :meth:`from_dataframe`)."""
+    def to_dataframe(self, times: str = "seconds"):
+        """The stops DataFrame (inverse of :meth:`from_dataframe`); ``times`` as in
+        :func:`hybridroute.frames.problem_to_dataframe`."""
         from .frames import problem_to_dataframe
 
-        return problem_to_dataframe(self)
+        return problem_to_dataframe(self, times=times)
 
     @classmethod
     def from_osrm(cls, stops, client, **kwargs) -> "Problem":

@@ -135,17 +135,24 @@ class Solution:
         d.update(changes)
         return Solution(**d)
 
-    def to_dataframe(self):
-        """One row per stop (depot start, visits, depot return); see :mod:`hybridroute.frames`."""
+    def to_dataframe(self, times: str = "seconds"):
+        """One row per stop (depot start, visits, depot return); see :mod:`hybridroute.frames`.
+
+        ``times``: ``"seconds"`` (default), ``"clock"`` (``"HH:MM:SS"``, or Timestamps from
+        ``problem.time_origin``) or ``"input"`` (the form the problem's times were given in).
+        """
         from .frames import solution_to_dataframe
 
-        return solution_to_dataframe(self)
+        return solution_to_dataframe(self, times=times)
 
-    def routes_summary(self):
-        """One row per route: stops, distance, duration, load, start/end time, waiting."""
+    def routes_summary(self, times: str = "seconds"):
+        """One row per route: stops, distance, duration, load, start/end time, waiting.
+
+        ``times`` as in :meth:`to_dataframe`.
+        """
         from .frames import solution_routes_summary
 
-        return solution_routes_summary(self)
+        return solution_routes_summary(self, times=times)
 
     def to_dict(self) -> dict[str, Any]:
         """Routes and metadata as JSON-ready data (costs are re-derived on load)."""
