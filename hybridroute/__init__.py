@@ -11,6 +11,7 @@ import importlib as _importlib
 from .problem import Problem, ProblemKind, ProblemValidationError
 from .solution import RouteStats, Solution, Status, Violation, evaluate
 from .solve import solve
+from .explain import explain
 from .solvers import (
     Solver,
     SolverError,
@@ -28,7 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Problem", "ProblemKind", "ProblemValidationError", "RouteStats", "Solution", "Status",
-    "Violation", "evaluate", "solve", "Solver", "SolverError", "SolverNotInstalledError",
+    "Violation", "evaluate", "explain", "solve", "Solver", "SolverError", "SolverNotInstalledError",
     "UnknownSolverError", "UnsupportedProblemError", "available_solvers", "get_solver",
     "installed_solvers", "load_solver", "register_solver", "__version__",
 ]

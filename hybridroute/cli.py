@@ -7,6 +7,9 @@ Examples
     hybridroute solvers
     hybridroute solve stops.csv --matrix distance.csv --capacity 50 --solver pyvrp -t 5 -o routes.csv
     hybridroute solve stops.csv --osrm http://127.0.0.1:5000 --preset pyvrp/fast -o routes.csv
+    hybridroute solve stops.csv --matrix d.csv --duration-matrix t.csv --capacity 50 \
+        --time-origin "2026-12-03 00:00" --times clock -o routes.csv
+    hybridroute explain stops.csv --matrix d.csv --duration-matrix t.csv --capacity 50 --routes routes.csv
     hybridroute compare --city Helsinki --kind ACVRP -n 50 --count 5 --solvers nearest,pyvrp -t 1,5
     hybridroute build-city extract.osm.pbf -o City_data.npz --points 1000
     hybridroute train --config atsp20
@@ -124,12 +127,27 @@ def _write_csv(frame, path: str, option: str) -> None:
 
 
 def _problem_from_args(args):
+    from .problem import ProblemValidationError
+
+    try:
+        return _build_problem(args)
+    except ProblemValidationError as exc:
+        if "no time_origin was given" in str(exc):  # the library's advice, in command-line terms
+            raise CLIError(f"stops {args.stops}: {exc} (on the command line: --time-origin)") from None
+        raise
+
+
+def _build_problem(args):
     from .problem import Problem
 
     stops = _read_csv(args.stops, "stops")
     if "id" not in stops.columns:
         raise CLIError(f"stops {args.stops}: missing column 'id' (columns: {', '.join(map(str, stops.columns))})")
     kwargs = dict(kind=args.kind, capacity=args.capacity, num_vehicles=args.vehicles, objective=args.objective)
+    if getattr(args, "time_origin", None) is not None:  # a subcommand without the option has none
+        from .problem import _check_time_origin
+
+        kwargs["time_origin"] = _check_time_origin(args.time_origin)  # refused before any matrix is read
     if args.osrm:
         from .osrm.client import OSRMClient
 
@@ -170,11 +188,68 @@ def _cmd_solve(args) -> int:
     logger.info("solved by %s in %.2f s: %s", sol.solver, time.perf_counter() - t0, sol.status.value)
     print(sol)
     if args.output:
-        _write_csv(sol.to_dataframe(), args.output, "-o/--output")
+        _write_csv(sol.to_dataframe(times=args.times), args.output, "-o/--output")
         print(f"routes written to {args.output}")
     if args.summary:
-        _write_csv(sol.routes_summary(), args.summary, "--summary")
+        _write_csv(sol.routes_summary(times=args.times), args.summary, "--summary")
     return 0 if sol.is_feasible else 1
+
+
+def _cmd_explain(args) -> int:
+    from .explain import explain
+
+    _check_writable(args.output, "-o/--output")
+    problem = _problem_from_args(args)
+    routes = None if args.routes is None else _routes_from_csv(args.routes, problem)
+    table = explain(problem, routes)
+    _print_table(table)
+    print(table.attrs["reason"])
+    if args.output:
+        _write_csv(table, args.output, "-o/--output")
+        print(f"table written to {args.output}")
+    return 0
+
+
+def _routes_from_csv(path: str, problem) -> list[list[int]]:
+    """Routes from a CSV as ``hybridroute solve -o`` writes it: columns ``route`` and ``id``
+    (or ``node``), rows in visiting order (by ``sequence`` where present); rows whose ``stop``
+    is not ``"visit"`` (or, without that column, rows at the depot) are skipped."""
+    import pandas as pd
+
+    frame = _read_csv(path, "routes")
+    key = "id" if "id" in frame.columns else "node"
+    if "route" not in frame.columns or key not in frame.columns:
+        raise CLIError(f"routes {path}: needs columns 'route' and 'id' (as 'hybridroute solve -o' writes "
+                       f"them); columns: {', '.join(map(str, frame.columns))}")
+    route_no = pd.to_numeric(frame["route"], errors="coerce")
+    bad = route_no.isna() | (route_no != route_no.round())
+    if bad.any():
+        i = int(bad.to_numpy().argmax())
+        raise CLIError(f"routes {path}, line {i + 2}: route {frame['route'].iloc[i]!r} is not a route number")
+    frame = frame.assign(route=route_no.astype("int64"))
+    if "stop" in frame.columns:
+        frame = frame[frame["stop"] == "visit"]
+    if "sequence" in frame.columns:
+        frame = frame.sort_values(["route", "sequence"], kind="stable")
+    nodes = {problem.id_of(v): v for v in range(problem.num_nodes)} if key == "id" else {
+        v: v for v in range(problem.num_nodes)}
+    as_text = {str(label): v for label, v in nodes.items()}  # ids CSV readers typed differently
+    routes: dict[int, list[int]] = {}
+    for line, r, label in zip(frame.index, frame["route"], frame[key]):
+        node = nodes.get(label, as_text.get(str(label)))
+        if node is None:
+            raise CLIError(f"routes {path}, line {line + 2}: {key} {label!r} is not a stop of the problem")
+        if node != 0 or "stop" in frame.columns:  # without 'stop', depot rows mark route ends
+            routes.setdefault(int(r), []).append(node)
+    return [routes[r] for r in sorted(routes)]
+
+
+def _print_table(table) -> None:
+    """One line per stop, the reason last and left-aligned."""
+    columns = [c for c in table.columns if c != "reason"] + ["reason"]
+    width = max([len("reason")] + [len(str(v)) for v in table["reason"]])
+    print(table[columns].to_string(index=False, float_format=lambda x: f"{x:.10g}",
+                                   formatters={"reason": lambda v: str(v).ljust(width)}))
 
 
 def _cmd_compare(args) -> int:
@@ -254,7 +329,8 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve one instance from a stops CSV", parents=[common],
                        description="Solve one instance. STOPS.csv has columns id, lat, lon and optionally "
-                                   "demand, tw_start, tw_end, service_time (seconds), is_depot (else the "
+                                   "demand, tw_start, tw_end, service_time (seconds or clock times "
+                                   "'HH:MM[:SS]'; date-times with --time-origin), is_depot (else the "
                                    "first row is the depot). Matrices are CSVs indexed by id on both axes.")
     s.add_argument("stops", metavar="STOPS.csv")
     s.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
@@ -270,7 +346,35 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("-o", "--output", help="write one row per stop to this CSV")
     s.add_argument("--summary", help="write one row per route to this CSV")
+    s.add_argument("--time-origin", metavar="DATETIME",
+                   help="the date-time that time 0 stands for, e.g. '2026-12-03 00:00' (needed for "
+                        "date-times in STOPS.csv; with --times clock the outputs show date-times)")
+    s.add_argument("--times", choices=["seconds", "clock", "input"], default="seconds",
+                   help="times in the output CSVs: seconds (default), clock ('HH:MM:SS', or date-times "
+                        "with --time-origin) or input (as STOPS.csv gives them)")
     s.set_defaults(func=_cmd_solve)
+
+    e = sub.add_parser("explain", help="why each stop is served, late, unserved or impossible", parents=[common],
+                       description="One line per stop: before solving, whether any vehicle can serve it "
+                                   "and by when it must leave the depot; with --routes (a CSV written by "
+                                   "'hybridroute solve -o'), whether it is served on time and, for a late or "
+                                   "unserved stop, the constraint that binds (capacity, fleet, window, time) "
+                                   "or the cheapest feasible insertion. Then the fleet-level reason. Times in "
+                                   "seconds, distances in metres.")
+    e.add_argument("stops", metavar="STOPS.csv")
+    e.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
+    e.add_argument("--duration-matrix", help="duration matrix CSV (seconds), id-indexed")
+    e.add_argument("--osrm", metavar="URL", help="fetch the matrices from an OSRM server instead")
+    e.add_argument("--kind", choices=["ATSP", "ACVRP", "ACVRPTW"], help="default: inferred from the columns")
+    e.add_argument("--capacity", type=float, help="vehicle capacity (demand units)")
+    e.add_argument("--vehicles", type=int, help="maximum number of routes (default: unlimited)")
+    e.add_argument("--objective", choices=["distance", "duration"], default="distance")
+    e.add_argument("--time-origin", metavar="DATETIME",
+                   help="the date-time that time 0 stands for (needed for date-times in STOPS.csv)")
+    e.add_argument("--routes", metavar="ROUTES.csv",
+                   help="routes to explain, as written by 'hybridroute solve -o'")
+    e.add_argument("-o", "--output", help="write the table to this CSV")
+    e.set_defaults(func=_cmd_explain)
 
     c = sub.add_parser("compare", help="compare solvers on instances sampled from a city", parents=[common],
                        description="Sample instances from a city (bundled name or a *_data.npz file) and run "

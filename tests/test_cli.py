@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hybridroute as hr
 from hybridroute.cli import main
 
 from support import random_matrix
@@ -91,3 +92,63 @@ def test_compare_on_the_bundled_city(tmp_path, capsys):
     assert "mean_gap_pct" in capsys.readouterr().out
     assert main(["compare", "--city", "Atlantis"]) == 2
     assert "no bundled city" in capsys.readouterr().err
+
+
+@pytest.fixture
+def tw_csv(tmp_path):
+    """Depot, a, b: b's window closes at 120 s, so the route a → b is 30 s late at b."""
+    ids = ["depot", "a", "b"]
+    t = np.array([[0, 100, 100], [100, 0, 50], [100, 50, 0]], dtype=float)
+    stops = pd.DataFrame({"id": ids, "demand": [0, 1, 1], "tw_start": [0, 0, 0], "tw_end": [10000, 10000, 120]})
+    stops.to_csv(tmp_path / "stops.csv", index=False)
+    pd.DataFrame(t, index=ids, columns=ids).to_csv(tmp_path / "dist.csv")
+    pd.DataFrame(t, index=ids, columns=ids).to_csv(tmp_path / "dur.csv")
+    args = ["explain", str(tmp_path / "stops.csv"), "--matrix", str(tmp_path / "dist.csv"),
+            "--duration-matrix", str(tmp_path / "dur.csv"), "--capacity", "5"]
+    problem = hr.Problem.from_dataframe(stops, distance=t, duration=t, capacity=5)
+    return tmp_path, args, problem
+
+
+def test_explain_before_and_after_solving(tw_csv, capsys):
+    path, args, problem = tw_csv
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and lines[0].split()[:3] == ["id", "node", "status"]  # header, a, b, fleet
+    assert lines[2].split()[:3] == ["b", "2", "servable"] and "leaves the depot by 20 s" in lines[2]
+    assert lines[3].startswith("fleet: at least 1 vehicle(s) needed")
+    # the routes CSV exactly as 'hybridroute solve -o' writes it
+    hr.evaluate(problem, [[1, 2]]).to_dataframe().to_csv(path / "routes.csv", index=False)
+    assert main(args + ["--routes", str(path / "routes.csv"), "-o", str(path / "why.csv")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["a", "1", "served"]
+    assert lines[2].split()[:4] == ["b", "2", "late", "sequence"]
+    assert lines[2].rstrip().endswith("a feasible insertion exists at +50 metres (route 0, position 0)")
+    why = pd.read_csv(path / "why.csv")
+    assert why["lateness"].tolist() == [0, 30] and why["insertion_cost"].iloc[1] == 50
+
+
+def test_explain_routes_from_solve(tw_csv, capsys):
+    path, args, _ = tw_csv
+    solve = ["solve"] + args[1:] + ["--solver", "nearest", "-o", str(path / "routes.csv")]
+    assert main(solve) in (0, 1)
+    capsys.readouterr()
+    assert main(args + ["--routes", str(path / "routes.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out[1:3]] == ["a", "b"]
+    assert all(line.split()[2] in ("served", "late") for line in out[1:3])
+
+
+@pytest.mark.parametrize("routes, message", [
+    ("route,sequence,stop\n0,1,visit\n", "needs columns 'route' and 'id'"),
+    ("route,sequence,stop,id\n0,1,visit,zz\n", "line 2: id 'zz' is not a stop of the problem"),
+    ("route,sequence,stop,id\nx,1,visit,a\n", "line 2: route 'x' is not a route number"),
+    ("route,sequence,stop,id\n0,1,visit,a\n0,2,visit,a\n", "node 1 is visited twice"),
+])
+def test_explain_bad_routes_give_one_line_errors(tw_csv, capsys, routes, message):
+    path, args, _ = tw_csv
+    (path / "routes.csv").write_text(routes)
+    assert main(args + ["--routes", str(path / "routes.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hybridroute: error:") and message in err and "\n" not in err
+    assert main(args + ["--routes", str(path / "missing.csv")]) == 2
+    assert "routes file not found" in capsys.readouterr().err
