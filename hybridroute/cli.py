@@ -317,6 +317,18 @@ def _delegate(module: str, what: str):
     return run
 
 
+def _add_problem_options(p: argparse.ArgumentParser) -> None:
+    """The options that describe one instance (read by ``_problem_from_args``)."""
+    p.add_argument("stops", metavar="STOPS.csv")
+    p.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
+    p.add_argument("--duration-matrix", help="duration matrix CSV (seconds), id-indexed")
+    p.add_argument("--osrm", metavar="URL", help="fetch the matrices from an OSRM server instead")
+    p.add_argument("--kind", choices=["ATSP", "ACVRP", "ACVRPTW"], help="default: inferred from the columns")
+    p.add_argument("--capacity", type=float, help="vehicle capacity (demand units)")
+    p.add_argument("--vehicles", type=int, help="maximum number of routes (default: unlimited)")
+    p.add_argument("--objective", choices=["distance", "duration"], default="distance")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="hybridroute",
@@ -332,14 +344,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "demand, tw_start, tw_end, service_time (seconds or clock times "
                                    "'HH:MM[:SS]'; date-times with --time-origin), is_depot (else the "
                                    "first row is the depot). Matrices are CSVs indexed by id on both axes.")
-    s.add_argument("stops", metavar="STOPS.csv")
-    s.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
-    s.add_argument("--duration-matrix", help="duration matrix CSV (seconds), id-indexed")
-    s.add_argument("--osrm", metavar="URL", help="fetch the matrices from an OSRM server instead")
-    s.add_argument("--kind", choices=["ATSP", "ACVRP", "ACVRPTW"], help="default: inferred from the columns")
-    s.add_argument("--capacity", type=float, help="vehicle capacity (demand units)")
-    s.add_argument("--vehicles", type=int, help="maximum number of routes (default: unlimited)")
-    s.add_argument("--objective", choices=["distance", "duration"], default="distance")
+    _add_problem_options(s)
     s.add_argument("--solver", help="backend name (see 'hybridroute solvers'); default: best installed")
     s.add_argument("--preset", help="named preset, e.g. pyvrp/fast")
     s.add_argument("-t", "--time-limit", type=float, help="seconds")
@@ -361,14 +366,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "unserved stop, the constraint that binds (capacity, fleet, window, time) "
                                    "or the cheapest feasible insertion. Then the fleet-level reason. Times in "
                                    "seconds, distances in metres.")
-    e.add_argument("stops", metavar="STOPS.csv")
-    e.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
-    e.add_argument("--duration-matrix", help="duration matrix CSV (seconds), id-indexed")
-    e.add_argument("--osrm", metavar="URL", help="fetch the matrices from an OSRM server instead")
-    e.add_argument("--kind", choices=["ATSP", "ACVRP", "ACVRPTW"], help="default: inferred from the columns")
-    e.add_argument("--capacity", type=float, help="vehicle capacity (demand units)")
-    e.add_argument("--vehicles", type=int, help="maximum number of routes (default: unlimited)")
-    e.add_argument("--objective", choices=["distance", "duration"], default="distance")
+    _add_problem_options(e)
     e.add_argument("--time-origin", metavar="DATETIME",
                    help="the date-time that time 0 stands for (needed for date-times in STOPS.csv)")
     e.add_argument("--routes", metavar="ROUTES.csv",

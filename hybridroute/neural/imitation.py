@@ -52,6 +52,7 @@ from ..problem import ProblemKind
 from .env import Instances, RoutingEnv, instances_from_batch
 from .inference import dihedral
 from .policy import ModelConfig, RRNCOPolicy, count_parameters
+from .train import _atomic_save, _log
 
 __all__ = ["ImitationConfig", "load_config", "make_labels", "label_schedule", "teacher_forced_logp",
            "train", "main"]
@@ -285,6 +286,7 @@ class _LabelStore:
         self.cfg = cfg
         self.cities: dict[str, City] = {}
         self.loaded: dict[Path, tuple[Any, np.ndarray]] = {}
+        self._files: list[Path] | None = None
 
     def files(self) -> list[Path]:
         """The ``label_chunks`` files of the schedule, all of which must exist: the data a step
@@ -300,7 +302,7 @@ class _LabelStore:
         return paths
 
     def files_cached(self) -> list[Path]:
-        if not hasattr(self, "_files"):
+        if self._files is None:
             self._files = self.files()
         return self._files
 
@@ -366,12 +368,6 @@ def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, lis
     return out
 
 
-def _save(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder."""
     from .inference import resolve_device
@@ -406,8 +402,8 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         cpu = lambda t: t.detach().cpu() if torch.is_tensor(t) else t  # noqa: E731
         opt_state = opt.state_dict()
         opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
-        _save(state_path, {"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
-                           "step": step})
+        _atomic_save({"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
+                      "step": step}, state_path)
 
     policy.train()
     while time.monotonic() < end:
@@ -443,11 +439,6 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     _log(log_path, rec)
     logger.info("validation at step %d: %s", step, rec)
     return rdir
-
-
-def _log(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a") as f:
-        f.write(json.dumps(record) + "\n")
 
 
 def _toml(raw: dict[str, Any]) -> str:

@@ -79,6 +79,15 @@ def _load_async(checkpoint: str | Path | None, kind: ProblemKind, device: str) -
         return fut
 
 
+def _check_kind(policy, path: Path, kind: ProblemKind) -> None:
+    """A checkpoint solves the kind it was trained for only."""
+    if policy.kind is not kind:
+        from .base import UnsupportedProblemError
+
+        raise UnsupportedProblemError(
+            f"checkpoint {path.name} is for {policy.kind.value}, the problem is {kind.value}")
+
+
 class RRNCO(Solver):
     """RRNCO neural construction policy (PyTorch; GPU when present).
 
@@ -140,18 +149,9 @@ class RRNCO(Solver):
         self.batch_size = int(batch_size)
         self.coords_fallback = coords_fallback
 
-    def _checkpoint_for(self, kind: ProblemKind) -> str | Path:
-        from ..neural.checkpoint import default_checkpoint
-
-        return self.checkpoint if self.checkpoint is not None else default_checkpoint(kind)
-
     def _policy(self, kind: ProblemKind):
-        from .base import UnsupportedProblemError
-
         policy, card, path, _ = _load_async(self.checkpoint, kind, self.device).result()
-        if policy.kind is not kind:
-            raise UnsupportedProblemError(
-                f"checkpoint {path.name} is for {policy.kind.value}, the problem is {kind.value}")
+        _check_kind(policy, path, kind)
         return policy, card, path
 
     def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
@@ -190,11 +190,7 @@ class RRNCO(Solver):
         except concurrent.futures.TimeoutError:
             return self._fallback(problem, time_limit, "the model was still loading at the deadline "
                                   "(call hybridroute.load_solver('rrnco') ahead of time)")
-        if policy.kind is not problem.kind:
-            from .base import UnsupportedProblemError
-
-            raise UnsupportedProblemError(
-                f"checkpoint {path.name} is for {policy.kind.value}, the problem is {problem.kind.value}")
+        _check_kind(policy, path, problem.kind)
         waited = time.perf_counter() - t0
         routes, effort = self._decode(policy, problem, deadline, seed)
         info = {"checkpoint": card.get("name", path.stem), "checkpoint_sha256": card["sha256"],
