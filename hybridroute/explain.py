@@ -387,7 +387,7 @@ def _end_shift(problem: Problem, st: RouteStats, shift: np.ndarray) -> np.ndarra
 def _fit_alone(problem: Problem, j: int, routes_in_use: int) -> _Fit:
     """Stop ``j`` in a route of its own, scheduled by the evaluator."""
     violations: list = []
-    st = _route_schedule(problem, -1, (j,), violations)
+    st = _route_schedule(problem, -1, (j,), 0, violations)
     late = {v.kind: v.amount for v in violations}
     time_excess = max(late.get("time_window", 0.0), late.get("depot_time_window", 0.0))
     nv = problem.num_vehicles
@@ -558,7 +558,7 @@ def _explain_stop(problem: Problem, sol: Solution, j: int, at: tuple[int, int] |
             nodes = st.nodes[:at[1]] + st.nodes[at[1] + 1:]
             if not nodes:
                 continue  # j was alone: taking it out frees the vehicle
-            st = _route_schedule(problem, r, nodes, [])
+            st = _route_schedule(problem, r, nodes, st.vehicle_type, [])
         in_use += 1
         fits.append(_fit_route(problem, j, r, st))
     return _diagnose(problem, j, fits, _fit_alone(problem, j, in_use), in_use)

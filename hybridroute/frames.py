@@ -882,12 +882,12 @@ def _route_rows(problem: Problem, stats) -> dict[str, np.ndarray]:
     k = len(stats.nodes)
     nan = np.full(k + 2, np.nan)
     timed = problem.duration is not None
-    svc0 = float(problem.service_time[0]) if problem.service_time is not None else 0.0
+    svc0 = float(problem.service_time[stats.start_depot]) if problem.service_time is not None else 0.0
     cols = {
-        "node": np.concatenate([[0], np.asarray(stats.nodes, dtype=np.int64), [0]]),
+        "node": np.concatenate([[stats.start_depot], np.asarray(stats.nodes, dtype=np.int64), [stats.end_depot]]),
         "arrival": np.r_[np.nan, stats.arrival, stats.end_time] if timed else nan,
         "departure": np.r_[stats.start_time + svc0, stats.departure, np.nan] if timed else nan,
-        # No waiting happens at the depot in this model (vehicles leave at its window start).
+        # No waiting happens at the depot: a route leaves when it must (late departure).
         "wait": np.r_[0.0, stats.wait, 0.0] if timed else nan,
         "load_after": (np.r_[0.0, stats.load_after, stats.load] if problem.demand is not None else nan),
         "leg_distance": np.r_[np.nan, stats.leg_distance, stats.return_distance],

@@ -16,7 +16,9 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-__all__ = ["ProblemKind", "Problem", "ProblemValidationError"]
+from .fleet import FEATURES, Break, FleetError, VehicleType
+
+__all__ = ["ProblemKind", "Problem", "ProblemValidationError", "VehicleType", "Break", "FEATURES"]
 
 
 class ProblemValidationError(ValueError):
@@ -287,7 +289,8 @@ def _json_scalar(v: Any) -> Any:
 
 # The keyword arguments of Problem(...), i.e. the keys a problem's JSON may hold.
 _INIT_FIELDS = ("kind", "distance", "duration", "coords", "ids", "demand", "capacity", "num_vehicles",
-                "time_windows", "service_time", "objective", "name", "time_origin", "time_format")
+                "time_windows", "service_time", "objective", "name", "time_origin", "time_format",
+                "num_depots", "vehicle_types", "required", "prize")
 
 #: How a problem's times were written by the caller (see ``Problem.time_format``).
 TIME_FORMATS = ("seconds", "clock")
@@ -333,6 +336,10 @@ def _check_time_origin(value: Any) -> "_dt.datetime | None":
 class Problem:
     """An asymmetric routing instance (ATSP, ACVRP or ACVRPTW), validated and immutable.
 
+    The objective: travel cost (the sum of ``distance`` in metres, or of route durations in
+    seconds, per ``objective``) + ``fixed_cost`` of every used vehicle + ``prize`` of every
+    optional stop left out.
+
     Parameters
     ----------
     kind
@@ -340,20 +347,23 @@ class Problem:
     distance
         n×n travel distances in metres; ``distance[i, j]`` is i→j (need not equal j→i).
     duration
-        n×n travel times in seconds. Required for ACVRPTW and for ``objective="duration"``.
+        n×n travel times in seconds. Required for ACVRPTW, for ``objective="duration"`` and
+        for vehicle types with a shift, a ``max_duration`` or breaks.
     coords
         Optional n×2 (lat, lon) in degrees, used for plots, OSRM and the neural policy.
     ids
         The caller's labels, one per node (any hashable; unique). Defaults to 0..n-1.
     demand
-        Per-node demand (the depot's must be 0). Required for ACVRP / ACVRPTW.
+        Per-node demand (the depots' must be 0). Required for ACVRP / ACVRPTW.
     capacity
-        Vehicle capacity, in the units of ``demand``.
+        Vehicle capacity, in the units of ``demand``: shorthand for one vehicle type.
     num_vehicles
-        Maximum number of routes; None means unlimited. ATSP always uses one.
+        Maximum number of routes; None means unlimited. ATSP always uses one. Shorthand, with
+        ``capacity``, for ``vehicle_types=[VehicleType(count=num_vehicles, capacity=capacity)]``.
     time_windows
         n×2 [earliest, latest] service start in seconds (ACVRPTW). ``inf`` is allowed as a
-        latest time. Row 0 is the depot: vehicles leave at its start and must be back by its end.
+        latest time. Depot rows are opening hours: routes leave a depot no earlier than its
+        start and must be back at their end depot by its end.
     service_time
         Per-node service duration in seconds (ACVRPTW; defaults to 0).
     objective
@@ -369,16 +379,36 @@ class Problem:
         How the caller wrote the times: ``"seconds"`` (default) or ``"clock"`` (clock
         times, durations or date-times, see :func:`hybridroute.frames.problem_from_dataframe`).
         A display hint for outputs asked for with ``times="input"``; ``==`` ignores it.
+    num_depots
+        The first ``num_depots`` nodes are depots (1 by default). ACVRP / ACVRPTW only.
+    vehicle_types
+        The fleet, a list of :class:`VehicleType` (or dicts of their fields); replaces the
+        ``capacity`` / ``num_vehicles`` shorthand. ACVRP / ACVRPTW only.
+    required
+        Per node, whether it must be visited (default: all). ``required[i] = False`` makes
+        stop i optional: a solution may leave it out, paying ``prize[i]``.
+    prize
+        Per node, what leaving an optional stop out costs, in the objective's units (metres
+        or seconds; default 0). Ignored for required stops.
 
     Notes
     -----
-    Node 0 is the depot for VRPs and the start of the tour for ATSP. Solutions give routes as
-    lists of node indices without the depot.
+    Node 0 is the depot for VRPs and the start of the tour for ATSP; with ``num_depots > 1``
+    nodes ``0 .. num_depots - 1`` are depots. Solutions give routes as lists of node indices
+    without depots, and each route's vehicle type.
 
-    Time windows follow the Solomon convention: a vehicle leaves the depot at the depot's
-    window start, arrives at ``j`` at ``departure_i + duration[i, j]``, waits until
-    ``tw_start_j`` if early, is late if it arrives after ``tw_end_j``, departs after service,
-    and must be back at the depot by the depot's ``tw_end``.
+    Time windows follow the Solomon convention: a vehicle leaves its depot at the depot's
+    window start (or its shift's start, if later), arrives at ``j`` at
+    ``departure_i + duration[i, j]``, waits until ``tw_start_j`` if early, is late if it
+    arrives after ``tw_end_j``, departs after service, and must be back at its end depot by
+    that depot's ``tw_end`` (and its shift's end). A route leaves as late as it can without
+    serving any stop later: its departure is delayed by the wait at its first stop, so no
+    route waits at its first stop (see :func:`hybridroute.evaluate`).
+
+    A required stop that no vehicle type can serve (demand above every capacity, a window
+    closed before any vehicle can arrive, a return after every shift or depot closing, a
+    direct trip beyond every ``max_duration`` / ``max_distance``) is refused at build time,
+    naming the stop; an optional one is accepted and reported by :func:`hybridroute.explain`.
     """
 
     kind: ProblemKind
@@ -395,6 +425,10 @@ class Problem:
     name: str | None = None
     time_origin: _dt.datetime | None = None
     time_format: str = "seconds"
+    num_depots: int = 1
+    vehicle_types: tuple[VehicleType, ...] = ()
+    required: np.ndarray | None = None
+    prize: np.ndarray | None = None
     depot: int = field(default=0, init=False)
 
     def __init__(
@@ -414,6 +448,10 @@ class Problem:
         name: str | None = None,
         time_origin: Any = None,
         time_format: str = "seconds",
+        num_depots: int = 1,
+        vehicle_types: Sequence[VehicleType | dict] | None = None,
+        required: Any = None,
+        prize: Any = None,
     ):
         set_ = object.__setattr__
         kind = ProblemKind.parse(kind)
@@ -443,8 +481,11 @@ class Problem:
         set_(self, "depot", 0)
         set_(self, "coords", None if coords is None else _readonly(self._check_coords(coords, n)))
         set_(self, "ids", _readonly(self._check_ids(ids, n)))
+        self._set_depots_and_stops(kind, n, num_depots, required, prize)
         self._set_vehicles_and_loads(kind, n, demand, capacity, num_vehicles)
+        self._set_fleet(kind, vehicle_types, capacity, num_vehicles)
         self._set_time_windows(kind, n, time_windows, service_time)
+        self._check_servable()
 
     # -- validation helpers -------------------------------------------------------------
 
@@ -493,6 +534,43 @@ class Problem:
             seen[v] = i
         return arr
 
+    def _set_depots_and_stops(self, kind, n, num_depots, required, prize) -> None:
+        set_ = object.__setattr__
+        if isinstance(num_depots, bool) or not isinstance(num_depots, (int, np.integer)) or num_depots < 1:
+            raise ProblemValidationError("num_depots", f"must be a positive integer, got {num_depots!r}")
+        num_depots = int(num_depots)
+        if kind is ProblemKind.ATSP and num_depots != 1:
+            raise ProblemValidationError("num_depots", "ATSP has one tour start; use kind='ACVRP' for several depots")
+        if num_depots >= n:
+            raise ProblemValidationError("num_depots", f"{num_depots} depots leave no stop among {n} nodes")
+        set_(self, "num_depots", num_depots)
+        if kind is ProblemKind.ATSP:
+            for fname, v in (("required", required), ("prize", prize)):
+                if v is not None:
+                    raise ProblemValidationError(fname, "ATSP visits every node; use kind='ACVRP' for optional stops")
+        req = np.ones(n, dtype=bool)
+        if required is not None:
+            arr = _as_array("required", required, "booleans")
+            if arr.shape != (n,):
+                raise ProblemValidationError("required", f"must be {n} booleans, got shape {arr.shape}")
+            if arr.dtype.kind != "b":
+                obj = arr.astype(object) if arr.dtype.kind != "O" else arr
+                for i, v in enumerate(obj):
+                    if not (isinstance(v, (bool, np.bool_)) or (_is_real(v) and v in (0, 1))):
+                        raise ProblemValidationError("required", f"must be True/False (or 1/0), got {v!r}", i)
+            req = arr.astype(bool)
+            bad = ~req[:num_depots]
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ProblemValidationError("required", "a depot cannot be optional", i)
+        pz = np.zeros(n)
+        if prize is not None:
+            pz = _as_float_array("prize", prize, (n,))
+            _check_finite("prize", pz)
+            _check_nonnegative("prize", pz)
+        set_(self, "required", _readonly(req))
+        set_(self, "prize", _readonly(np.where(req, 0.0, pz)))
+
     def _set_vehicles_and_loads(self, kind, n, demand, capacity, num_vehicles) -> None:
         set_ = object.__setattr__
         if num_vehicles is not None:
@@ -502,7 +580,6 @@ class Problem:
                 ok = False
             if not ok:
                 raise ProblemValidationError("num_vehicles", f"must be a positive integer or None, got {num_vehicles!r}")
-            num_vehicles = int(num_vehicles)
         if kind is ProblemKind.ATSP:
             for fname, v in (("demand", demand), ("capacity", capacity)):
                 if v is not None:
@@ -510,13 +587,9 @@ class Problem:
             if num_vehicles not in (None, 1):
                 raise ProblemValidationError("num_vehicles", "ATSP has exactly one vehicle")
             set_(self, "demand", None)
-            set_(self, "capacity", None)
-            set_(self, "num_vehicles", 1)
             return
         if demand is None:
             raise ProblemValidationError("demand", f"is required for {kind.value}")
-        if capacity is None:
-            raise ProblemValidationError("capacity", f"is required for {kind.value}")
         dem = np.asarray(demand)
         if isinstance(demand, (list, tuple)) and dem.dtype.kind in "iuf":
             # numpy reads a True among numbers as 1: look at the elements as they were given
@@ -529,33 +602,103 @@ class Problem:
         dem = dem.astype(np.int64) if dem.dtype.kind in "iu" else dem.astype(np.float64)
         _check_finite("demand", dem)
         _check_nonnegative("demand", dem)
-        if dem[0] != 0:
-            raise ProblemValidationError("demand", f"the depot's demand must be 0, got {dem[0]}", 0)
-        try:
-            cap = float(capacity)
-        except (TypeError, ValueError):
-            raise ProblemValidationError("capacity", f"must be a number, got {capacity!r}") from None
-        if not math.isfinite(cap) or cap <= 0:
-            raise ProblemValidationError("capacity", f"must be positive and finite, got {capacity!r}")
-        if isinstance(capacity, (int, np.integer)) or cap.is_integer():
-            capacity = int(cap) if dem.dtype.kind == "i" else cap
+        nonzero = dem[:self.num_depots] != 0
+        if nonzero.any():
+            i = int(np.argmax(nonzero))
+            raise ProblemValidationError("demand", f"the depot's demand must be 0, got {dem[i]}", i)
+        set_(self, "demand", _readonly(dem))
+
+    def _set_fleet(self, kind, vehicle_types, capacity, num_vehicles) -> None:
+        """The vehicle types, from ``vehicle_types`` or the capacity / num_vehicles shorthand."""
+        set_ = object.__setattr__
+        if kind is ProblemKind.ATSP:
+            if vehicle_types is not None:
+                raise ProblemValidationError("vehicle_types", "ATSP has one vehicle; use kind='ACVRP' for a fleet")
+            set_(self, "vehicle_types", (VehicleType(count=1),))
+            set_(self, "capacity", None)
+            set_(self, "num_vehicles", 1)
+            return
+        if vehicle_types is None:
+            if capacity is None:
+                raise ProblemValidationError("capacity", f"is required for {kind.value} (or give vehicle_types)")
+            try:
+                cap = float(capacity)
+            except (TypeError, ValueError):
+                raise ProblemValidationError("capacity", f"must be a number, got {capacity!r}") from None
+            if isinstance(capacity, bool) or not math.isfinite(cap) or cap <= 0:
+                raise ProblemValidationError("capacity", f"must be positive and finite, got {capacity!r}")
+            if cap.is_integer() and self.demand.dtype.kind == "i":
+                cap = int(cap)
+            types = (VehicleType(count=None if num_vehicles is None else int(num_vehicles), capacity=cap),)
         else:
-            capacity = cap
-        over = dem > cap
+            for fname, v in (("capacity", capacity), ("num_vehicles", num_vehicles)):
+                if v is not None:
+                    raise ProblemValidationError(fname, "give either capacity / num_vehicles or vehicle_types, not both")
+            types = self._check_vehicle_types(kind, vehicle_types)
+        set_(self, "vehicle_types", types)
+        caps = {t.capacity for t in types}
+        set_(self, "capacity", caps.pop() if len(caps) == 1 else None)
+        counts = [t.count for t in types]
+        set_(self, "num_vehicles", None if None in counts else int(sum(counts)))
+        self._check_loads(types)
+
+    def _check_vehicle_types(self, kind, vehicle_types) -> tuple[VehicleType, ...]:
+        if isinstance(vehicle_types, (VehicleType, dict, str, bytes)) or not hasattr(vehicle_types, "__iter__"):
+            raise ProblemValidationError("vehicle_types", f"must be a list of VehicleType, got {type(vehicle_types).__name__}")
+        types = []
+        for t, value in enumerate(vehicle_types):
+            try:
+                vt = VehicleType.coerce(value)
+            except FleetError as exc:
+                raise ProblemValidationError("vehicle_types", str(exc), t) from None
+            except TypeError as exc:
+                raise ProblemValidationError("vehicle_types", str(exc), t) from None
+            for name in ("start_depot", "end_depot"):
+                depot = getattr(vt, name)
+                if depot is not None and depot >= self.num_depots:
+                    raise ProblemValidationError(
+                        "vehicle_types", f"{name}: {depot} is not a depot (num_depots = {self.num_depots}; depots are "
+                                         f"nodes 0..{self.num_depots - 1})", t)
+            if vt.capacity is None:
+                raise ProblemValidationError("vehicle_types", f"capacity: is required for {kind.value}", t)
+            if self.duration is None:
+                for feature, present in (("shift", vt.shift is not None), ("max_duration", vt.max_duration is not None),
+                                         ("breaks", bool(vt.breaks))):
+                    if present:
+                        raise ProblemValidationError("vehicle_types", f"{feature}: needs a duration matrix (seconds)", t)
+            types.append(vt)
+        if not types:
+            raise ProblemValidationError("vehicle_types", "needs at least one vehicle type")
+        names = [t.name for t in types if t.name is not None]
+        for t, vt in enumerate(types):
+            if vt.name is not None and names.count(vt.name) > 1:
+                raise ProblemValidationError("vehicle_types", f"name {vt.name!r} is used by more than one type", t)
+        return tuple(types)
+
+    def _check_loads(self, types: tuple[VehicleType, ...]) -> None:
+        """Refuse a required stop heavier than every vehicle, and a fleet too small for the
+        required demand (when every type's count is known)."""
+        dem, req = self.demand, self.required
+        largest = max(t.capacity for t in types)
+        over = (dem > largest) & req
         if over.any():
             i = int(np.argmax(over))
-            raise ProblemValidationError("demand", f"{dem[i]} exceeds the vehicle capacity {capacity}", i)
-        if num_vehicles is not None:
-            needed = math.ceil(float(dem.sum()) / cap - 1e-9)
-            if needed > num_vehicles:
+            what = (f"the vehicle capacity {largest}" if len(types) == 1
+                    else f"every vehicle type's capacity (largest {largest})")
+            raise ProblemValidationError("demand", f"{dem[i]} exceeds {what}", i)
+        if any(t.count is None for t in types):
+            return
+        total_cap = sum(t.count * float(t.capacity) for t in types)
+        need = float(dem[req].sum())
+        if need > total_cap * (1 + 1e-12):
+            if len(types) == 1:
+                needed = math.ceil(need / float(types[0].capacity) - 1e-9)
                 raise ProblemValidationError(
                     "num_vehicles",
-                    f"{num_vehicles} vehicles of capacity {capacity} cannot carry the total demand "
-                    f"{dem.sum()} (at least {needed} needed)",
-                )
-        set_(self, "demand", _readonly(dem))
-        set_(self, "capacity", capacity)
-        set_(self, "num_vehicles", num_vehicles)
+                    f"{types[0].count} vehicles of capacity {types[0].capacity} cannot carry the total demand "
+                    f"{dem[req].sum()} (at least {needed} needed)")
+            raise ProblemValidationError(
+                "vehicle_types", f"the fleet's total capacity {total_cap:g} cannot carry the required demand {need:g}")
 
     def _set_time_windows(self, kind, n, time_windows, service_time) -> None:
         set_ = object.__setattr__
@@ -581,49 +724,131 @@ class Problem:
         svc = np.zeros(n) if service_time is None else _as_float_array("service_time", service_time, (n,))
         _check_finite("service_time", svc)
         _check_nonnegative("service_time", svc)
-        self._check_reachable(tw, svc)
         set_(self, "time_windows", _readonly(tw))
         set_(self, "service_time", _readonly(svc))
 
-    def _check_reachable(self, tw: np.ndarray, svc: np.ndarray) -> None:
-        """Refuse a customer that no route can serve in time.
+    # -- which stops some vehicle can serve ---------------------------------------------
 
-        The test is a lower bound, so no servable customer is refused: the earliest arrival is
-        the depot's start plus the shortest travel time to the customer over the duration
-        matrix (through other nodes too: real and benchmark matrices need not satisfy the
-        triangle inequality), and the return likewise. The direct trip decides for most
-        customers; shortest paths are computed only when it does not.
+    def route_window(self, vehicle_type: int) -> tuple[float, float]:
+        """(earliest departure, latest return) in seconds of a route of ``vehicle_type``: its
+        depots' opening hours intersected with its shift (``(0, inf)`` when neither is set)."""
+        vt = self.vehicle_types[vehicle_type]
+        tw = self.time_windows
+        start = float(tw[vt.start_depot, 0]) if tw is not None else 0.0
+        end = float(tw[vt.end, 1]) if tw is not None else math.inf
+        if vt.shift is not None:
+            start, end = max(start, vt.shift[0]), min(end, vt.shift[1])
+        return start, end
+
+    def unservable(self) -> dict[int, tuple[str, str]]:
+        """Stops that no vehicle type can serve, even on a route of their own.
+
+        Returns
+        -------
+        dict
+            ``{node: (field, reason)}`` for every such stop, required or optional; ``field``
+            names the binding constraint (``"demand"``, ``"time_windows"``,
+            ``"vehicle_types"``). The test is a lower bound (shortest paths through any
+            nodes, no waiting charged), so a stop listed here is certainly unservable.
         """
-        dur = self.duration
-        start = tw[0, 0] + svc[0]
+        if self.kind is ProblemKind.ATSP:
+            return {}
+        stops = np.arange(self.num_depots, self.num_nodes)
+        per_type: dict[int, dict[int, tuple[str, str]]] = {}  # node -> {type: (field, reason)}
+        for t in range(len(self.vehicle_types)):
+            for i, fld, why in self._type_cannot_serve(t, stops):
+                per_type.setdefault(i, {})[t] = (fld, why)
+        out = {}
+        for i, by_type in sorted(per_type.items()):
+            if len(by_type) < len(self.vehicle_types):
+                continue  # some type can serve it
+            fields_ = {f for f, _ in by_type.values()}
+            if len(self.vehicle_types) == 1:
+                out[i] = by_type[0]
+            else:
+                out[i] = (fields_.pop() if len(fields_) == 1 else "vehicle_types",
+                          "; ".join(f"{self._type_label(t)}: {why}" for t, (_, why) in sorted(by_type.items())))
+        return out
 
-        def late_customers(out_time: np.ndarray, in_time: np.ndarray):
-            arrive = start + out_time
-            late = arrive > tw[1:, 1] * (1 + 1e-12)
-            back = np.maximum(arrive, tw[1:, 0]) + svc[1:] + in_time
-            late_back = back > tw[0, 1] * (1 + 1e-12)
-            return arrive, late, back, late_back
+    def _type_label(self, t: int) -> str:
+        vt = self.vehicle_types[t]
+        return f"type {t}" + (f" ({vt.name})" if vt.name else "")
 
-        arrive, late, back, late_back = late_customers(dur[0, 1:], dur[1:, 0])
-        if late.any() or late_back.any():
-            arrive, late, back, late_back = late_customers(_shortest_from(dur, 0)[1:],
-                                                           _shortest_from(dur.T, 0)[1:])
-        if late.any():
-            i = int(np.argmax(late)) + 1
-            raise ProblemValidationError(
-                "time_windows",
-                f"customer unreachable: earliest arrival {arrive[i - 1]:g} s from the depot (shortest "
-                f"path) is after its window end {tw[i, 1]:g} s",
-                i,
-            )
-        if late_back.any():
-            i = int(np.argmax(late_back)) + 1
-            raise ProblemValidationError(
-                "time_windows",
-                f"customer unreachable: even a direct visit returns to the depot at {back[i - 1]:g} s "
-                f"at the earliest, after the depot closes at {tw[0, 1]:g} s",
-                i,
-            )
+    def _type_cannot_serve(self, t: int, stops: np.ndarray):
+        """``(node, field, reason)`` for each stop a route of type ``t`` cannot serve alone
+        (first reason per stop)."""
+        vt = self.vehicle_types[t]
+        s, e = vt.start_depot, vt.end
+        dem, tw, svc = self.demand, self.time_windows, self.service_time
+        found: set[int] = set()
+        out = []
+
+        def add(mask, fld, text):
+            for k in np.flatnonzero(mask):
+                i = int(stops[k])
+                if i not in found:
+                    found.add(i)
+                    out.append((i, fld, text(k, i)))
+
+        add(dem[stops] > vt.capacity, "demand",
+            lambda k, i: f"demand {dem[i]} exceeds the capacity {vt.capacity}")
+        if self.duration is not None:
+            begin, close = self.route_window(t)
+            begin += float(svc[s]) if svc is not None else 0.0
+            service = svc[stops] if svc is not None else np.zeros(len(stops))
+            opens = tw[stops, 0] if tw is not None else np.zeros(len(stops))
+            due = tw[stops, 1] if tw is not None else np.full(len(stops), np.inf)
+
+            def timing(out_t, in_t):
+                arrive = begin + out_t
+                back = np.maximum(arrive, opens) + service + in_t
+                return arrive, back
+
+            arrive, back = timing(self.duration[s, stops], self.duration[stops, e])
+            alone = self.duration[s, stops] + service + self.duration[stops, e]
+            limit = vt.max_duration if vt.max_duration is not None else math.inf
+            if (arrive > due * (1 + 1e-12)).any() or (back > close * (1 + 1e-12)).any() or (alone > limit).any():
+                out_t, in_t = _shortest_from(self.duration, s)[stops], _shortest_from(self.duration.T, e)[stops]
+                arrive, back = timing(out_t, in_t)
+                alone = out_t + service + in_t
+            where = "the depot" if self.num_depots == 1 else f"depot {s}"
+            add(arrive > due * (1 + 1e-12), "time_windows",
+                lambda k, i: f"customer unreachable: earliest arrival {arrive[k]:g} s from {where} (shortest path) "
+                             f"is after its window end {due[k]:g} s")
+            closes = "the depot closes" if vt.shift is None or (tw is not None and tw[e, 1] <= vt.shift[1]) \
+                else "the shift ends"
+            add(back > close * (1 + 1e-12), "time_windows" if closes == "the depot closes" else "vehicle_types",
+                lambda k, i: f"customer unreachable: even a direct visit returns to "
+                             f"{'the depot' if self.num_depots == 1 else f'depot {e}'} at {back[k]:g} s at the "
+                             f"earliest, after {closes} at {close:g} s")
+            add(alone > limit * (1 + 1e-12), "vehicle_types",
+                lambda k, i: f"a direct visit takes {alone[k]:g} s at the least, above max_duration {limit:g} s")
+        if vt.max_distance is not None and math.isfinite(vt.max_distance):
+            dist = self.distance[s, stops] + self.distance[stops, e]
+            if (dist > vt.max_distance).any():
+                dist = _shortest_from(self.distance, s)[stops] + _shortest_from(self.distance.T, e)[stops]
+            add(dist > vt.max_distance * (1 + 1e-12), "vehicle_types",
+                lambda k, i: f"a direct visit drives {dist[k]:g} m at the least, above max_distance "
+                             f"{vt.max_distance:g} m")
+        return out
+
+    def _check_servable(self) -> None:
+        """Refuse a required stop that no vehicle type can serve; also a vehicle type whose
+        shift leaves no time between its depots' opening hours."""
+        if self.kind is ProblemKind.ATSP:
+            return
+        for t in range(len(self.vehicle_types)):
+            begin, close = self.route_window(t)
+            if begin > close:
+                raise ProblemValidationError(
+                    "vehicle_types", f"shift: routes cannot leave before {begin:g} s and must be back by {close:g} s "
+                                     f"(shift and depot opening hours do not overlap)", t)
+        bad = {i: r for i, r in self.unservable().items() if self.required[i]}
+        if bad:
+            i = min(bad)
+            fld, why = bad[i]
+            raise ProblemValidationError(fld, why if len(self.vehicle_types) == 1 else f"no vehicle type can serve "
+                                                                                     f"this stop: {why}", i)
 
     # -- convenience --------------------------------------------------------------------
 
@@ -634,12 +859,38 @@ class Problem:
 
     @property
     def num_customers(self) -> int:
-        """Number of nodes to visit (all nodes but the depot / tour start)."""
-        return self.num_nodes - 1
+        """Number of nodes to visit (all nodes but the depots / tour start)."""
+        return self.num_nodes - self.num_depots
 
     @property
     def customers(self) -> range:
-        return range(1, self.num_nodes)
+        """The stops' node indices (``num_depots .. n - 1``)."""
+        return range(self.num_depots, self.num_nodes)
+
+    @property
+    def depots(self) -> range:
+        """The depots' node indices (``0 .. num_depots - 1``)."""
+        return range(self.num_depots)
+
+    @property
+    def features(self) -> frozenset[str]:
+        """The :data:`~hybridroute.fleet.FEATURES` this problem uses beyond one depot and one
+        vehicle type; a backend must declare them all (``Solver.features``) to solve it."""
+        out: set[str] = set()
+        if self.num_depots > 1:
+            out.add("multiple_depots")
+        if len(self.vehicle_types) > 1:
+            out.add("vehicle_types")
+        if self.required is not None and not self.required.all():
+            out.add("optional_stops")
+        for vt in self.vehicle_types:
+            out |= vt.features
+        return frozenset(out)
+
+    @property
+    def optional(self) -> np.ndarray:
+        """Indices of the optional stops (``required[i]`` False)."""
+        return np.flatnonzero(~self.required)
 
     @property
     def cost_matrix(self) -> np.ndarray:
@@ -663,6 +914,8 @@ class Problem:
         return Problem(**{**self._fields(), **changes})
 
     def _fields(self) -> dict[str, Any]:
+        shorthand = len(self.vehicle_types) == 1 and self.vehicle_types[0].is_shorthand
+        vrp = self.kind is not ProblemKind.ATSP
         return dict(
             kind=self.kind,
             distance=self.distance,
@@ -670,14 +923,18 @@ class Problem:
             coords=self.coords,
             ids=self.ids,
             demand=self.demand,
-            capacity=self.capacity,
-            num_vehicles=None if self.kind is ProblemKind.ATSP else self.num_vehicles,
+            capacity=self.capacity if shorthand else None,
+            num_vehicles=None if self.kind is ProblemKind.ATSP or not shorthand else self.num_vehicles,
             time_windows=self.time_windows,
             service_time=self.service_time,
             objective=self.objective,
             name=self.name,
             time_origin=self.time_origin,
             time_format=self.time_format,
+            num_depots=self.num_depots,
+            vehicle_types=None if (shorthand or not vrp) else self.vehicle_types,
+            required=self.required if vrp else None,
+            prize=self.prize if vrp else None,
         )
 
     def __repr__(self) -> str:
@@ -688,6 +945,12 @@ class Problem:
             parts.append(f"capacity={self.capacity}")
         if self.kind is not ProblemKind.ATSP:
             parts.append(f"num_vehicles={self.num_vehicles}")
+        if self.num_depots > 1:
+            parts.append(f"num_depots={self.num_depots}")
+        if len(self.vehicle_types) > 1:
+            parts.append(f"vehicle_types={len(self.vehicle_types)}")
+        if self.features:
+            parts.append(f"features={sorted(self.features)}")
         if self.time_origin is not None:
             parts.append(f"time_origin={self.time_origin.isoformat(sep=' ')!r}")
         return f"Problem({', '.join(parts)})"
@@ -727,8 +990,12 @@ class Problem:
         """
         d: dict[str, Any] = {"format": "hybridroute.problem/1"}
         for key, value in self._fields().items():
-            if (key == "time_origin" and value is None) or (key == "time_format" and value == "seconds"):
-                continue  # unset: the JSON of a problem given in seconds stays as it was
+            if (key == "time_origin" and value is None) or (key == "time_format" and value == "seconds") \
+                    or (key == "num_depots" and value == 1) or (key == "vehicle_types" and value is None) \
+                    or (key in ("required", "prize") and (value is None or not self.features & {"optional_stops"})):
+                continue  # unset: the JSON of a problem without these features stays as it was
+            if key == "vehicle_types":
+                value = [vt.to_dict() for vt in value]
             if isinstance(value, _dt.datetime):
                 value = value.isoformat()
             elif isinstance(value, ProblemKind):

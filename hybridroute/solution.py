@@ -38,7 +38,8 @@ class Violation:
 
     ``kind`` is one of ``unknown_node``, ``depot_in_route``, ``duplicate_visit``,
     ``missing_visit``, ``capacity``, ``time_window``, ``depot_time_window``,
-    ``too_many_routes``, ``route_count``. ``amount`` is the excess (demand units or seconds).
+    ``too_many_routes``, ``route_count``, ``vehicle_type``, ``shift``, ``max_duration``,
+    ``max_distance``, ``break``. ``amount`` is the excess (demand units, seconds or metres).
     """
 
     kind: str
@@ -53,7 +54,11 @@ class RouteStats:
     """Per-route schedule. Arrays have one entry per visit (customers only, in order).
 
     Times are in seconds from the problem's time origin; loads in demand units. ``leg_*``
-    entries are for the leg arriving at each visit; ``return_*`` for the leg back to the depot.
+    entries are for the leg arriving at each visit; ``return_*`` for the leg back to the end
+    depot. ``start_time`` is when the route begins at its start depot (after the late-departure
+    rule of :func:`evaluate`), ``duration`` is ``end_time - start_time``. ``breaks`` holds
+    ``(position, start, duration)`` per break taken: position 0 is at the start depot before
+    leaving, position k after the service at the k-th visit.
     """
 
     nodes: tuple[int, ...]
@@ -70,6 +75,10 @@ class RouteStats:
     leg_duration: np.ndarray | None
     return_distance: float
     return_duration: float | None
+    vehicle_type: int = 0
+    start_depot: int = 0
+    end_depot: int = 0
+    breaks: tuple[tuple[int, float, float], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,10 +94,19 @@ class Solution:
     distance
         Total distance (metres); ``inf`` when there is no solution.
     duration
-        Total route duration in seconds (travel, service and waiting), or None when the
-        problem has no duration matrix.
+        Total route duration in seconds (travel, service, waiting and breaks), or None when
+        the problem has no duration matrix.
     cost
-        ``distance`` or ``duration`` per the problem's objective.
+        The objective: ``distance`` or ``duration`` per the problem's objective, plus
+        ``fixed_cost`` and ``unserved_prize``.
+    vehicle_types
+        The vehicle type (an index into ``problem.vehicle_types``) of each route.
+    unserved
+        The optional stops no route visits.
+    fixed_cost
+        Sum of the used vehicles' fixed costs (objective units).
+    unserved_prize
+        Sum of the prizes of the ``unserved`` stops (objective units).
     violations
         Broken constraints; empty when feasible.
     solver, runtime
@@ -106,6 +124,10 @@ class Solution:
     duration: float | None
     cost: float
     violations: tuple[Violation, ...] = ()
+    vehicle_types: tuple[int, ...] = ()
+    unserved: tuple[int, ...] = ()
+    fixed_cost: float = 0.0
+    unserved_prize: float = 0.0
     route_stats: tuple[RouteStats, ...] = field(default=(), repr=False)
     solver: str | None = None
     runtime: float = 0.0
@@ -159,6 +181,8 @@ class Solution:
         return {
             "format": "hybridroute.solution/1",
             "routes": [list(map(int, r)) for r in self.routes],
+            **({"vehicle_types": list(self.vehicle_types)} if len(self.problem.vehicle_types) > 1 else {}),
+            **({"unserved": list(self.unserved)} if self.unserved else {}),
             "status": self.status.value,
             "distance": self.distance,
             "duration": self.duration,
@@ -171,7 +195,7 @@ class Solution:
 
     @classmethod
     def from_dict(cls, problem: Problem, d: dict[str, Any]) -> "Solution":
-        sol = evaluate(problem, d["routes"])
+        sol = evaluate(problem, d["routes"], vehicle_types=d.get("vehicle_types"))
         status = Status(d.get("status", sol.status.value))
         if status is Status.OPTIMAL and not sol.is_feasible:
             status = sol.status
@@ -276,90 +300,222 @@ def _describe(x: Any) -> str:
     return f"{type(x).__name__} {text[:60] + '...' if len(text) > 60 else text}"
 
 
-def _normalise_routes(routes: Any) -> tuple[tuple[int, ...], ...]:
-    # an empty route is an unused vehicle
-    return tuple(tuple(route) for route in parse_routes(routes) if route)
+@dataclass
+class _Timeline:
+    """One pass over a route's schedule (seconds), with breaks at given positions."""
+
+    arrival: np.ndarray
+    departure: np.ndarray
+    wait: np.ndarray
+    end: float
+    late: float                       # total lateness: windows, breaks, return (seconds)
+    breaks: list[tuple[int, float, float, float]]  # (position, start, duration, latest start)
 
 
-def _route_schedule(problem: Problem, r: int, nodes: tuple[int, ...], violations: list[Violation]) -> RouteStats:
-    D, T = problem.distance, problem.duration
-    tw, svc, dem = problem.time_windows, problem.service_time, problem.demand
+def _timeline(problem: Problem, nodes: tuple[int, ...], s: int, e: int, begin: float, close: float,
+              placed: dict[int, list]) -> _Timeline:
+    T, tw, svc = problem.duration, problem.time_windows, problem.service_time
     k = len(nodes)
-    arrival = np.zeros(k)
-    departure = np.zeros(k)
-    wait = np.zeros(k)
-    load_after = np.zeros(k, dtype=dem.dtype if dem is not None else np.float64)
-    leg_d = np.zeros(k)
-    leg_t = np.zeros(k) if T is not None else None
-    start = float(tw[0, 0]) if tw is not None else 0.0
-    t = start + (float(svc[0]) if svc is not None else 0.0)
-    load = 0
-    prev = 0
+    arrival, departure, wait = np.zeros(k), np.zeros(k), np.zeros(k)
+    late = 0.0
+    taken: list[tuple[int, float, float, float]] = []
+
+    def rest(pos: int, t: float) -> float:
+        nonlocal late
+        for b in placed.get(pos, ()):
+            start = max(t, b.earliest)
+            late += max(0.0, start - b.latest)
+            taken.append((pos, start, b.duration, b.latest))
+            t = start + b.duration
+        return t
+
+    t = rest(0, begin + (float(svc[s]) if svc is not None else 0.0))
+    prev = s
     for i, v in enumerate(nodes):
-        leg_d[i] = D[prev, v]
-        if T is not None:
-            leg_t[i] = T[prev, v]
-            arrival[i] = t + T[prev, v]
-            begin = arrival[i]
-            if tw is not None:
-                begin = max(arrival[i], tw[v, 0])
-                late = arrival[i] - tw[v, 1]
-                if late > _REL_TOL * max(1.0, abs(tw[v, 1])):
-                    violations.append(Violation(
-                        "time_window", f"route {r} arrives at node {v} at {arrival[i]:g} s, "
-                        f"{late:g} s after its window ends ({tw[v, 1]:g} s)", r, v, float(late)))
-            wait[i] = begin - arrival[i]
-            t = begin + (svc[v] if svc is not None else 0.0)
-            departure[i] = t
-        if dem is not None:
-            load = load + dem[v]
-            load_after[i] = load
+        arrival[i] = t + T[prev, v]
+        service_start = arrival[i]
+        if tw is not None:
+            service_start = max(arrival[i], tw[v, 0])
+            late += max(0.0, arrival[i] - tw[v, 1])
+        wait[i] = service_start - arrival[i]
+        t = rest(i + 1, service_start + (svc[v] if svc is not None else 0.0))
+        departure[i] = t
         prev = v
-    ret_d = float(D[prev, 0])
-    ret_t = float(T[prev, 0]) if T is not None else None
-    end = t + ret_t if T is not None else None
-    if tw is not None and end is not None:
-        late = end - tw[0, 1]
-        if late > _REL_TOL * max(1.0, abs(tw[0, 1])):
-            violations.append(Violation(
-                "depot_time_window", f"route {r} returns to the depot at {end:g} s, {late:g} s after "
-                f"it closes ({tw[0, 1]:g} s)", r, 0, float(late)))
-    if dem is not None and load > problem.capacity * (1 + _REL_TOL):
+    end = t + T[prev, e]
+    late += max(0.0, end - close)
+    return _Timeline(arrival, departure, wait, float(end), late, taken)
+
+
+def _place_breaks(problem: Problem, vt, nodes, s, e, begin, close) -> _Timeline:
+    """The route's timeline with each needed break at its best position.
+
+    Breaks are placed one at a time, in order of earliest start: a break is needed when the
+    route is under way at some time in [earliest, latest] (it begins before ``latest`` and
+    returns after ``earliest``); it goes at the position (start depot or after a visit) that
+    gives the least total lateness, then the earliest return.
+    """
+    placed: dict[int, list] = {}
+    line = _timeline(problem, nodes, s, e, begin, close, placed)
+    for b in vt.breaks:
+        if not (begin < b.latest and line.end > b.earliest):
+            continue
+        best = None
+        for pos in range(len(nodes) + 1):
+            trial = {p: list(bs) for p, bs in placed.items()}
+            trial.setdefault(pos, []).append(b)
+            cand = _timeline(problem, nodes, s, e, begin, close, trial)
+            key = (round(cand.late, 9), cand.end, pos)
+            if best is None or key < best[0]:
+                best = (key, trial, cand)
+        _, placed, line = best
+    return line
+
+
+def _route_schedule(problem: Problem, r: int, nodes: tuple[int, ...], t: int,
+                    violations: list[Violation]) -> RouteStats:
+    vt = problem.vehicle_types[t]
+    s, e = vt.start_depot, vt.end
+    D, T = problem.distance, problem.duration
+    tw, dem = problem.time_windows, problem.demand
+    k = len(nodes)
+    prev = (s,) + nodes
+    leg_d = D[list(prev), list(nodes) + [e]]
+    ret_d = float(leg_d[-1])
+    leg_d = leg_d[:-1]
+    load_after = (np.cumsum(dem[list(nodes)]) if dem is not None else np.zeros(k)).astype(
+        dem.dtype if dem is not None else np.float64)
+    load = load_after[-1] if k else 0
+    start, end = 0.0, None
+    arrival = departure = wait = np.zeros(k)
+    leg_t = ret_t = None
+    breaks: tuple = ()
+    if T is not None:
+        begin, close = problem.route_window(t)
+        line = _place_breaks(problem, vt, nodes, s, e, begin, close)
+        arrival, departure, wait = line.arrival, line.departure, line.wait
+        start, end = begin, line.end
+        if k and wait[0] > 0 and not any(taken[0] == 0 for taken in line.breaks):
+            # Late departure: leave so as to arrive as the first stop opens; no stop is served later.
+            start += float(wait[0])
+            arrival = arrival.copy()
+            arrival[0] += wait[0]
+            wait = wait.copy()
+            wait[0] = 0.0
+        breaks = tuple((int(p), float(bs), float(d)) for p, bs, d, _ in line.breaks)
+        leg_t = T[list(prev), list(nodes) + [e]]
+        ret_t = float(leg_t[-1])
+        leg_t = leg_t[:-1]
+        _time_violations(problem, r, nodes, vt, e, arrival, end, start, line.breaks, violations)
+    if dem is not None and load > vt.capacity * (1 + _REL_TOL):
         violations.append(Violation(
-            "capacity", f"route {r} carries {load} > capacity {problem.capacity}", r, None,
-            float(load - problem.capacity)))
+            "capacity", f"route {r} carries {load} > capacity {vt.capacity}", r, None, float(load - vt.capacity)))
     distance = float(leg_d.sum() + ret_d)
+    if vt.max_distance is not None and distance > vt.max_distance * (1 + _REL_TOL):
+        violations.append(Violation(
+            "max_distance", f"route {r} drives {distance:g} m > max_distance {vt.max_distance:g} m", r, None,
+            float(distance - vt.max_distance)))
     return RouteStats(
         nodes=nodes, distance=distance, duration=None if end is None else float(end - start),
-        load=float(load), start_time=start, end_time=end, arrival=arrival, departure=departure,
+        load=float(load), start_time=float(start), end_time=end, arrival=arrival, departure=departure,
         wait=wait, load_after=load_after, leg_distance=leg_d, leg_duration=leg_t,
-        return_distance=ret_d, return_duration=ret_t,
+        return_distance=ret_d, return_duration=ret_t, vehicle_type=t, start_depot=s, end_depot=e, breaks=breaks,
     )
 
 
-def _structure_violations(problem: Problem, routes) -> list[Violation]:
-    n = problem.num_nodes
+def _exceeds(value: float, limit: float) -> float:
+    """How far ``value`` is above ``limit`` beyond float noise (0 when not)."""
+    over = value - limit
+    return over if over > _REL_TOL * max(1.0, abs(limit)) else 0.0
+
+
+def _time_violations(problem, r, nodes, vt, e, arrival, end, start, breaks, violations) -> None:
+    tw = problem.time_windows
+    if tw is not None:
+        for i, v in enumerate(nodes):
+            late = _exceeds(arrival[i], tw[v, 1])
+            if late:
+                violations.append(Violation(
+                    "time_window", f"route {r} arrives at node {v} at {arrival[i]:g} s, "
+                    f"{late:g} s after its window ends ({tw[v, 1]:g} s)", r, v, float(late)))
+        late = _exceeds(end, tw[e, 1])
+        if late:
+            where = "the depot" if problem.num_depots == 1 else f"depot {e}"
+            violations.append(Violation(
+                "depot_time_window", f"route {r} returns to {where} at {end:g} s, {late:g} s after "
+                f"it closes ({tw[e, 1]:g} s)", r, e, float(late)))
+    if vt.shift is not None:
+        late = _exceeds(end, vt.shift[1])
+        if late:
+            violations.append(Violation(
+                "shift", f"route {r} returns at {end:g} s, {late:g} s after its shift ends ({vt.shift[1]:g} s)",
+                r, e, float(late)))
+    if vt.max_duration is not None:
+        over = _exceeds(end - start, vt.max_duration)
+        if over:
+            violations.append(Violation(
+                "max_duration", f"route {r} takes {end - start:g} s > max_duration {vt.max_duration:g} s",
+                r, None, float(over)))
+    for pos, b_start, duration, latest in breaks:
+        late = _exceeds(b_start, latest)
+        if late:
+            violations.append(Violation(
+                "break", f"route {r} starts its {duration:g} s break at {b_start:g} s, {late:g} s after its "
+                f"latest start ({latest:g} s)", r, None, float(late)))
+
+
+def _structure_violations(problem: Problem, routes, types) -> list[Violation]:
+    n, nd = problem.num_nodes, problem.num_depots
     out: list[Violation] = []
     seen: dict[int, int] = {}
     for r, route in enumerate(routes):
         for v in route:
-            if v == 0:
-                out.append(Violation("depot_in_route", f"route {r} contains the depot (node 0)", r, 0))
+            if 0 <= v < nd:
+                what = "the depot (node 0)" if nd == 1 else f"depot {v}"
+                out.append(Violation("depot_in_route", f"route {r} contains {what}", r, v))
             elif not 0 < v < n:
                 out.append(Violation("unknown_node", f"route {r} visits unknown node {v} (n={n})", r, v))
             elif v in seen:
                 out.append(Violation("duplicate_visit", f"node {v} is visited twice (routes {seen[v]} and {r})", r, v))
             else:
                 seen[v] = r
-    missing = [v for v in range(1, n) if v not in seen]
+    missing = [v for v in range(nd, n) if v not in seen and problem.required[v]]
     for v in missing:
         out.append(Violation("missing_visit", f"node {v} (id {problem.id_of(v)!r}) is not visited", None, v))
     if problem.kind is ProblemKind.ATSP and len(routes) > 1:
         out.append(Violation("route_count", f"ATSP needs one tour, got {len(routes)} routes"))
-    elif problem.num_vehicles is not None and len(routes) > problem.num_vehicles:
-        out.append(Violation("too_many_routes", f"{len(routes)} routes > num_vehicles {problem.num_vehicles}",
-                             amount=float(len(routes) - problem.num_vehicles)))
+        return out
+    nt = len(problem.vehicle_types)
+    for r, t in enumerate(types):
+        if not 0 <= t < nt:
+            out.append(Violation("vehicle_type", f"route {r} has vehicle type {t}; the problem has {nt} "
+                                                 f"(0..{nt - 1})", r))
+    for t, vt in enumerate(problem.vehicle_types):
+        used = sum(1 for x in types if x == t)
+        if vt.count is not None and used > vt.count:
+            what = (f"num_vehicles {vt.count}" if nt == 1
+                    else f"the {vt.count} vehicle(s) of type {t}{f' ({vt.name})' if vt.name else ''}")
+            out.append(Violation("too_many_routes", f"{used} routes > {what}", amount=float(used - vt.count)))
     return out
+
+
+def _route_types(problem: Problem, routes: list[list[int]], vehicle_types: Any) -> list[int]:
+    """Each route's vehicle type index (before empty routes are dropped)."""
+    if vehicle_types is None:
+        if len(problem.vehicle_types) > 1:
+            raise ValueError(f"vehicle_types: the problem has {len(problem.vehicle_types)} vehicle types; give the "
+                             f"type (an index into problem.vehicle_types) of each of the {len(routes)} routes")
+        return [0] * len(routes)
+    if isinstance(vehicle_types, (str, bytes)) or not _iterable(vehicle_types):
+        raise TypeError(f"vehicle_types must be a list of integers, one per route; got {_describe(vehicle_types)}")
+    types = []
+    for r, t in enumerate(vehicle_types):
+        idx = _node_index(t)
+        if idx is None:
+            raise TypeError(f"vehicle_types[{r}] = {t!r} is not a vehicle type index (an integer)")
+        types.append(idx)
+    if len(types) != len(routes):
+        raise ValueError(f"vehicle_types: got {len(types)} types for {len(routes)} routes (one per route)")
+    return types
 
 
 def _check_totals_finite(stats: list[RouteStats]) -> None:
@@ -382,44 +538,73 @@ def _check_totals_finite(stats: list[RouteStats]) -> None:
                 f"service times must be seconds", node)
 
 
-def evaluate(problem: Problem, routes: Iterable[Iterable[int]], *, solver: str | None = None,
-             runtime: float = 0.0) -> Solution:
+def evaluate(problem: Problem, routes: Iterable[Iterable[int]], *, vehicle_types: Iterable[int] | None = None,
+             solver: str | None = None, runtime: float = 0.0) -> Solution:
     """Compute costs, schedule and violations of ``routes`` for ``problem``.
+
+    The cost is the problem's objective: travel (metres, or seconds of route duration) +
+    the fixed cost of every used vehicle + the prize of every optional stop left out.
+
+    The schedule: a route of vehicle type ``t`` leaves its start depot at
+    :meth:`Problem.route_window` ``(t)[0]`` (depot opening, or the shift's start if later) plus
+    the depot's service time, drives, waits for windows, serves, and returns to its end depot.
+    Breaks go where they make the route least late (see :class:`~hybridroute.fleet.Break`).
+    Then the late-departure rule: the route leaves as late as it can without serving any stop
+    later, i.e. its start is delayed by the wait at its first stop, so that ``duration``
+    counts no waiting before the first service.
 
     Parameters
     ----------
     problem
         The instance.
     routes
-        Node indices per route, without the depot. Empty routes are ignored; nodes out of
+        Node indices per route, without the depots. Empty routes are ignored; nodes out of
         range or visited twice are reported as violations.
+    vehicle_types
+        Each route's vehicle type, an index into ``problem.vehicle_types`` (one per route,
+        empty routes included). Optional when the problem has one vehicle type.
 
     Returns
     -------
     Solution
         FEASIBLE when there are no violations, else INFEASIBLE (with the violations listed).
-        Distance in metres; duration in seconds (travel + service + waiting) or None when the
-        problem has no duration matrix.
+        Distance in metres; duration in seconds (travel + service + waiting + breaks) or None
+        when the problem has no duration matrix.
 
     Raises
     ------
     TypeError
-        When ``routes`` is not a list of lists of integers (see :func:`parse_routes`).
+        When ``routes`` is not a list of lists of integers (see :func:`parse_routes`), or
+        ``vehicle_types`` is not a list of integers.
+    ValueError
+        When ``vehicle_types`` is missing for a problem with several types, or its length is
+        not the number of routes.
     """
-    norm = _normalise_routes(routes)
-    violations = _structure_violations(problem, norm)
-    schedulable = all(0 < v < problem.num_nodes for route in norm for v in route)
+    raw = parse_routes(routes)
+    raw_types = _route_types(problem, raw, vehicle_types)
+    norm = tuple(tuple(route) for route in raw if route)
+    types = tuple(t for route, t in zip(raw, raw_types) if route)
+    violations = _structure_violations(problem, norm, types)
+    schedulable = all(0 < v < problem.num_nodes for route in norm for v in route) and \
+        all(0 <= t < len(problem.vehicle_types) for t in types)
     stats: list[RouteStats] = []
+    fixed = 0.0
     if schedulable:
-        stats = [_route_schedule(problem, r, route, violations) for r, route in enumerate(norm)]
+        stats = [_route_schedule(problem, r, route, t, violations) for r, (route, t) in enumerate(zip(norm, types))]
         distance = float(sum(s.distance for s in stats))
         duration = None if problem.duration is None else float(sum(s.duration for s in stats))
+        fixed = float(sum(problem.vehicle_types[t].fixed_cost for t in types))
     else:
         distance, duration = float("inf"), None if problem.duration is None else float("inf")
-    cost = duration if problem.objective == "duration" else distance
+    visited = {v for route in norm for v in route}
+    unserved = tuple(int(v) for v in problem.optional if v not in visited) if problem.required is not None else ()
+    prize = float(problem.prize[list(unserved)].sum()) if unserved else 0.0
+    travel = duration if problem.objective == "duration" else distance
+    cost = travel + fixed + prize
     status = Status.INFEASIBLE if violations else Status.FEASIBLE
     if status is Status.FEASIBLE:
         _check_totals_finite(stats)
     return Solution(problem=problem, routes=norm, status=status, distance=distance, duration=duration,
-                    cost=cost, violations=tuple(violations), route_stats=tuple(stats), solver=solver,
+                    cost=cost, violations=tuple(violations), vehicle_types=types, unserved=unserved,
+                    fixed_cost=fixed, unserved_prize=prize, route_stats=tuple(stats), solver=solver,
                     runtime=runtime)

@@ -59,7 +59,7 @@ def reference(problem: hr.Problem, routes):
         start = tw[0][0] if tw else 0.0
         t = start + (svc[0] if svc else 0.0)
         prev, dist, load = 0, 0.0, 0
-        for v in route:
+        for pos, v in enumerate(route):
             dist += D[prev][v]
             if T is not None:
                 arrive = t + T[prev][v]
@@ -68,6 +68,8 @@ def reference(problem: hr.Problem, routes):
                     if arrive - tw[v][1] > TOL * max(1.0, abs(tw[v][1])):
                         flag("time_window")
                     begin = max(arrive, tw[v][0])
+                if pos == 0:  # late departure: no waiting at the first stop
+                    start += begin - arrive
                 t = begin + (svc[v] if svc else 0.0)
             if dem is not None:
                 load += dem[v]
@@ -215,13 +217,26 @@ def test_time_window_lateness(vrptw):
     assert (v.route, v.node) == (0, 1) and v.amount == pytest.approx(20.0)
 
 
-def test_waiting_counts_in_duration(vrptw):
+def test_route_leaves_late_instead_of_waiting_at_its_first_stop(vrptw):
     sol = hr.evaluate(vrptw, [[1, 2], [3]])
     assert sol.is_feasible
     s = sol.route_stats[1]
-    # 0->3 arrives at 30, waits to 50, serves to 55, back (45 s) at 100.
-    assert s.arrival[0] == pytest.approx(30.0) and s.wait[0] == pytest.approx(20.0)
-    assert s.end_time == pytest.approx(100.0) and s.duration == pytest.approx(100.0)
+    # 0->3 takes 30 s and 3 opens at 50: leave at 20 instead of 0, arrive at 50, serve to 55,
+    # back (45 s) at 100. The service start is the same as leaving at 0 and waiting.
+    assert s.start_time == pytest.approx(20.0)
+    assert s.arrival[0] == pytest.approx(50.0) and s.wait[0] == pytest.approx(0.0)
+    assert s.end_time == pytest.approx(100.0) and s.duration == pytest.approx(80.0)
+
+
+def test_waiting_after_the_first_stop_counts_in_duration():
+    d = _line(3)
+    # 0->1 10 s, 1->2 10 s; 2 opens at 100: the route waits there (late departure cannot
+    # remove it without serving 1 later).
+    p = hr.Problem("ACVRPTW", d, d / 10, demand=[0, 1, 1], capacity=5,
+                   time_windows=[[0, 500], [0, 10], [100, 200]])
+    s = hr.evaluate(p, [[1, 2]]).route_stats[0]
+    assert s.start_time == pytest.approx(0.0) and s.wait.tolist() == pytest.approx([0.0, 80.0])
+    assert s.duration == pytest.approx(s.end_time) and s.end_time == pytest.approx(130.0)  # back: 30 s
 
 
 def test_late_depot_return():
