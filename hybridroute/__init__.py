@@ -9,6 +9,7 @@ The subpackages (``hr.osrm``, ``hr.formats``, ``hr.neural``, ``hr.presets``, ``h
 import importlib as _importlib
 
 from .problem import Problem, ProblemKind, ProblemValidationError
+from .fleet import Break, VehicleType
 from .solution import RouteStats, Solution, Status, Violation, evaluate
 from .solve import solve
 from .explain import explain
@@ -28,7 +29,7 @@ from .solvers import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Problem", "ProblemKind", "ProblemValidationError", "RouteStats", "Solution", "Status",
+    "Problem", "ProblemKind", "ProblemValidationError", "VehicleType", "Break", "RouteStats", "Solution", "Status",
     "Violation", "evaluate", "explain", "solve", "Solver", "SolverError", "SolverNotInstalledError",
     "UnknownSolverError", "UnsupportedProblemError", "available_solvers", "get_solver",
     "installed_solvers", "load_solver", "register_solver", "__version__",

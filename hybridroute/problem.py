@@ -669,10 +669,13 @@ class Problem:
             types.append(vt)
         if not types:
             raise ProblemValidationError("vehicle_types", "needs at least one vehicle type")
-        names = [t.name for t in types if t.name is not None]
+        first: dict[str, int] = {}
         for t, vt in enumerate(types):
-            if vt.name is not None and names.count(vt.name) > 1:
-                raise ProblemValidationError("vehicle_types", f"name {vt.name!r} is used by more than one type", t)
+            if vt.name is not None and vt.name in first:
+                raise ProblemValidationError(
+                    "vehicle_types", f"name {vt.name!r} is already used by type {first[vt.name]}", t)
+            if vt.name is not None:
+                first[vt.name] = t
         return tuple(types)
 
     def _check_loads(self, types: tuple[VehicleType, ...]) -> None:
@@ -747,8 +750,9 @@ class Problem:
         -------
         dict
             ``{node: (field, reason)}`` for every such stop, required or optional; ``field``
-            names the binding constraint (``"demand"``, ``"time_windows"``,
-            ``"vehicle_types"``). The test is a lower bound (shortest paths through any
+            names the binding constraint (``"demand"``, ``"time_windows"``, ``"shift"``,
+            ``"max_duration"``, ``"max_distance"``; ``"vehicle_types"`` when the types fail
+            for different reasons). The test is a lower bound (shortest paths through any
             nodes, no waiting charged), so a stop listed here is certainly unservable.
         """
         if self.kind is ProblemKind.ATSP:
@@ -817,17 +821,17 @@ class Problem:
                              f"is after its window end {due[k]:g} s")
             closes = "the depot closes" if vt.shift is None or (tw is not None and tw[e, 1] <= vt.shift[1]) \
                 else "the shift ends"
-            add(back > close * (1 + 1e-12), "time_windows" if closes == "the depot closes" else "vehicle_types",
+            add(back > close * (1 + 1e-12), "time_windows" if closes == "the depot closes" else "shift",
                 lambda k, i: f"customer unreachable: even a direct visit returns to "
                              f"{'the depot' if self.num_depots == 1 else f'depot {e}'} at {back[k]:g} s at the "
                              f"earliest, after {closes} at {close:g} s")
-            add(alone > limit * (1 + 1e-12), "vehicle_types",
+            add(alone > limit * (1 + 1e-12), "max_duration",
                 lambda k, i: f"a direct visit takes {alone[k]:g} s at the least, above max_duration {limit:g} s")
         if vt.max_distance is not None and math.isfinite(vt.max_distance):
             dist = self.distance[s, stops] + self.distance[stops, e]
             if (dist > vt.max_distance).any():
                 dist = _shortest_from(self.distance, s)[stops] + _shortest_from(self.distance.T, e)[stops]
-            add(dist > vt.max_distance * (1 + 1e-12), "vehicle_types",
+            add(dist > vt.max_distance * (1 + 1e-12), "max_distance",
                 lambda k, i: f"a direct visit drives {dist[k]:g} m at the least, above max_distance "
                              f"{vt.max_distance:g} m")
         return out

@@ -25,6 +25,10 @@ Contract checked
   DataFrame. A backend handing a buffer to C code must never read it transposed.
 * ``warm_start``: where ``improves_initial`` is True, never worse than a poor feasible start.
 * ``bad_start``: infeasible, partial and malformed starts never crash the solve.
+* ``features``: for every fleet feature the backend declares (``Solver.features``), the
+  exact optimum (known by enumeration over the evaluator) of a 4-stop instance where that
+  feature binds (:func:`fleet_problems`); every feature it does not declare is refused with
+  :class:`UnsupportedProblemError` before work.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+import functools
+
+from .fleet import FEATURES, VehicleType
 from .problem import Problem, ProblemKind
 from .solution import Solution, evaluate
 from .solvers.base import Solver, UnsupportedProblemError
 
-__all__ = ["check_solver", "CHECKS", "conformance_problems", "TIME_TOLERANCE"]
+__all__ = ["check_solver", "CHECKS", "conformance_problems", "fleet_problems", "fleet_optimum", "TIME_TOLERANCE"]
 
 #: Allowed runtime: ``time_limit * factor + slack`` seconds.
 TIME_TOLERANCE = (1.5, 1.0)
@@ -67,6 +74,60 @@ def conformance_problems(seed: int = 2024) -> dict[ProblemKind, Problem]:
                       time_windows=windows, service_time=np.r_[0.0, np.full(12, 10.0)],
                       name="conformance-acvrptw12")
     return {ProblemKind.ATSP: atsp, ProblemKind.ACVRP: acvrp, ProblemKind.ACVRPTW: acvrptw}
+
+
+def _grid_matrix(points: list[tuple[float, float]]) -> np.ndarray:
+    """Whole metres between points, each arc stretched by 0, 10 or 20 % (asymmetric)."""
+    pts = np.asarray(points, dtype=float)
+    i, j = np.indices((len(pts), len(pts)))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) * (1.0 + 0.1 * ((i + 2 * j) % 3))
+    np.fill_diagonal(d, 0.0)
+    return np.round(d)
+
+
+def fleet_problems() -> dict[str, Problem]:
+    """One tiny instance per fleet feature, where the feature changes the optimum.
+
+    Four stops around one depot (metres; seconds at 10 m/s), two depots for
+    ``multiple_depots``. The optimum of each is :func:`fleet_optimum`.
+    """
+    d = _grid_matrix([(0, 0), (800, 100), (1000, 900), (100, 1000), (-700, 400)])
+    t = np.round(d / 10.0)
+    demand = [0, 3, 4, 2, 5]
+
+    def vrp(*types: VehicleType, **kw: Any) -> Problem:
+        return Problem("ACVRP", d, t, demand=demand, vehicle_types=list(types), **kw)
+
+    d2 = _grid_matrix([(0, 0), (3000, 0), (500, 200), (900, -100), (2100, 100), (2600, -200)])
+    windows = [[0, 2000], [0, 2000], [0, 250], [0, 2000], [0, 2000]]
+    problems = {
+        # one-way routes from depot 0 to depot 1
+        "multiple_depots": Problem("ACVRP", d2, np.round(d2 / 10.0), demand=[0, 0, 3, 3, 3, 3], num_depots=2,
+                                   vehicle_types=[VehicleType(count=2, capacity=6, start_depot=0, end_depot=1)]),
+        # one van of 8 and two of 5: three routes, where three vans of 8 would need two
+        "vehicle_types": vrp(VehicleType(count=1, capacity=8), VehicleType(count=2, capacity=5)),
+        "optional_stops": Problem("ACVRP", d, t, demand=demand, capacity=10, num_vehicles=2,
+                                  required=[True, True, False, True, False], prize=[0, 0, 5000.0, 0, 100.0]),
+        "shifts": vrp(VehicleType(count=3, capacity=20, shift=(0.0, 400.0))),
+        "max_duration": vrp(VehicleType(count=3, capacity=20, max_duration=400.0)),
+        "max_distance": vrp(VehicleType(count=3, capacity=20, max_distance=4000.0)),
+        "fixed_costs": vrp(VehicleType(count=3, capacity=10, fixed_cost=3000.0)),
+        # the lunch break forces stop 2 (window ends at 250 s) to be served before it
+        "breaks": Problem("ACVRPTW", d, t, demand=demand, time_windows=windows, service_time=[0, 10, 10, 10, 10],
+                          vehicle_types=[VehicleType(count=2, capacity=20, breaks=[(100.0, 200.0, 60.0)])],
+                          objective="duration"),
+    }
+    return {feature: problem.replace(name=f"fleet-{feature}") for feature, problem in problems.items()}
+
+
+@functools.cache
+def fleet_optimum(feature: str) -> float:
+    """The optimal cost of ``fleet_problems()[feature]``, by enumeration over the evaluator."""
+    from ._enumerate import optimum_by_enumeration
+
+    best = optimum_by_enumeration(fleet_problems()[feature])
+    assert best is not None, f"conformance bug: fleet instance {feature!r} has no feasible solution"
+    return best.cost
 
 
 def _supported(solver: Solver) -> list[Problem]:
@@ -235,6 +296,33 @@ def check_bad_start(solver: Solver, time_limit: float = 1.0) -> None:
             _check_solution(solver, problem, sol)
 
 
+def check_features(solver: Solver, time_limit: float = 1.0) -> None:
+    """The optimum on every declared fleet feature; a refusal of every other one."""
+    unknown = set(solver.features) - set(FEATURES)
+    if unknown:
+        raise _fail(solver, f"declares unknown features {sorted(unknown)} (known: {', '.join(FEATURES)})")
+    supported_kinds = solver.supports
+    for feature, problem in fleet_problems().items():
+        if problem.kind not in supported_kinds:
+            continue
+        if feature not in solver.features:
+            try:
+                solver.solve(problem, time_limit=time_limit)
+            except UnsupportedProblemError as exc:
+                if feature not in str(exc):
+                    raise _fail(solver, f"refused {feature} without naming it: {exc}") from exc
+                continue
+            raise _fail(solver, f"does not declare {feature}, yet solve() did not refuse it")
+        sol = _check_solution(solver, problem, solver.solve(problem, time_limit=time_limit, seed=5))
+        if not sol.is_feasible:
+            raise _fail(solver, f"{problem.name}: status {sol.status.value}; "
+                                f"{'; '.join(v.message for v in sol.violations[:3]) or sol.message}")
+        best = fleet_optimum(feature)
+        if sol.cost > best * (1 + 1e-9) + 1e-6:
+            raise _fail(solver, f"{problem.name}: cost {sol.cost:.6g} above the optimum {best:.6g} "
+                                f"(routes {sol.routes}, types {sol.vehicle_types}, unserved {sol.unserved})")
+
+
 CHECKS: dict[str, Callable[[Solver, float], None]] = {
     "feasible": check_feasible,
     "time_limit": check_time_limit,
@@ -243,6 +331,7 @@ CHECKS: dict[str, Callable[[Solver, float], None]] = {
     "layout": check_layout,
     "warm_start": check_warm_start,
     "bad_start": check_bad_start,
+    "features": check_features,
 }
 
 
