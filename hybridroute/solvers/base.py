@@ -60,6 +60,8 @@ class SolveOutput:
     stats: dict[str, Any] = field(default_factory=dict)
     proven_optimal: bool = False
     message: str = ""
+    #: Each route's vehicle type (an index into ``problem.vehicle_types``); None for one type.
+    vehicle_types: list[int] | None = None
 
 
 def as_routes(initial: Any) -> list[list[int]] | None:
@@ -119,6 +121,10 @@ class Solver:
         Registry name.
     supports
         Problem kinds this backend solves.
+    features
+        The :data:`~hybridroute.fleet.FEATURES` it honours natively (several depots, vehicle
+        types, optional stops, shifts, ...); a problem using any other is refused with
+        :class:`UnsupportedProblemError` before work starts.
     accepts_initial
         Whether ``solve(..., initial=...)`` is used as a warm start.
     requires
@@ -136,6 +142,7 @@ class Solver:
 
     name: ClassVar[str] = "solver"
     supports: ClassVar[frozenset[ProblemKind]] = frozenset(ProblemKind)
+    features: ClassVar[frozenset[str]] = frozenset()
     accepts_initial: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
@@ -172,6 +179,11 @@ class Solver:
             kinds = ", ".join(sorted(k.value for k in self.supports))
             raise UnsupportedProblemError(
                 f"solver {self.name!r} does not support {problem.kind.value} (supports: {kinds})")
+        missing = sorted(problem.features - self.features)
+        if missing:
+            raise UnsupportedProblemError(
+                f"solver {self.name!r} does not support {', '.join(missing)} (the problem uses "
+                f"{'it' if len(missing) == 1 else 'them'}); {_who_supports(missing)}")
 
     def solve(self, problem: Problem, *, time_limit: float | None = None, seed: int = 0,
               initial: Any = None) -> Solution:
@@ -224,7 +236,7 @@ class Solver:
         if out.routes is None:
             return Solution.no_solution(problem, self.name, out.message or "no solution found",
                                         runtime=runtime, stats=stats)
-        sol = evaluate(problem, out.routes)
+        sol = evaluate(problem, out.routes, vehicle_types=out.vehicle_types)
         status = sol.status
         if out.proven_optimal and sol.is_feasible:
             status = Status.OPTIMAL
@@ -244,6 +256,19 @@ class Solver:
         is spent solving. See :func:`load_solver`."""
         for module in self.requires:
             importlib.import_module(module)
+
+
+def _who_supports(features: Sequence[str]) -> str:
+    """Which registered backends honour every feature in ``features`` (for error messages)."""
+    names = []
+    for name in available_solvers():
+        try:
+            cls = solver_class(name)
+        except Exception:  # a backend whose module cannot be imported says so elsewhere
+            continue
+        if set(features) <= cls.features:
+            names.append(name)
+    return f"backends that do: {', '.join(names)}" if names else "no registered backend does"
 
 
 #: The time-limit contract: every solve returns within ``time_limit × TIME_LIMIT_FACTOR +
