@@ -53,9 +53,9 @@ class Break:
     """A rest a route must take: it starts within [earliest, latest] and lasts ``duration``.
 
     All three in seconds from the problem's time origin (``duration`` in seconds). A break is
-    taken at a stop after its service, or at the start depot before leaving, never while
-    driving; it is needed only by a route that is under way at some time in
-    [earliest, latest] (starts before ``latest`` and returns after ``earliest``).
+    taken between two services — at the previous stop, pausing the drive, or waiting at the
+    next stop — never during a service; it is needed only by a route that is under way at some
+    time in [earliest, latest] (starts before ``latest`` and returns after ``earliest``).
     """
 
     earliest: float
@@ -110,9 +110,9 @@ class VehicleType:
         only. The latest return may be ``inf``.
     max_duration
         Longest route in seconds (from leaving the start depot to arriving at the end depot,
-        waiting and breaks included), or None.
+        waiting and breaks included), or None (``inf`` is read as None).
     max_distance
-        Longest route in metres, or None.
+        Longest route in metres, or None (``inf`` is read as None).
     fixed_cost
         Cost of using one vehicle of this type, in the objective's units (metres or seconds).
     breaks
@@ -160,10 +160,11 @@ class VehicleType:
             if s1 < s0:
                 raise FleetError("shift", f"latest return {s1:g} s is before the earliest start {s0:g} s")
             set_(self, "shift", (s0, s1))
-        if self.max_duration is not None:
-            set_(self, "max_duration", _number("max_duration", self.max_duration, positive=True, allow_inf=True))
-        if self.max_distance is not None:
-            set_(self, "max_distance", _number("max_distance", self.max_distance, positive=True, allow_inf=True))
+        for name in ("max_duration", "max_distance"):
+            value = getattr(self, name)
+            if value is not None:
+                value = _number(name, value, positive=True, allow_inf=True)
+                set_(self, name, None if math.isinf(value) else value)  # no limit: one spelling
         set_(self, "fixed_cost", _number("fixed_cost", self.fixed_cost))
         if isinstance(self.breaks, (str, bytes)) or not isinstance(self.breaks, Iterable):
             raise FleetError("breaks", f"must be a list of (earliest, latest, duration), got {self.breaks!r}")
@@ -183,9 +184,9 @@ class VehicleType:
         out = set()
         if self.shift is not None:
             out.add("shifts")
-        if self.max_duration is not None and math.isfinite(self.max_duration):
+        if self.max_duration is not None:
             out.add("max_duration")
-        if self.max_distance is not None and math.isfinite(self.max_distance):
+        if self.max_distance is not None:
             out.add("max_distance")
         if self.fixed_cost > 0:
             out.add("fixed_costs")

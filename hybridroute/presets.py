@@ -8,7 +8,8 @@ A preset ``<backend>/<name>.toml`` (e.g. ``pyvrp/fast``) reads::
     [settings]                   # constructor settings of the backend, optional
     ...
 
-``solve(problem, preset="pyvrp/fast")`` and the CLI's ``--preset`` use them.
+``solve(problem, preset="pyvrp/fast")`` and the CLI's ``--preset`` use them. The keys are
+checked by :class:`hybridroute.schema.PresetModel` (pydantic, imported when a preset is read).
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from .resources import presets_dir
 from .solvers.base import Solver, UnknownSolverError, solver_class
 
 __all__ = ["Preset", "PresetError", "load_preset", "list_presets"]
-
-_KEYS = {"description": str, "backend": str, "time_limit": (int, float), "settings": dict}
-
 
 class PresetError(ValueError):
     """A preset file is missing or malformed; the message names the file and the key."""
@@ -73,28 +71,42 @@ def load_preset(name: str | Path) -> Preset:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"{path}: not valid TOML ({exc})") from None
-    for key, value in data.items():
-        if key not in _KEYS:
-            raise PresetError(f"{path}: unknown key {key!r} (allowed: {', '.join(_KEYS)})")
-        if not isinstance(value, _KEYS[key]) or isinstance(value, bool):
-            raise PresetError(f"{path}: key {key!r} has the wrong type ({type(value).__name__})")
-    if "backend" not in data:
-        raise PresetError(f"{path}: missing key 'backend'")
+    model = _validate(path, data)
     try:
-        cls = solver_class(data["backend"])
+        cls = solver_class(model.backend)
     except UnknownSolverError as exc:
         raise PresetError(f"{path}: key 'backend': {exc}") from None
     except ImportError as exc:
-        raise PresetError(f"{path}: key 'backend': cannot import {data['backend']!r} ({exc})") from None
-    limit = data.get("time_limit")
-    if limit is not None and not limit > 0:
-        raise PresetError(f"{path}: key 'time_limit' must be positive seconds, got {limit}")
-    settings = data.get("settings", {})
+        raise PresetError(f"{path}: key 'backend': cannot import {model.backend!r} ({exc})") from None
+    limit = model.time_limit
+    settings = model.settings
     _check_settings(path, cls, settings)
     root = presets_dir()
     label = str(path.relative_to(root).with_suffix("")) if path.is_relative_to(root) else path.stem
-    return Preset(name=label, backend=data["backend"], time_limit=None if limit is None else float(limit),
-                  settings=settings, description=data.get("description", ""), path=path)
+    return Preset(name=label, backend=model.backend, time_limit=None if limit is None else float(limit),
+                  settings=settings, description=model.description, path=path)
+
+
+def _validate(path: Path, data: dict[str, Any]):
+    """The file's keys checked by :class:`hybridroute.schema.PresetModel`; the first error
+    as a PresetError naming the file and the key."""
+    from pydantic import ValidationError
+
+    from .schema import PresetModel  # pydantic, loaded only when a preset is read
+
+    try:
+        return PresetModel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        key = ".".join(str(part) for part in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise PresetError(f"{path}: unknown key {key!r} (allowed: {', '.join(PresetModel.model_fields)})") from None
+        if err["type"] == "missing":
+            raise PresetError(f"{path}: missing key {key!r}") from None
+        if key == "time_limit" and err["type"] == "greater_than":
+            raise PresetError(f"{path}: key 'time_limit' must be positive seconds, got {err['input']}") from None
+        raise PresetError(f"{path}: key {key!r} has the wrong type or value ({type(err['input']).__name__}: "
+                          f"{err['msg']})") from None
 
 
 def _check_settings(path: Path, cls: type[Solver], settings: dict[str, Any]) -> None:

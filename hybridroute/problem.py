@@ -914,8 +914,17 @@ class Problem:
         return int(hits[0])
 
     def replace(self, **changes: Any) -> "Problem":
-        """A new Problem with some fields changed (this one is never mutated)."""
-        return Problem(**{**self._fields(), **changes})
+        """A new Problem with some fields changed (this one is never mutated).
+
+        Giving ``vehicle_types`` replaces the ``capacity`` / ``num_vehicles`` shorthand and
+        the other way round, so either spelling of the fleet can be swapped in.
+        """
+        fields_ = self._fields()
+        if "vehicle_types" in changes:
+            fields_.update(capacity=None, num_vehicles=None)
+        elif {"capacity", "num_vehicles"} & set(changes) and fields_["vehicle_types"] is not None:
+            fields_["vehicle_types"] = None
+        return Problem(**{**fields_, **changes})
 
     def _fields(self) -> dict[str, Any]:
         shorthand = len(self.vehicle_types) == 1 and self.vehicle_types[0].is_shorthand

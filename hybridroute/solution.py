@@ -57,8 +57,9 @@ class RouteStats:
     entries are for the leg arriving at each visit; ``return_*`` for the leg back to the end
     depot. ``start_time`` is when the route begins at its start depot (after the late-departure
     rule of :func:`evaluate`), ``duration`` is ``end_time - start_time``. ``breaks`` holds
-    ``(position, start, duration)`` per break taken: position 0 is at the start depot before
-    leaving, position k after the service at the k-th visit.
+    ``(gap, start, duration)`` per break taken: gap ``p`` is the time between the service
+    before visit ``p`` (0-based; the start depot for ``p = 0``) and that visit's service
+    (driving paused, or waiting at the stop); gap ``len(nodes)`` is before the return.
     """
 
     nodes: tuple[int, ...]
@@ -314,34 +315,42 @@ class _Timeline:
 
 def _timeline(problem: Problem, nodes: tuple[int, ...], s: int, e: int, begin: float, close: float,
               placed: dict[int, list]) -> _Timeline:
+    """The schedule with the breaks ``placed[p]`` in gap ``p`` (before visit ``p``; gap ``k``
+    is before the return). A break in a gap starts as early as it may: when the vehicle leaves
+    the previous node, or at the break's earliest start if later (while driving, which then
+    pauses, or while waiting at the next stop)."""
     T, tw, svc = problem.duration, problem.time_windows, problem.service_time
     k = len(nodes)
     arrival, departure, wait = np.zeros(k), np.zeros(k), np.zeros(k)
     late = 0.0
     taken: list[tuple[int, float, float, float]] = []
 
-    def rest(pos: int, t: float) -> float:
+    def ready_at(pos: int, leave: float, travel: float) -> float:
+        """When the vehicle can start the next activity: driving ``travel`` from ``leave``
+        with the gap's breaks taken on the way."""
         nonlocal late
+        t, rest = leave, 0.0
+        last_end = -math.inf
         for b in placed.get(pos, ()):
             start = max(t, b.earliest)
             late += max(0.0, start - b.latest)
             taken.append((pos, start, b.duration, b.latest))
-            t = start + b.duration
-        return t
+            t = last_end = start + b.duration
+            rest += b.duration
+        return max(leave + travel + rest, last_end)
 
-    t = rest(0, begin + (float(svc[s]) if svc is not None else 0.0))
+    leave = begin + (float(svc[s]) if svc is not None else 0.0)
     prev = s
     for i, v in enumerate(nodes):
-        arrival[i] = t + T[prev, v]
+        arrival[i] = ready_at(i, leave, T[prev, v])
         service_start = arrival[i]
         if tw is not None:
             service_start = max(arrival[i], tw[v, 0])
             late += max(0.0, arrival[i] - tw[v, 1])
         wait[i] = service_start - arrival[i]
-        t = rest(i + 1, service_start + (svc[v] if svc is not None else 0.0))
-        departure[i] = t
+        leave = departure[i] = service_start + (svc[v] if svc is not None else 0.0)
         prev = v
-    end = t + T[prev, e]
+    end = ready_at(k, leave, T[prev, e])
     late += max(0.0, end - close)
     return _Timeline(arrival, departure, wait, float(end), late, taken)
 
@@ -351,8 +360,8 @@ def _place_breaks(problem: Problem, vt, nodes, s, e, begin, close) -> _Timeline:
 
     Breaks are placed one at a time, in order of earliest start: a break is needed when the
     route is under way at some time in [earliest, latest] (it begins before ``latest`` and
-    returns after ``earliest``); it goes at the position (start depot or after a visit) that
-    gives the least total lateness, then the earliest return.
+    returns after ``earliest``); it goes in the gap between two services (or before the first,
+    or before the return) that gives the least total lateness, then the earliest return.
     """
     placed: dict[int, list] = {}
     line = _timeline(problem, nodes, s, e, begin, close, placed)
@@ -548,7 +557,8 @@ def evaluate(problem: Problem, routes: Iterable[Iterable[int]], *, vehicle_types
     The schedule: a route of vehicle type ``t`` leaves its start depot at
     :meth:`Problem.route_window` ``(t)[0]`` (depot opening, or the shift's start if later) plus
     the depot's service time, drives, waits for windows, serves, and returns to its end depot.
-    Breaks go where they make the route least late (see :class:`~hybridroute.fleet.Break`).
+    Breaks go in the gap between two services where they make the route least late (see
+    :class:`~hybridroute.fleet.Break`).
     Then the late-departure rule: the route leaves as late as it can without serving any stop
     later, i.e. its start is delayed by the wait at its first stop, so that ``duration``
     counts no waiting before the first service.

@@ -234,8 +234,17 @@ class Solver:
                            self.name, runtime, limit, allowed_runtime(limit))
         stats = {**extra_stats, **out.stats}
         if out.routes is None:
-            return Solution.no_solution(problem, self.name, out.message or "no solution found",
-                                        runtime=runtime, stats=stats)
+            # Say what the checks before solving find (stops no vehicle type can serve, a fleet
+            # too small) rather than a bare status; cheap, no insertion search.
+            message = out.message or "no solution found"
+            try:
+                from ..explain import presolve_diagnosis
+
+                stats["diagnosis"], summary = presolve_diagnosis(problem)
+                message = f"{message}; {summary}"
+            except Exception:  # the diagnosis only adds to the message: never lose the backend's result to it
+                logger.warning("could not diagnose why solver %s found no solution", self.name, exc_info=True)
+            return Solution.no_solution(problem, self.name, message, runtime=runtime, stats=stats)
         sol = evaluate(problem, out.routes, vehicle_types=out.vehicle_types)
         status = sol.status
         if out.proven_optimal and sol.is_feasible:

@@ -18,6 +18,11 @@ ended 2-7 % above cold OR-Tools at the same budget):
   improver gets the whole budget, so that short budgets are not spent on one slow pass.
   Likewise, after the gate refused a start, the next few problems of that kind and size skip
   the first stage. Either way it is measured again every fifth call.
+
+Fleet features (several depots, vehicle types, optional stops, shifts, ...): a hybrid honours
+what its improver honours. When the first stage does not (the neural policy models one depot
+and one vehicle type), the improver runs alone on the whole budget and
+``stats["first_skipped"]`` says why.
 """
 
 from __future__ import annotations
@@ -96,6 +101,7 @@ class Hybrid(Solver):
             raise ValueError(f"the improver {then_cls.name!r} does not accept a warm start")
         self.name = f"{first_cls.name}+{then_cls.name}"
         self.supports = first_cls.supports & then_cls.supports
+        self.features = then_cls.features
         self.requires = tuple(dict.fromkeys(first_cls.requires + then_cls.requires))
         extras = [e for e in (first_cls.extra, then_cls.extra) if e]
         self.extra = ",".join(dict.fromkeys(extras)) or None
@@ -118,11 +124,16 @@ class Hybrid(Solver):
         first = self._stage(self.first, self.first_settings)
         then = self._stage(self.then, self.then_settings)
         key = (first.name, problem.kind.value, problem.num_nodes)
-        reason = self._skip_reason(key, time_limit)
+        unsupported = sorted(problem.features - first.features)
+        if unsupported:
+            reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
+        else:
+            reason = self._skip_reason(key, time_limit)
         if reason is not None:
             final = then.solve(problem, time_limit=time_limit, seed=seed)
             logger.info("%s: first stage skipped: %s", self.name, reason)
             return SolveOutput(routes=[list(r) for r in final.routes] or None, history=list(final.history),
+                               vehicle_types=list(final.vehicle_types) or None,
                                stats={"first_skipped": reason, "first_solver": first.name, "first_cost": None,
                                       "first_runtime": 0.0, "then_solver": final.solver,
                                       "then_cost": final.cost, "then_stats": dict(final.stats),
@@ -152,7 +163,7 @@ class Hybrid(Solver):
             return SolveOutput(routes=None, history=history, stats=stats,
                                message=f"no solution: first stage: {start.message}; then: {final.message}")
         return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats,
-                           proven_optimal=best.status.value == "optimal")
+                           proven_optimal=best.status.value == "optimal", vehicle_types=list(best.vehicle_types))
 
     def _skip_reason(self, key: tuple[str, str, int], time_limit: float) -> str | None:
         """Why the first stage should not run on this problem (None: run it)."""
@@ -205,6 +216,19 @@ def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, 
     }
 
 
+class _ImproverFeatures:
+    """``features`` of a registered hybrid class: its improver's, looked up on first use (so
+    that importing this module imports no backend)."""
+
+    def __get__(self, obj, cls) -> frozenset[str]:
+        if obj is not None and "features" in vars(obj):
+            return vars(obj)["features"]
+        return solver_class(cls._then_name).features
+
+    def __set__(self, obj, value) -> None:
+        vars(obj)["features"] = frozenset(value)
+
+
 def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hybrid]:
     """A registrable Hybrid with the RRNCO policy first and ``then`` as the improver."""
 
@@ -216,6 +240,7 @@ def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hy
         "__doc__": f"The RRNCO policy's best rollout warm-starts {what}.",
         "__module__": __name__, "__init__": __init__, "name": f"rrnco+{then}",
         "requires": ("torch", "safetensors", module), "extra": f"neural,{then}",
+        "features": _ImproverFeatures(), "_then_name": then,
     })
 
 

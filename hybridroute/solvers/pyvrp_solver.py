@@ -1,4 +1,6 @@
-"""PyVRP backend: iterated local search (PyVRP 0.14) for ATSP, ACVRP and ACVRPTW."""
+"""PyVRP backend: iterated local search (PyVRP 0.14) for ATSP, ACVRP and ACVRPTW, with the
+fleet model (several depots, vehicle types, optional stops, shifts, route limits, fixed costs)
+mapped natively."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, keep_better
 from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
                         resolve_workers, start_side_processes)
-from .base import SEED_LIMIT, SolveOutput, Solver
-from .scaling import IntegerLimits, ScaledProblem, scale_problem
+from .base import SEED_LIMIT, SolveOutput, Solver, SolverError
+from .scaling import IntegerLimits, ScaledFleet, ScaledProblem, scale_fleet, scale_problem
 
 __all__ = ["PyVRPSolver"]
 
@@ -25,10 +27,15 @@ logger = logging.getLogger(__name__)
 class PyVRPSolver(Solver):
     """PyVRP's iterated local search (``pip install "hybridroute[pyvrp]"``, pyvrp 0.14.x).
 
-    ATSP is one vehicle starting and ending at node 0; ACVRP and ACVRPTW use a fleet of
-    ``problem.num_vehicles`` vehicles (one per customer when unlimited, at no fixed cost).
-    A warm start is read as a PyVRP ``Solution``; PyVRP repairs partial or infeasible starts
-    and never returns something worse than a feasible one.
+    ATSP is one vehicle starting and ending at node 0; ACVRP and ACVRPTW map each
+    :class:`~hybridroute.VehicleType` to a PyVRP vehicle type (``count`` vehicles, one per
+    customer when unlimited) with its capacity, start and end depot, fixed cost, route window
+    (:meth:`~hybridroute.Problem.route_window`), ``max_duration`` and ``max_distance``; optional
+    stops become PyVRP clients with ``required=False`` and their prize. Breaks are not
+    supported (PyVRP has none). A warm start is read as a PyVRP ``Solution``; PyVRP repairs
+    partial or infeasible starts and never returns something worse than a feasible one. With
+    several vehicle types a warm start is ignored (``stats["initial_reason"]`` says why): the
+    routes it arrives as carry no vehicle types.
 
     Parameters
     ----------
@@ -67,13 +74,35 @@ class PyVRPSolver(Solver):
     Notes
     -----
     Objective: distance uses ``unit_distance_cost=1``; duration uses
-    ``unit_distance_cost=0, unit_duration_cost=1`` with the shift start fixed at the depot's
-    window start, so PyVRP's route duration (travel + service + waiting) equals hybridroute's.
-    The depot's service time is folded into the legs leaving the depot.
+    ``unit_distance_cost=0, unit_duration_cost=1``. Fixed costs and prizes are in objective
+    units and are scaled like the objective's matrix (``cost_scale``), so PyVRP's objective
+    (travel + fixed costs + uncollected prizes) is hybridroute's. A start depot's service time
+    is folded into the legs leaving it.
+
+    Times: every route leaves at its type's earliest departure (``route_window(t)[0]``, PyVRP's
+    ``start_late`` pinned to ``tw_early``), which gives exactly the evaluator's service times,
+    time-window and return checks. hybridroute's evaluator then delays the departure by the
+    wait at the first stop (late departure); PyVRP cannot express that, so a wait at the first
+    stop counts in PyVRP's route duration and not in hybridroute's. Two consequences:
+
+    * ``max_duration`` is *conservative*: PyVRP limits ``return - earliest departure``, which
+      is at least hybridroute's duration, so its feasible solutions are feasible for the
+      evaluator; a route that is feasible only because its first stop's wait does not count
+      (a depot or shift opening long before the first window) is missed, and PyVRP may then
+      find no feasible solution where one exists.
+    * With ``objective="duration"`` PyVRP's cost counts that wait too, so it may prefer a
+      route order the evaluator rates slightly worse (the reported cost is the evaluator's).
+
+    ``max_distance`` is conservative too: it is checked on distances rounded up (a second
+    PyVRP profile when rounding up changes them), so rounding never admits a route longer
+    than the limit in metres.
     """
 
     name = "pyvrp"
     supports = frozenset(ProblemKind)
+    features: ClassVar[frozenset[str]] = frozenset({
+        "multiple_depots", "vehicle_types", "optional_stops", "shifts", "max_duration",
+        "max_distance", "fixed_costs"})
     accepts_initial = True
     improves_initial: ClassVar[bool] = True
     requires = ("pyvrp",)
@@ -132,9 +161,16 @@ class PyVRPSolver(Solver):
 
         t0 = time.monotonic()
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
-                               time_scale=self.time_scale)
-        data = _problem_data(problem, scaled)
+                               time_scale=self.time_scale, need_time=_needs_time(problem))
+        fleet = scale_fleet(problem, scaled, self.INTEGER_LIMITS)
+        data = _problem_data(problem, scaled, fleet)
         stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
+        if initial is not None and len(problem.vehicle_types) > 1:
+            reason = ("several vehicle types: the warm start's routes carry no vehicle types, "
+                      "so it is ignored (cold start)")
+            logger.info("pyvrp: warm start not usable (%s)", reason)
+            stats.update(initial_accepted=False, initial_reason=reason)
+            initial = None
         start, stats_start = _initial_solution(problem, data, initial)
         stats.update(stats_start)
         recorder = _HistoryRecorder(scaled, t0)
@@ -156,13 +192,15 @@ class PyVRPSolver(Solver):
         stats["iterations"] = result.num_iterations
         if penalty_warnings:
             stats["penalty_bound_warnings"] = penalty_warnings
-        routes, message = _status(data, result)
+        routes, types, message = _status(data, result)
         if message and penalty_warnings:
             message += "; PyVRP's penalties reached their bound (PenaltyBoundWarning)"
+        # (with several vehicle types ``initial`` is None here: nothing to compare against)
         routes, restored = keep_better(problem, routes, initial)
         if restored:
             stats["initial_restored"] = True
-        return SolveOutput(routes=routes, history=recorder.history, stats=stats, message=message)
+        return SolveOutput(routes=routes, history=recorder.history, stats=stats, message=message,
+                           vehicle_types=types if len(problem.vehicle_types) > 1 and not restored else None)
 
 
 #: With ``time_limit=math.inf`` a search stops after this many iterations without improving
@@ -229,14 +267,15 @@ def _best_of(problem: Problem, outputs: list[tuple[int, float, SolveOutput | Non
         entry: dict[str, Any] = {"seed": seed, "iterations": out.stats.get("iterations")}
         key = (True, math.inf)
         if out.routes is not None:
-            sol = evaluate(problem, out.routes)
+            sol = evaluate(problem, out.routes, vehicle_types=out.vehicle_types)
             key = (not sol.is_feasible, sol.cost)
             entry.update(cost=sol.cost, feasible=sol.is_feasible)
         summary.append(entry)
         if best is None or key < best_key:
             best, best_key = out, key
     stats = {**best.stats, "workers": workers, "searches": summary}
-    return SolveOutput(routes=best.routes, history=history, stats=stats, message=best.message)
+    return SolveOutput(routes=best.routes, history=history, stats=stats, message=best.message,
+                       vehicle_types=best.vehicle_types)
 
 
 def _run(data, stop, seed: int, params, start):
@@ -283,82 +322,171 @@ def _penalty_params(s: ScaledProblem):
                          max_penalty=max(min(base.max_penalty * factor, cap), base.min_penalty))
 
 
-def _status(data, result) -> tuple[list[list[int]] | None, str]:
-    """PyVRP's outcome in hybridroute terms (the one place that reads it).
+def _status(data, result) -> tuple[list[list[int]] | None, list[int], str]:
+    """PyVRP's outcome in hybridroute terms (the one place that reads it): routes, each
+    route's vehicle type, and a message.
 
     PyVRP proves nothing, so a solve is never OPTIMAL. An infeasible or incomplete best
-    solution is still returned: the evaluator reports its violations.
+    solution is still returned: the evaluator reports its violations. A feasible solution may
+    have no routes at all (every stop optional and not worth its detour).
     """
     best = result.best
-    routes = _routes(data, best)
+    routes, types = _routes(data, best)
     if best.is_feasible():
-        return routes, ""
+        return routes, types, ""
     if not routes:
-        return None, "PyVRP found no solution"
+        return None, [], "PyVRP found no solution"
     missing = best.num_missing_clients()
-    return routes, ("PyVRP found no feasible solution" +
-                    (f" ({missing} clients unplanned)" if missing else ""))
+    return routes, types, ("PyVRP found no feasible solution" +
+                           (f" ({missing} clients unplanned)" if missing else ""))
 
 
-def _routes(data, solution) -> list[list[int]]:
-    """Matrix rows (= hybridroute nodes) per route: activities carry client indices."""
-    out = []
+def _routes(data, solution) -> tuple[list[list[int]], list[int]]:
+    """Matrix rows (= hybridroute nodes) per route, and each route's vehicle type (PyVRP's
+    vehicle type i is ``problem.vehicle_types[i]``): activities carry client indices."""
+    out, types = [], []
     for route in solution.routes():
         nodes = [data.client(a.idx).location for a in route if a.is_client()]
         if nodes:
             out.append(nodes)
-    return out
+            types.append(int(route.vehicle_type()))
+    return out, types
 
 
-def _problem_data(problem: Problem, s: ScaledProblem):
-    """Build PyVRP ``ProblemData``: location i is node i, client c sits at location c + 1."""
-    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+def _needs_time(problem: Problem) -> bool:
+    """Whether PyVRP needs durations: time windows, a duration objective, or a vehicle type
+    with a shift or a finite ``max_duration`` (these need a duration matrix)."""
+    if problem.duration is None:
+        return False
+    timed = any(vt.shift is not None or (vt.max_duration is not None and math.isfinite(vt.max_duration))
+                for vt in problem.vehicle_types)
+    return problem.time_windows is not None or problem.objective == "duration" or timed
 
-    n = problem.num_nodes
+
+def _one(value: float, scale: float, rounding: str) -> int:
+    """``value × scale`` as an integer; ``up`` / ``down`` ignore float noise (12.3 × 10 = 123)."""
+    x = value * scale
+    eps = 1e-7 * max(1.0, abs(x))
+    return int(math.ceil(x - eps) if rounding == "up" else math.floor(x + eps))
+
+
+def _vehicle_type(problem: Problem, s: ScaledProblem, fleet: ScaledFleet, t: int,
+                  profile: int) -> Any:
+    """PyVRP's ``VehicleType`` for ``problem.vehicle_types[t]``.
+
+    The route window: ``tw_early`` is the earliest departure (rounded up, without the start
+    depot's service, which sits in the legs leaving it) with ``start_late`` pinned to it,
+    ``tw_late`` the latest return (rounded down, from :func:`scale_fleet`). ``shift_duration``
+    limits ``return - tw_early`` to ``floor((begin + max_duration) × scale) - tw_early``: a
+    route within it returns by ``begin + max_duration`` in seconds, so hybridroute's duration
+    (which starts no earlier than ``begin``) is within ``max_duration`` (see the class notes).
+    """
+    from pyvrp import VehicleType
+
+    vt = problem.vehicle_types[t]
+    kw: dict[str, Any] = {"start_depot": vt.start_depot, "end_depot": vt.end, "profile": profile}
+    has_tw = s.time_windows is not None
+    if s.time_scale is not None and (has_tw or vt.shift is not None):
+        # Vehicles leave at the earliest departure, as hybridroute's evaluator assumes.
+        early = _one(problem.route_window(t)[0], s.time_scale, "up")
+        kw.update(tw_early=early, start_late=early)
+        if has_tw or math.isfinite(problem.route_window(t)[1]):
+            kw["tw_late"] = int(fleet.return_by[t])
+    if vt.max_duration is not None and math.isfinite(vt.max_duration):
+        if s.time_scale is None:
+            raise ValueError(f"vehicle_types[{t}].max_duration needs scaled durations; scale the "
+                             f"problem with need_time=True")
+        begin = problem.route_window(t)[0]
+        early = kw.get("tw_early", 0)
+        kw["shift_duration"] = max(0, _one(begin + vt.max_duration, s.time_scale, "down") - early)
+    if fleet.max_distance[t] is not None:
+        kw["max_distance"] = int(fleet.max_distance[t])
+    if problem.objective == "duration":
+        kw.update(unit_distance_cost=0, unit_duration_cost=1)
+    if fleet.capacity[t] is not None:
+        kw["capacity"] = [int(fleet.capacity[t])]
+    if fleet.fixed_cost[t]:
+        kw["fixed_cost"] = int(fleet.fixed_cost[t])
+    if vt.name is not None:
+        kw["name"] = vt.name
+    num = vt.count if vt.count is not None else problem.num_customers
+    return VehicleType(num_available=max(1, num), **kw)
+
+
+def _problem_data(problem: Problem, s: ScaledProblem, fleet: ScaledFleet | None = None):
+    """Build PyVRP ``ProblemData``: location i is node i; PyVRP's depot d is node d and its
+    client c is node ``num_depots + c``; its vehicle type t is ``problem.vehicle_types[t]``.
+
+    ``fleet`` defaults to ``scale_fleet(problem, s, PyVRPSolver.INTEGER_LIMITS)``.
+    """
+    from pyvrp import Client, Depot, Location, ProblemData
+
+    if fleet is None:
+        fleet = scale_fleet(problem, s, PyVRPSolver.INTEGER_LIMITS)
+    n, nd = problem.num_nodes, problem.num_depots
     has_tw = s.time_windows is not None
     duration = s.duration if s.duration is not None else np.zeros((n, n), dtype=np.int64)
-    if has_tw and s.service_time[0]:
+    if s.service_time is not None and s.service_time[:nd].any():
         duration = duration.copy()
-        duration[0, 1:] += s.service_time[0]  # depot service: part of every first leg
+        for d in range(nd):
+            duration[d, nd:] += s.service_time[d]  # depot service: part of every first leg
+    prize = _prizes(problem, s)
     clients = []
-    for i in range(1, n):
+    for i in range(nd, n):
         kw: dict[str, Any] = {}
         if s.demand is not None:
             kw["delivery"] = [int(s.demand[i])]
         if has_tw:
             kw.update(tw_early=int(s.time_windows[i, 0]), tw_late=int(s.time_windows[i, 1]),
                       service_duration=int(s.service_time[i]))
+        if not problem.required[i]:
+            kw.update(required=False, prize=int(prize[i]))
         clients.append(Client(location=i, **kw))
-    depot_kw: dict[str, Any] = {}
-    vt_kw: dict[str, Any] = {}
-    if has_tw:
-        early, late = int(s.time_windows[0, 0]), int(s.time_windows[0, 1])
-        depot_kw = {"tw_early": early, "tw_late": late}
-        # Vehicles leave at the depot's opening, as hybridroute's evaluator assumes.
-        vt_kw = {"tw_early": early, "tw_late": late, "start_late": early}
-    if problem.objective == "duration":
-        vt_kw.update(unit_distance_cost=0, unit_duration_cost=1)
-    if s.capacity is not None:
-        vt_kw["capacity"] = [int(s.capacity)]
-    num = 1 if problem.kind is ProblemKind.ATSP else (problem.num_vehicles or problem.num_customers)
-    vehicle = VehicleType(num_available=max(1, num), **vt_kw)
+    if nd == 1 and has_tw:
+        depots = [Depot(location=0, tw_early=int(s.time_windows[0, 0]), tw_late=int(s.time_windows[0, 1]))]
+    else:
+        # Each vehicle type's window (its depots' hours and shift) already bounds its routes;
+        # a depot window would also stop a route leaving after its start depot closes, which
+        # hybridroute allows when the route ends at another depot.
+        depots = [Depot(location=d) for d in range(nd)]
     distance = s.cost if problem.objective == "distance" else s.distance
+    distances = [np.ascontiguousarray(distance, dtype=np.int64)]
+    profile_up = 0
+    if fleet.distance_up is not None and not np.array_equal(fleet.distance_up, distance):
+        # max_distance on distances rounded up: a second profile for the limited types
+        distances.append(np.ascontiguousarray(fleet.distance_up, dtype=np.int64))
+        profile_up = 1
+    durations = [np.ascontiguousarray(duration, dtype=np.int64)] * len(distances)
+    vehicles = [_vehicle_type(problem, s, fleet, t, profile_up if fleet.max_distance[t] is not None else 0)
+                for t in range(len(problem.vehicle_types))]
     return ProblemData(locations=[Location(0.0, 0.0) for _ in range(n)], clients=clients,
-                       depots=[Depot(location=0, **depot_kw)], vehicle_types=[vehicle],
-                       distance_matrices=[np.ascontiguousarray(distance, dtype=np.int64)],
-                       duration_matrices=[np.ascontiguousarray(duration, dtype=np.int64)])
+                       depots=depots, vehicle_types=vehicles, distance_matrices=distances,
+                       duration_matrices=durations)
+
+
+def _prizes(problem: Problem, s: ScaledProblem) -> np.ndarray:
+    """Per node, the prize × ``cost_scale`` (nearest), as the objective's matrix is scaled."""
+    prize = np.rint(np.asarray(problem.prize, dtype=np.float64) * s.cost_scale)
+    limit = PyVRPSolver.INTEGER_LIMITS.max_total
+    if prize.sum() > limit:
+        raise SolverError(f"pyvrp: scaled prizes sum to {prize.sum():.4g}, beyond the backend's integer "
+                          f"limit {limit:.4g}; use a smaller scale or smaller prizes")
+    return prize.astype(np.int64)
 
 
 def _initial_solution(problem: Problem, data, initial: list[list[int]] | None):
-    """A PyVRP ``Solution`` from a cleaned start (client index = node - 1), or None."""
+    """A PyVRP ``Solution`` from a cleaned start (client index = node - num_depots), or None."""
     from pyvrp import Solution
 
     if initial is None:
         return None, {}
-    clean = clean_initial(problem, initial)
+    nd = problem.num_depots
+    depots_dropped = [f"route {r}: node {v} is depot {v}" for r, route in enumerate(initial)
+                      for v in route if 0 < v < nd]
+    clean = clean_initial(problem, [[v for v in route if not 0 < v < nd] for route in initial])
     stats: dict[str, Any] = {}
-    if clean.dropped:
-        stats["initial_dropped"] = clean.dropped
+    if clean.dropped or depots_dropped:
+        stats["initial_dropped"] = depots_dropped + clean.dropped
     if clean.routes is None or len(clean.routes) > data.num_vehicles:
         reason = ("empty" if clean.routes is None
                   else f"{len(clean.routes)} routes > {data.num_vehicles} vehicles")
@@ -366,9 +494,10 @@ def _initial_solution(problem: Problem, data, initial: list[list[int]] | None):
         stats.update(initial_accepted=False, initial_reason=reason)
         return None, stats
     stats["initial_accepted"] = True
-    if not clean.complete:
+    visited = {v for route in clean.routes for v in route}
+    if any(problem.required[v] and v not in visited for v in problem.customers):
         stats["initial_partial"] = True  # PyVRP inserts the missing clients
-    return Solution(data, [[v - 1 for v in r] for r in clean.routes]), stats
+    return Solution(data, [[v - nd for v in r] for r in clean.routes]), stats
 
 
 class _HistoryRecorder:

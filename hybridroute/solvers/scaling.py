@@ -37,7 +37,7 @@ from .base import SolverError
 
 __all__ = [
     "ScalingWarning", "IntegerLimits", "ScaledProblem", "scale_problem", "choose_scale",
-    "rounding_error", "OBJECTIVE_TOLERANCE", "OVERFLOW_MARGIN",
+    "rounding_error", "OBJECTIVE_TOLERANCE", "OVERFLOW_MARGIN", "ScaledFleet", "scale_fleet",
 ]
 
 #: Largest accepted estimated relative change of a tour's cost caused by rounding (0.01 %).
@@ -99,7 +99,9 @@ class ScaledProblem:
     horizon
         Latest time any schedule needs (scaled), or None without time windows.
     demand, capacity, demand_scale
-        Integer demands (rounded up) and capacity (rounded down), or None for ATSP.
+        Integer demands (rounded up) and capacity (rounded down), or None for ATSP. The
+        capacity is None when the vehicle types' capacities differ (see :class:`ScaledFleet`);
+        the demand scale makes every type's capacity integral then.
     cost_error, time_error
         Estimated relative change of a tour's cost / duration caused by rounding.
     """
@@ -246,20 +248,44 @@ def _scale_loads(problem: Problem, limits: IntegerLimits):
     if problem.demand is None:
         return None, None, 1.0
     dem = np.asarray(problem.demand, dtype=np.float64)
-    scale = _integral_scale(np.r_[dem, float(problem.capacity)])
+    # every vehicle type's capacity shares the demands' scale (one type: the capacity alone)
+    caps = np.array([float(vt.capacity) for vt in problem.vehicle_types if vt.capacity is not None])
+    scale = _integral_scale(np.r_[dem, caps])
     demand = _round(dem, scale, "up").astype(np.int64)
-    capacity = int(_round(np.array([float(problem.capacity)]), scale, "down")[0])
-    _check_limits("demand", np.r_[demand, capacity], float(capacity), limits)
+    scaled_caps = _round(caps, scale, "down").astype(np.int64)
+    # None when the types' capacities differ: see ScaledFleet.capacity
+    capacity = None if problem.capacity is None else int(
+        _round(np.array([float(problem.capacity)]), scale, "down")[0])
+    largest = float(scaled_caps.max(initial=0))
+    _check_limits("demand", np.r_[demand, scaled_caps], largest, limits)
     return demand, capacity, scale
 
 
 def _horizon(problem: Problem) -> float:
-    """Latest time a schedule can need: the depot's close, or a safe bound when it is inf."""
+    """Latest time a schedule can need: the latest depot close, or a safe bound when a depot
+    never closes (or the problem has no time windows): the latest window or shift start, plus
+    all service, the longest leg out of every node, and the longest run of breaks."""
     tw, svc, T = problem.time_windows, problem.service_time, problem.duration
-    if np.isfinite(tw[0, 1]):
-        return float(tw[0, 1])
-    starts = tw[:, 0]
-    return float(starts.max() + svc.sum() + np.max(T, axis=1).sum() + svc[0])
+    nd = problem.num_depots
+    if tw is not None and np.isfinite(tw[:nd, 1]).all():
+        return float(tw[:nd, 1].max())
+    starts = [float(tw[:, 0].max()) if tw is not None else 0.0]
+    starts += [vt.shift[0] for vt in problem.vehicle_types if vt.shift is not None]
+    service = 0.0 if svc is None else float(svc.sum() + svc[:nd].max())
+    rests = max(sum(b.duration for b in vt.breaks) for vt in problem.vehicle_types)
+    return float(max(starts) + service + np.max(T, axis=1).sum() + rests)
+
+
+def _fleet_times(problem: Problem) -> np.ndarray:
+    """The vehicle types' finite shift bounds and break times (seconds), for the time scale."""
+    values = []
+    for vt in problem.vehicle_types:
+        if vt.shift is not None:
+            values += list(vt.shift)
+        for b in vt.breaks:
+            values += [b.earliest, b.latest, b.duration]
+    arr = np.array(values, dtype=np.float64)
+    return arr[np.isfinite(arr)]
 
 
 def _scale_times(problem: Problem, time_scale: float | None, limits: IntegerLimits):
@@ -268,6 +294,7 @@ def _scale_times(problem: Problem, time_scale: float | None, limits: IntegerLimi
     tw = problem.time_windows
     svc = problem.service_time if problem.service_time is not None else None
     extra = 0.0 if tw is None else float(np.nanmax(np.where(np.isfinite(tw), tw, np.nan)))
+    extra = max(extra, float(_fleet_times(problem).max(initial=0.0)))  # shifts and breaks
     extra += 0.0 if svc is None else float(svc.sum())
     scale = time_scale or choose_scale(T, limits, "up", extra)
     duration = _round(T, scale, "up").astype(np.int64)
@@ -353,3 +380,146 @@ def scale_problem(problem: Problem, limits: IntegerLimits, *, cost_scale: float 
                          time_scale=None if tscale is None else float(tscale), time_windows=windows,
                          service_time=service, horizon=horizon, demand=demand, capacity=capacity,
                          demand_scale=float(dscale), cost_error=float(cerr), time_error=float(terr))
+
+
+@dataclass(frozen=True)
+class ScaledFleet:
+    """The vehicle types' data as backend integers, in the scales of a :class:`ScaledProblem`.
+
+    One entry per vehicle type (index into ``problem.vehicle_types``) in each tuple.
+
+    Attributes
+    ----------
+    capacity
+        Capacity × ``demand_scale`` (rounded down), or None (ATSP).
+    departure, return_by
+        Earliest departure from the start depot and latest return to the end depot, ×
+        ``time_scale``: :meth:`Problem.route_window` with the start depot's service added to
+        the departure (rounded up) and the return rounded down (``inf`` becomes the horizon).
+        None without a scaled duration matrix. ``return_by`` may be tightened by a break, see
+        ``breaks``.
+    breaks
+        Per type, ``(earliest, latest, duration)`` × ``time_scale`` of each break a backend
+        must schedule (earliest and duration rounded up, latest down; ``inf`` becomes the
+        horizon). Left out: a break no route of the type can need (the route window ends
+        by its earliest start or begins after its latest start), and a break whose latest start
+        comes before ``departure`` (every route that needs it is late for it, which the
+        evaluator reports). A break that cannot end before the window closes
+        (earliest + duration > return_by) is replaced by ``return_by = earliest`` (rounded
+        down): a route under way after its earliest start would need it and return too late,
+        so routes of the type must be back by then and never need it.
+    max_distance
+        Longest route × ``distance_scale`` (rounded down), or None.
+    fixed_cost
+        Cost of using a vehicle × ``cost_scale`` (rounded to nearest).
+    distance_up
+        The distance matrix × ``distance_scale`` rounded *up* (a route within ``max_distance``
+        in integers is then within it in metres), or None when no type has a finite
+        ``max_distance``.
+    """
+
+    capacity: tuple[int | None, ...]
+    departure: tuple[int, ...] | None
+    return_by: tuple[int, ...] | None
+    breaks: tuple[tuple[tuple[int, int, int], ...], ...]
+    max_distance: tuple[int | None, ...]
+    fixed_cost: tuple[int, ...]
+    distance_up: np.ndarray | None
+
+
+def _one(value: float, scale: float, rounding: str) -> int:
+    """One scaled, rounded value (see :func:`_round`)."""
+    return int(_round(np.array([value]), scale, rounding)[0])
+
+
+def _breaks_to_keep(problem: Problem, t: int) -> tuple[list, float]:
+    """Type ``t``'s breaks a route may need, and its latest return (seconds) after breaks that
+    could not end in time have moved it to their earliest start."""
+    begin, close = problem.route_window(t)
+    breaks = list(problem.vehicle_types[t].breaks)
+    while True:
+        kept = [b for b in breaks if begin < b.latest and close > b.earliest]
+        blocking = [b for b in kept if b.earliest + b.duration > close]
+        if not blocking:
+            return kept, close
+        close = min(b.earliest for b in blocking)
+        breaks = kept
+
+
+def scale_fleet(problem: Problem, scaled: ScaledProblem, limits: IntegerLimits) -> ScaledFleet:
+    """Convert ``problem.vehicle_types`` to integers in the scales of ``scaled``.
+
+    Parameters
+    ----------
+    problem
+        The float problem.
+    scaled
+        Its :func:`scale_problem` result (scaled with times when a type has a shift or breaks).
+    limits
+        The backend's integer limits.
+
+    Returns
+    -------
+    ScaledFleet
+
+    Raises
+    ------
+    ValueError
+        When a type has a shift or breaks but ``scaled`` has no time scale.
+    SolverError
+        When scaled values exceed the backend's integer limits.
+    """
+    types = problem.vehicle_types
+    timed = scaled.time_scale is not None and scaled.duration is not None
+    if not timed and any(vt.shift is not None or vt.breaks for vt in types):
+        raise ValueError("scale_fleet: the problem has shifts or breaks; scale it with need_time=True")
+    capacity = tuple(None if vt.capacity is None or scaled.demand is None
+                     else _one(float(vt.capacity), scaled.demand_scale, "down") for vt in types)
+    departure = return_by = None
+    breaks: list[tuple[tuple[int, int, int], ...]] = [() for _ in types]
+    if timed:
+        ts = scaled.time_scale
+        svc = problem.service_time
+        horizon_f = _horizon(problem)
+        horizon = _one(horizon_f, ts, "down")
+        dep, ret = [], []
+        for t, vt in enumerate(types):
+            begin, _ = problem.route_window(t)
+            kept, close = _breaks_to_keep(problem, t)
+            d0 = _one(begin + (float(svc[vt.start_depot]) if svc is not None else 0.0), ts, "up")
+            r0 = min(_one(close, ts, "down"), horizon) if math.isfinite(close) else horizon
+            # (earliest up, latest down, duration up, earliest down)
+            cand = [(_one(b.earliest, ts, "up"), _one(b.latest, ts, "down") if math.isfinite(b.latest) else horizon,
+                     _one(b.duration, ts, "up"), _one(b.earliest, ts, "down")) for b in kept]
+            cand = [c for c in cand if c[1] >= d0]
+            while True:  # rounding can make a break that fits in seconds overrun the return
+                active = [c for c in cand if r0 > c[3]]
+                blocking = [c for c in active if c[0] + c[2] > r0]
+                if not blocking:
+                    break
+                r0 = min(c[3] for c in blocking)
+            # max(): a window narrower than one integer step has rounded ends that cross
+            mine = [(e, max(lt, e), d) for e, lt, d, _ in active]
+            dep.append(d0)
+            ret.append(r0)
+            breaks[t] = tuple(mine)
+        departure, return_by = tuple(dep), tuple(ret)
+        flat = [v for per_type in breaks for b in per_type for v in b]
+        _check_limits("shifts and breaks", np.array(list(departure) + list(return_by) + flat, dtype=np.int64),
+                      float(max(return_by, default=0)), limits)
+    max_distance = []
+    for vt in types:
+        limit = vt.max_distance
+        max_distance.append(None if limit is None or not math.isfinite(limit)
+                            else _one(limit, scaled.distance_scale, "down"))
+    distance_up = None
+    if any(m is not None for m in max_distance):
+        rounded = _round(problem.distance, scaled.distance_scale, "up")
+        _check_limits("distances", np.r_[rounded.ravel(), [m for m in max_distance if m is not None]],
+                      _route_bound(problem.distance, scaled.distance_scale), limits)
+        distance_up = rounded.astype(np.int64)
+    fixed = _round(np.array([vt.fixed_cost for vt in types]), scaled.cost_scale, "nearest").astype(np.int64)
+    _check_limits("fixed costs", fixed, float(fixed.sum()), limits)
+    return ScaledFleet(capacity=capacity, departure=departure, return_by=return_by, breaks=tuple(breaks),
+                       max_distance=tuple(max_distance), fixed_cost=tuple(int(f) for f in fixed),
+                       distance_up=distance_up)

@@ -1,4 +1,5 @@
-"""VROOM backend (pyvroom 1.15): fast local search for ACVRP, ACVRPTW and ATSP."""
+"""VROOM backend (pyvroom 1.15): fast local search for ACVRP, ACVRPTW and ATSP, with the
+fleet model (several depots, vehicle types, shifts, max distance, fixed costs, breaks)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, cpu_share, keep_better, usable_cores
 from .base import allowed_runtime, SolveOutput, Solver, SolverError
-from .scaling import IntegerLimits, ScaledProblem, scale_problem
+from .scaling import IntegerLimits, ScaledFleet, ScaledProblem, scale_fleet, scale_problem
 
 __all__ = ["VroomSolver"]
 
@@ -45,14 +46,16 @@ def construction_estimate(problem: Problem, level: int) -> float:
 
     An upper envelope of the measurements above: max(a n^2 L^2, b n^2) at level 5, scaled
     by the level's relative cost, with L the customers per route (all of them for ATSP or a
-    single vehicle, else the customers over the routes the total demand needs at least).
+    single vehicle, else the customers over the routes the total demand needs at least, at
+    the largest vehicle type's capacity).
     """
     n = problem.num_nodes
     customers = max(problem.num_customers, 1)
     if problem.kind is ProblemKind.ATSP or problem.num_vehicles == 1:
         per_route = customers
     else:
-        routes = math.ceil(float(problem.demand.sum()) / float(problem.capacity) - 1e-9)
+        capacity = max(float(vt.capacity) for vt in problem.vehicle_types)
+        routes = math.ceil(float(problem.demand.sum()) / capacity - 1e-9)
         per_route = customers / max(routes, 1)
     level5 = max(_LONG_ROUTE_S * n**2 * per_route**2, _SHORT_ROUTE_S * n**2)
     return level5 * _LEVEL_COST[level] / _LEVEL_COST[5]
@@ -63,8 +66,41 @@ class VroomSolver(Solver):
 
     Custom matrices: the integer objective matrix is VROOM's costs matrix (so VROOM minimises
     exactly the rounded distance or travel time) and the integer durations drive the
-    schedule. ATSP is one vehicle without capacity. Vehicles leave the depot no earlier than
-    its window start and return by its end; unlimited fleets get one vehicle per customer.
+    schedule. ATSP is one vehicle without capacity. Unlimited fleets get one vehicle per
+    customer (per vehicle type).
+
+    **Fleet.** VROOM vehicles are built vehicle type by vehicle type (``count`` of each, one
+    per customer when unlimited), so every route's type is known. What is mapped natively:
+
+    * ``multiple_depots``: a vehicle's ``start`` / ``end`` are its type's depots.
+    * ``vehicle_types``: a capacity per vehicle (all types share one travel profile, as
+      hybridroute's matrices do).
+    * ``shifts``: a vehicle's time window is :meth:`Problem.route_window` of its type (depot
+      opening hours intersected with the shift), its start moved by the start depot's
+      service time, which hybridroute serves before the route leaves.
+    * ``max_distance``: VROOM's vehicle ``max_distance``, over a distance matrix rounded
+      up (and the limit rounded down), so VROOM never accepts a route that is too long in
+      metres.
+    * ``fixed_costs``: VROOM's vehicle ``costs.fixed``, in the objective's integer scale.
+    * ``breaks``: a ``vroom.Break`` per break, its time window [earliest, latest] for the
+      start and its duration as the service. VROOM takes every break of a used vehicle,
+      while hybridroute requires one only from a route under way in [earliest, latest]: a
+      break that no route of the type can need is left out, and one that could not end
+      before the type's latest return makes the routes return by its earliest start
+      instead (see :class:`~hybridroute.solvers.scaling.ScaledFleet`). A route VROOM makes
+      wait for an unneeded break is re-timed without it by the evaluator. VROOM may also
+      split the drive to the next stop around a break (or take it while waiting there),
+      where hybridroute takes it at the previous stop before driving; the re-evaluation
+      reports any lateness this leaves.
+
+    Not supported: ``optional_stops`` (VROOM weighs unassigned jobs by priority, not by a
+    prize in the objective's units) and ``max_duration``: VROOM's ``max_travel_time``
+    counts driving only, while hybridroute's ``max_duration`` is the whole route (driving,
+    service, waiting and breaks), so a route within VROOM's limit could exceed it.
+
+    Jobs VROOM cannot fit are left unassigned; the evaluator reports the required ones as
+    ``missing_visit`` violations. Their node indices are ``stats["unassigned_jobs"]`` and
+    their number ``stats["unassigned"]``.
 
     Parameters
     ----------
@@ -88,10 +124,12 @@ class VroomSolver(Solver):
 
     Notes
     -----
-    VROOM's objective is the sum of arc costs: with ``objective="duration"`` it minimises
-    travel time, not waiting; the reported cost is still hybridroute's full duration.
+    VROOM's objective is the sum of arc costs (plus fixed costs): with
+    ``objective="duration"`` it minimises travel time, not waiting; the reported cost is
+    still hybridroute's full duration.
     A warm start is passed as vehicle ``steps``; VROOM refuses an infeasible one with an
     error, in which case the solve starts cold and ``stats["initial_accepted"]`` is False.
+    With several vehicle types a start (routes without their types) is not used.
     VROOM takes no seed.
 
     **Time limit.** pyvroom's ``solve(exploration_level, nb_threads, timeout)`` hands the
@@ -108,6 +146,8 @@ class VroomSolver(Solver):
 
     name = "vroom"
     supports = frozenset(ProblemKind)
+    features: ClassVar[frozenset[str]] = frozenset(
+        {"multiple_depots", "vehicle_types", "shifts", "max_distance", "fixed_costs", "breaks"})
     accepts_initial = True
     improves_initial: ClassVar[bool] = True
     requires = ("vroom",)
@@ -153,11 +193,18 @@ class VroomSolver(Solver):
         t0 = time.perf_counter()
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
                                time_scale=self.time_scale,
-                               need_time=problem.kind.has_time_windows)
+                               need_time=problem.kind.has_time_windows or _scheduled(problem))
+        fleet = scale_fleet(problem, scaled, self.INTEGER_LIMITS)
         stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
-        num_vehicles = (1 if problem.kind is ProblemKind.ATSP
-                        else problem.num_vehicles or problem.num_customers)
-        steps = self._steps(problem, initial, num_vehicles, stats)
+        vehicles = _vehicles(problem, fleet, stats)
+        if not vehicles:
+            return SolveOutput(routes=None, stats=stats,
+                               message="no vehicle type has time for a route after rounding to integers")
+        if initial is not None and len(problem.vehicle_types) > 1:
+            stats["initial_accepted"] = False
+            stats["initial_reason"] = "routes without vehicle types: a warm start is used with one vehicle type only"
+            initial = None
+        steps = self._steps(problem, initial, len(vehicles), stats)
         level = self._level(problem, time_limit - (time.perf_counter() - t0))
         stats["exploration_level"] = level
         stats["construction_estimate_s"] = round(construction_estimate(problem, level), 3)
@@ -168,12 +215,12 @@ class VroomSolver(Solver):
             # slack keeps VROOM's routes
             bound = allowed_runtime(time_limit) - (time.perf_counter() - t0) - _GUARD_MARGIN_S
             stats["construction_wall_estimate_s"] = round(wall_estimate, 3)
-            return self._solve_guarded(problem, scaled, num_vehicles, steps, seconds_left, bound, level,
+            return self._solve_guarded(problem, scaled, fleet, vehicles, steps, seconds_left, bound, level,
                                        stats, initial)
         solution = None
         if steps is not None:
             try:
-                solution = self._run(problem, scaled, num_vehicles, steps, t0 + time_limit, level)
+                solution = self._run(problem, scaled, fleet, vehicles, steps, t0 + time_limit, level)
                 stats["initial_accepted"] = True
             except _vroom_errors() as exc:
                 stats["initial_accepted"] = False
@@ -183,66 +230,85 @@ class VroomSolver(Solver):
             stats["initial_accepted"] = False
         if solution is None:
             try:
-                solution = self._run(problem, scaled, num_vehicles, None, t0 + time_limit, level)
+                solution = self._run(problem, scaled, fleet, vehicles, None, t0 + time_limit, level)
             except _vroom_errors() as exc:
                 raise SolverError(f"VROOM failed: {exc}") from exc
-        routes, message, unassigned = _status(solution)
-        stats["unassigned"] = unassigned
+        routes, types, message, unassigned = _status(solution, vehicles)
+        stats["unassigned"] = len(unassigned)
+        stats["unassigned_jobs"] = unassigned
+        history = [(time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
+        return self._output(problem, routes, types, initial, history, stats, message)
+
+    def _output(self, problem: Problem, routes, types, initial, history, stats: dict[str, Any],
+                message: str) -> SolveOutput:
+        """The SolveOutput, with a feasible start kept when VROOM's answer is worse (one type only)."""
         routes, restored = keep_better(problem, routes, initial)
         if restored:
             stats["initial_restored"] = True
-        history = [] if restored or routes is None else [
-            (time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
-        return SolveOutput(routes=routes, history=history, stats=stats, message=message)
+            types = None
+        return SolveOutput(routes=routes, history=[] if restored or routes is None else history, stats=stats,
+                           message=message, vehicle_types=types if len(problem.vehicle_types) > 1 else None)
 
-    def _solve_guarded(self, problem: Problem, scaled: ScaledProblem, num_vehicles: int, steps,
-                       seconds: float, bound: float, level: int, stats: dict[str, Any], initial) -> SolveOutput:
+    def _solve_guarded(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
+                       steps, seconds: float, bound: float, level: int, stats: dict[str, Any],
+                       initial) -> SolveOutput:
         """VROOM in a side process killed at the deadline: its construction phase, which
         its timeout does not interrupt, is estimated to take longer than the time left.
-        When it is killed the nearest-neighbour routes are returned (``stats["fallback"]``)."""
+        When it is killed the nearest-neighbour routes are returned (``stats["fallback"]``),
+        or no routes for a problem with several depots or vehicle types, which those routes
+        do not model."""
         from ._parallel import SideProcessError, call_before
         from .baselines import nearest_neighbour_routes
 
         t0 = time.perf_counter()
         stats["guarded"] = True
         try:
-            routes, message, unassigned, cost = call_before(
+            routes, types, message, unassigned, cost = call_before(
                 f"{__name__}:_side_solve", time.monotonic() + bound, settings=self.get_params(),
-                problem=problem, scaled=scaled, num_vehicles=num_vehicles, steps=steps,
+                problem=problem, scaled=scaled, fleet=fleet, vehicles=vehicles, steps=steps,
                 deadline=time.monotonic() + seconds, level=level)
         except SideProcessError as exc:
             why = (f"VROOM's construction at n={problem.num_nodes} is estimated at "
                    f"{stats['construction_wall_estimate_s']:g} s at this process's CPU share, more than the "
                    f"{seconds:.3g} s left; stopped at the time limit's bound ({exc})")
+            if problem.num_depots > 1 or len(problem.vehicle_types) > 1:
+                logger.warning("vroom: %s; no routes (the fallback has one depot and one vehicle type)", why)
+                stats.update(fallback="none", fallback_reason=why)
+                return SolveOutput(routes=None, stats=stats, message=f"no fallback for this fleet: {why}")
             logger.warning("vroom: %s; returning the nearest-neighbour routes", why)
             stats.update(fallback="nearest", fallback_reason=why)
             return SolveOutput(routes=nearest_neighbour_routes(problem), stats=stats,
                                message=f"nearest-neighbour fallback: {why}")
-        stats["unassigned"] = unassigned
-        routes, restored = keep_better(problem, routes, initial)
-        if restored:
-            stats["initial_restored"] = True
-        history = [] if restored or routes is None else [(time.perf_counter() - t0, scaled.to_cost(cost))]
-        return SolveOutput(routes=routes, history=history, stats=stats, message=message)
+        stats["unassigned"] = len(unassigned)
+        stats["unassigned_jobs"] = unassigned
+        history = [(time.perf_counter() - t0, scaled.to_cost(cost))]
+        return self._output(problem, routes, types, initial, history, stats, message)
 
     def _steps(self, problem: Problem, initial, num_vehicles: int, stats: dict[str, Any]):
         """Vehicle steps (job ids = node indices) per vehicle, or None when unusable."""
         if initial is None:
             return None
         clean = clean_initial(problem, initial)
-        if clean.dropped:
-            stats["initial_dropped"] = clean.dropped
-        if clean.routes is None or len(clean.routes) > num_vehicles:
-            stats["initial_reason"] = ("empty" if clean.routes is None
-                                       else f"{len(clean.routes)} routes > {num_vehicles} vehicles")
+        dropped = list(clean.dropped)
+        routes = clean.routes
+        if routes is not None and problem.num_depots > 1:
+            # clean_initial knows depot 0 only; the other depots are no jobs either
+            dropped += [f"route {r}: node {v} is a depot" for r, route in enumerate(routes)
+                        for v in route if v < problem.num_depots]
+            routes = [kept for route in routes if (kept := [v for v in route if v >= problem.num_depots])] or None
+        if dropped:
+            stats["initial_dropped"] = dropped
+        if routes is None or len(routes) > num_vehicles:
+            stats["initial_reason"] = ("empty" if routes is None
+                                       else f"{len(routes)} routes > {num_vehicles} vehicles")
             return None
-        if not clean.complete:
+        if sum(map(len, routes)) < problem.num_customers:
             stats["initial_partial"] = True  # VROOM assigns the other jobs itself
-        return clean.routes
+        return routes
 
-    def _run(self, problem: Problem, scaled: ScaledProblem, num_vehicles: int,
+    def _run(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
              steps: list[list[int]] | None, deadline: float, level: int):
-        vroom_input = _build_input(problem, scaled, num_vehicles, steps)
+        vroom_input = _build_input(problem, scaled, fleet, vehicles, steps)
         kwargs: dict[str, Any] = {"exploration_level": level, "nb_threads": self.threads}
         if self.apply_time_limit and math.isfinite(deadline):
             remaining = max(deadline - time.perf_counter(), 0.01)
@@ -250,25 +316,45 @@ class VroomSolver(Solver):
         return vroom_input.solve(**kwargs)
 
 
+def _scheduled(problem: Problem) -> bool:
+    """Whether VROOM needs the travel times although the problem has no time windows."""
+    return any(vt.shift is not None or vt.breaks for vt in problem.vehicle_types)
+
+
+def _vehicles(problem: Problem, fleet: ScaledFleet, stats: dict[str, Any]) -> list[int]:
+    """The vehicle type of each VROOM vehicle (the vehicle id is the list index), type by type:
+    ``count`` vehicles of a type, or one per customer when its count is None (ATSP: one)."""
+    if problem.kind is ProblemKind.ATSP:
+        return [0]
+    out: list[int] = []
+    for t, vt in enumerate(problem.vehicle_types):
+        if fleet.departure is not None and fleet.return_by[t] < fleet.departure[t]:
+            # window shorter than the depot service (or emptied by rounding): no route fits
+            stats.setdefault("unused_vehicle_types", []).append(t)
+            continue
+        out += [t] * (vt.count if vt.count is not None else problem.num_customers)
+    return out
+
+
 def _speed(threads: int) -> float:
     """CPU seconds per wall second this process can expect for VROOM's construction."""
     return cpu_share() * min(threads, usable_cores())
 
 
-def _side_solve(settings: dict[str, Any], problem: Problem, scaled: ScaledProblem, num_vehicles: int,
-                steps, deadline: float, level: int):
+def _side_solve(settings: dict[str, Any], problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet,
+                vehicles: list[int], steps, deadline: float, level: int):
     """One VROOM solve in a side process (``deadline`` a ``time.monotonic()`` reading);
-    returns (routes, message, unassigned jobs, VROOM's cost)."""
+    returns (routes, their vehicle types, message, unassigned jobs, VROOM's cost)."""
     solver = VroomSolver(**settings)
     end = time.perf_counter() + (deadline - time.monotonic())
     try:
-        solution = solver._run(problem, scaled, num_vehicles, steps, end, level) if steps else None
+        solution = solver._run(problem, scaled, fleet, vehicles, steps, end, level) if steps else None
     except _vroom_errors():
         solution = None  # the warm start was rejected: cold start below
     if solution is None:
-        solution = solver._run(problem, scaled, num_vehicles, None, end, level)
-    routes, message, unassigned = _status(solution)
-    return routes, message, unassigned, solution.summary.cost
+        solution = solver._run(problem, scaled, fleet, vehicles, None, end, level)
+    routes, types, message, unassigned = _status(solution, vehicles)
+    return routes, types, message, unassigned, solution.summary.cost
 
 
 def _vroom_errors() -> tuple[type[BaseException], ...]:
@@ -277,52 +363,66 @@ def _vroom_errors() -> tuple[type[BaseException], ...]:
     return (_vroom.VroomInputException, _vroom.VroomInternalException, _vroom.VroomRoutingException)
 
 
-def _status(solution) -> tuple[list[list[int]] | None, str, int]:
-    """VROOM's outcome in hybridroute terms (the one place that reads it).
+def _status(solution, vehicles: list[int]) -> tuple[list[list[int]] | None, list[int], str, list[int]]:
+    """VROOM's outcome in hybridroute terms (the one place that reads it): routes, each
+    route's vehicle type (``vehicles[vehicle id]``), a message and the unassigned job ids
+    (node indices).
 
     VROOM proves nothing; jobs it could not fit are "unassigned" and the routes then miss
     them (the evaluator reports the missing visits).
     """
     frame = solution.routes
-    routes: list[list[int]] = []
+    pairs: list[tuple[int, list[int]]] = []
     if len(frame):
         jobs = frame[frame["type"] == "job"]
-        for _, group in jobs.groupby("vehicle_id", sort=True):
-            routes.append([int(v) for v in group["location_index"]])
-    routes.sort()  # identical vehicles: VROOM may swap their routes between equal runs
-    unassigned = len(solution.unassigned) if hasattr(solution, "unassigned") else 0
+        for vehicle, group in jobs.groupby("vehicle_id", sort=True):
+            pairs.append((vehicles[int(vehicle)], [int(v) for v in group["location_index"]]))
+    pairs.sort()  # identical vehicles: VROOM may swap their routes between equal runs
+    routes = [route for _, route in pairs]
+    types = [t for t, _ in pairs]
+    unassigned = sorted(int(job._id) for job in getattr(solution, "unassigned", ()))
     if not routes:
-        return None, "VROOM assigned no job", unassigned
-    message = f"VROOM left {unassigned} jobs unassigned" if unassigned else ""
-    return routes, message, unassigned
+        return None, [], "VROOM assigned no job", unassigned
+    message = f"VROOM left {len(unassigned)} jobs unassigned" if unassigned else ""
+    return routes, types, message, unassigned
 
 
-def _build_input(problem: Problem, s: ScaledProblem, num_vehicles: int,
+def _build_input(problem: Problem, s: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
                  steps: list[list[int]] | None):
-    """A ``vroom.Input``: location index = node, job id = node, vehicle ids 0..V-1."""
+    """A ``vroom.Input``: location index = node, job id = node, vehicle ids 0..V-1 (vehicle v
+    of type ``vehicles[v]``)."""
     import vroom
 
     n = problem.num_nodes
     has_tw = s.time_windows is not None
-    durations = s.duration.copy() if has_tw else np.zeros((n, n), dtype=np.int64)
-    if has_tw and s.service_time[0]:
-        durations[0, 1:] += s.service_time[0]  # depot service: part of every first leg
+    timed = has_tw or _scheduled(problem)
+    durations = s.duration if timed else np.zeros((n, n), dtype=np.int64)
     vroom_input = vroom.Input()
     # pyvroom reads the buffer row-major whatever its strides: always pass C order (a
     # Fortran-ordered matrix would be optimised as its transpose).
     vroom_input.set_durations_matrix("car", np.ascontiguousarray(durations, dtype=np.uint32))
     vroom_input.set_costs_matrix("car", np.ascontiguousarray(s.cost, dtype=np.uint32))
-    for v in range(num_vehicles):
+    if fleet.distance_up is not None:
+        vroom_input.set_distances_matrix("car", np.ascontiguousarray(fleet.distance_up, dtype=np.uint32))
+    for v, t in enumerate(vehicles):
+        vt = problem.vehicle_types[t]
         kw: dict[str, Any] = {}
-        if s.capacity is not None:
-            kw["capacity"] = [int(s.capacity)]
-        if has_tw:
-            kw["time_window"] = vroom.TimeWindow(int(s.time_windows[0, 0]), int(s.time_windows[0, 1]))
+        if s.demand is not None:
+            kw["capacity"] = [int(fleet.capacity[t])]
+        if timed:
+            # the departure includes the start depot's service (served before the route leaves)
+            kw["time_window"] = vroom.TimeWindow(int(fleet.departure[t]), int(fleet.return_by[t]))
+            kw["breaks"] = [vroom.Break(k, time_windows=[vroom.TimeWindow(int(e), int(lt))], service=int(d))
+                            for k, (e, lt, d) in enumerate(fleet.breaks[t])]
+        if fleet.max_distance[t] is not None:
+            kw["max_distance"] = int(fleet.max_distance[t])
+        if fleet.fixed_cost[t]:
+            kw["costs"] = vroom.VehicleCosts(fixed=int(fleet.fixed_cost[t]))
         if steps is not None and v < len(steps):
             kw["steps"] = ([vroom.VehicleStepStart()] + [vroom.VehicleStepSingle(j) for j in steps[v]]
                            + [vroom.VehicleStepEnd()])
-        vroom_input.add_vehicle(vroom.Vehicle(v, start=0, end=0, **kw))
-    for i in range(1, n):
+        vroom_input.add_vehicle(vroom.Vehicle(v, start=vt.start_depot, end=vt.end, **kw))
+    for i in problem.customers:
         kw = {}
         if s.demand is not None:
             kw["delivery"] = [int(s.demand[i])]
