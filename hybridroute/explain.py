@@ -151,10 +151,7 @@ def _reach(problem: Problem) -> _Reach | None:
     return _Reach(np.array(depart), np.array(close), np.vstack(arrival), np.vstack(back), np.vstack(latest))
 
 
-# Words of Problem.unservable's reasons, by the constraint they cite.
-_UNSERVABLE_WORDS = {"capacity": ("exceeds the capacity",), "window": ("window end", "the depot closes"),
-                     "shift": ("the shift ends",), "max_duration": ("max_duration",),
-                     "max_distance": ("max_distance",)}
+# Problem.unservable's fields, as explain's binding constraints.
 _UNSERVABLE_FIELDS = {"demand": "capacity", "time_windows": "window"}
 
 
@@ -163,9 +160,10 @@ def _impossible(problem: Problem) -> dict[int, tuple[str, str]]:
     type can serve alone; ``binding`` names each constraint the reason cites, ``"+"``-joined in
     :data:`BINDING_ORDER` (types may fail on different ones)."""
     out: dict[int, tuple[str, str]] = {}
-    for v, (fld, why) in problem.unservable().items():
-        kinds = [k for k in BINDING_ORDER if any(w in why for w in _UNSERVABLE_WORDS.get(k, ()))]
-        out[int(v)] = ("+".join(kinds) or _UNSERVABLE_FIELDS.get(fld, fld), why)
+    by_type = problem.unservable_by_type()
+    for v, (_, why) in problem.unservable().items():
+        cited = {_UNSERVABLE_FIELDS.get(fld, fld) for fld, _ in by_type[v].values()}
+        out[int(v)] = ("+".join(k for k in BINDING_ORDER if k in cited), why)
     return out
 
 

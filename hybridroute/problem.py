@@ -755,17 +755,8 @@ class Problem:
             for different reasons). The test is a lower bound (shortest paths through any
             nodes, no waiting charged), so a stop listed here is certainly unservable.
         """
-        if self.kind is ProblemKind.ATSP:
-            return {}
-        stops = np.arange(self.num_depots, self.num_nodes)
-        per_type: dict[int, dict[int, tuple[str, str]]] = {}  # node -> {type: (field, reason)}
-        for t in range(len(self.vehicle_types)):
-            for i, fld, why in self._type_cannot_serve(t, stops):
-                per_type.setdefault(i, {})[t] = (fld, why)
         out = {}
-        for i, by_type in sorted(per_type.items()):
-            if len(by_type) < len(self.vehicle_types):
-                continue  # some type can serve it
+        for i, by_type in self.unservable_by_type().items():
             fields_ = {f for f, _ in by_type.values()}
             if len(self.vehicle_types) == 1:
                 out[i] = by_type[0]
@@ -773,6 +764,18 @@ class Problem:
                 out[i] = (fields_.pop() if len(fields_) == 1 else "vehicle_types",
                           "; ".join(f"{self._type_label(t)}: {why}" for t, (_, why) in sorted(by_type.items())))
         return out
+
+    def unservable_by_type(self) -> dict[int, dict[int, tuple[str, str]]]:
+        """The stops of :meth:`unservable`, with each vehicle type's own reason:
+        ``{node: {type index: (field, reason)}}``."""
+        if self.kind is ProblemKind.ATSP:
+            return {}
+        stops = np.arange(self.num_depots, self.num_nodes)
+        per_type: dict[int, dict[int, tuple[str, str]]] = {}
+        for t in range(len(self.vehicle_types)):
+            for i, fld, why in self._type_cannot_serve(t, stops):
+                per_type.setdefault(i, {})[t] = (fld, why)
+        return {i: by_type for i, by_type in sorted(per_type.items()) if len(by_type) == len(self.vehicle_types)}
 
     def _type_label(self, t: int) -> str:
         vt = self.vehicle_types[t]
@@ -851,8 +854,11 @@ class Problem:
         if bad:
             i = min(bad)
             fld, why = bad[i]
-            raise ProblemValidationError(fld, why if len(self.vehicle_types) == 1 else f"no vehicle type can serve "
-                                                                                     f"this stop: {why}", i)
+            if len(self.vehicle_types) == 1:
+                raise ProblemValidationError(fld, why, i)
+            # the stop's being required is what cannot hold (an optional one would be accepted)
+            raise ProblemValidationError(fld if fld != "vehicle_types" else "required",
+                                         f"no vehicle type can serve this stop: {why}", i)
 
     # -- convenience --------------------------------------------------------------------
 

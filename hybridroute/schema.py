@@ -582,7 +582,7 @@ class ProblemModel(_Model):
             if self.matrices is not None and isinstance(index, int):
                 return f"{base}.{order[index]}", msg
             return base, f"{field}: {msg}" if base == "osrm" else msg
-        node_level = field != "vehicle_types" or "direct visit" in msg or "can serve this stop" in msg
+        node_level = field != "vehicle_types"
         if isinstance(index, int) and node_level and 0 <= index < len(order):
             key = _STOP_KEY_OF_FIELD.get(field, field)
             if field == "time_windows" and msg.startswith("window start"):
@@ -687,7 +687,8 @@ def _vehicle_dict(vt: VehicleType, ids: list, num_depots: int, time) -> dict[str
 # Problem field -> the stop key that carries it.
 _STOP_KEY_OF_FIELD = {"ids": "id", "coords": "lat", "demand": "demand", "time_windows": "tw_end",
                       "service_time": "service", "required": "required", "prize": "prize", "num_depots": "depot",
-                      "vehicle_types": None}  # a stop no vehicle type can serve: the stop as a whole
+                      # a stop no vehicle type can serve: the stop as a whole
+                      "shift": None, "max_duration": None, "max_distance": None}
 
 
 # -- the solution -----------------------------------------------------------------------
@@ -696,8 +697,9 @@ _STOP_KEY_OF_FIELD = {"ids": "id", "coords": "lat", "demand": "demand", "time_wi
 class BreakTakenModel(_Model):
     """A break a route takes."""
 
-    after: int = Field(strict=True, ge=0, description="Where: 0 at the start depot before leaving, k after the "
-                                                      "service at the route's k-th stop.")
+    after: int = Field(strict=True, ge=0, description="Where: after the route's k-th stop (0: the start depot), "
+                                                      "before the next stop's service or the return; the drive "
+                                                      "pauses, or the break fills waiting at the next stop.")
     start: Time = Field(description="Start: seconds or 'HH:MM:SS' (per time_format).")
     duration: Time = Field(description="Length: seconds or 'HH:MM:SS'.")
 
