@@ -651,9 +651,10 @@ def solutions_to_dataframe(solutions: Sequence[Solution], instances: Sequence[An
     -------
     pandas.DataFrame
         ``instance`` followed by the columns of :meth:`Solution.to_dataframe` (``route``,
-        ``sequence``, ``stop``, ``node``, ``id``, ``lat``, ``lon``, ``arrival``, ``departure``,
-        ``wait`` in seconds, ``load_after``, ``leg_distance`` in metres, ``leg_duration`` in
-        seconds), instances in input order. A solution without routes (NO_SOLUTION) has no
+        ``vehicle_type``, ``sequence``, ``stop``, ``node``, ``id``, ``lat``, ``lon``,
+        ``arrival``, ``departure``, ``wait`` in seconds, ``load_after``, ``leg_distance`` in
+        metres, ``leg_duration`` in seconds; break and unserved rows included), instances in
+        input order. A solution without routes (NO_SOLUTION) has no
         rows: check ``Solution.status`` / :func:`compare`'s table for failures.
     """
     import pandas as pd
@@ -705,6 +706,9 @@ def _in_global_rows(exc: ProblemValidationError, key: Any, rows: np.ndarray) -> 
     text = str(exc)
     prefix = f"{exc.field}{where}: "
     message = text[len(prefix):] if text.startswith(prefix) else text
+    if exc.field.startswith("vehicles."):
+        # rows of the instance's vehicles frame, not of the stops frame: kept as they are
+        return ProblemValidationError(exc.field, f"instance {key!r}: {message}", exc.index)
     message = re.sub(r"\brow (\d+)\b", lambda m: f"row {rows[int(m.group(1))]}", message)
     index = exc.index
     if isinstance(index, (int, np.integer)):
@@ -716,12 +720,13 @@ def _in_global_rows(exc: ProblemValidationError, key: Any, rows: np.ndarray) -> 
 
 def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any = None, duration: Any = None,
                             *, kind: Any = None, capacity: Any = None, num_vehicles: Any = None,
-                            objective: str = "distance", depot: Any = None) -> list[Problem]:
+                            objective: str = "distance", depot: Any = None, vehicles: Any = None,
+                            time_origin: Any = None) -> list[Problem]:
     """Many Problems from one stops DataFrame with an instance column.
 
     Each instance's rows follow the stops-frame contract of :mod:`hybridroute.frames`
     (``id``, optional ``lat``/``lon``, ``demand``, ``tw_start``/``tw_end``/``service_time``,
-    ``is_depot``) and become one Problem through
+    ``is_depot``, ``required``, ``prize``) and become one Problem through
     :func:`hybridroute.frames.problem_from_dataframe`, named ``str(instance)``.
 
     Parameters
@@ -739,9 +744,19 @@ def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any
     kind
         Problem kind for all instances; None infers it from the columns.
     capacity, num_vehicles, depot
-        A value for all instances or a mapping instance -> value.
+        A value for all instances or a mapping instance -> value (``depot``: an id, or a list
+        of ids for several depots).
     objective
         ``"distance"`` or ``"duration"``.
+    vehicles
+        The fleet, instead of ``capacity`` / ``num_vehicles``: a vehicles DataFrame (one row
+        per vehicle type, see :mod:`hybridroute.frames`) for all instances, or a mapping
+        instance -> vehicles DataFrame. Its depot ids must be depots of every instance it is
+        used for.
+    time_origin
+        The date-time that time 0 stands for (datetime, Timestamp or ISO 8601 string), for
+        all instances or as a mapping instance -> value; needed to read date-times in the
+        time columns, as in :func:`hybridroute.frames.problem_from_dataframe`.
 
     Returns
     -------
@@ -752,7 +767,8 @@ def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any
     ------
     ProblemValidationError
         ``.field`` names the column or argument, ``.index`` is the row position in ``stops``
-        (a pair for a matrix entry) and the message names the instance.
+        (a pair for a matrix entry; for a ``vehicles.*`` field the row position in that
+        instance's vehicles frame) and the message names the instance.
 
     Warns
     -----
@@ -786,7 +802,9 @@ def problems_from_dataframe(stops, instance_col: str = "instance", distance: Any
                 sub, _matrix_for(distance, key, "distance"), _matrix_for(duration, key, "duration"), kind=kind,
                 capacity=_per_instance(capacity, key, "capacity"),
                 num_vehicles=_per_instance(num_vehicles, key, "num_vehicles"),
-                objective=objective, name=str(key), depot=_per_instance(depot, key, "depot")))
+                objective=objective, name=str(key), depot=_per_instance(depot, key, "depot"),
+                vehicles=_per_instance(vehicles, key, "vehicles"),
+                time_origin=_per_instance(time_origin, key, "time_origin")))
         except ProblemValidationError as exc:
             raise _in_global_rows(exc, key, rows) from None
     return problems

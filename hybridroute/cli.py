@@ -7,6 +7,9 @@ Examples
     hybridroute solvers
     hybridroute solve stops.csv --matrix distance.csv --capacity 50 --solver pyvrp -t 5 -o routes.csv
     hybridroute solve stops.csv --osrm http://127.0.0.1:5000 --preset pyvrp/fast -o routes.csv
+    hybridroute solve stops.csv --osm monaco.osm.pbf --vehicles vehicles.csv -o routes.csv
+    hybridroute solve problem.json --solver pyvrp -o solution.json
+    hybridroute schema --what problem -o problem.schema.json
     hybridroute solve stops.csv --matrix d.csv --duration-matrix t.csv --capacity 50 \
         --time-origin "2026-12-03 00:00" --times clock -o routes.csv
     hybridroute explain stops.csv --matrix d.csv --duration-matrix t.csv --capacity 50 --routes routes.csv
@@ -24,6 +27,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -129,35 +133,115 @@ def _write_csv(frame, path: str, option: str) -> None:
 def _problem_from_args(args):
     from .problem import ProblemValidationError
 
+    if args.stops.lower().endswith(".json"):
+        return _problem_from_json(args)
     try:
         return _build_problem(args)
     except ProblemValidationError as exc:
+        fleet = exc.field.startswith("vehicles.")
+        source = f"vehicles {args.vehicles}" if fleet else f"stops {args.stops}"
         if "no time_origin was given" in str(exc):  # the library's advice, in command-line terms
-            raise CLIError(f"stops {args.stops}: {exc} (on the command line: --time-origin)") from None
+            raise CLIError(f"{source}: {exc} (on the command line: --time-origin)") from None
+        if fleet and isinstance(exc.index, int):
+            raise CLIError(f"{source}, line {exc.index + 2}: {exc}") from None  # line 1 is the header
         raise
+
+
+# Instance options a JSON problem file gives itself: (dest, option, default).
+_JSON_GIVES = (("matrix", "--matrix", None), ("duration_matrix", "--duration-matrix", None), ("osrm", "--osrm", None),
+               ("kind", "--kind", None), ("capacity", "--capacity", None), ("vehicles", "--vehicles", None),
+               ("objective", "--objective", "distance"), ("time_origin", "--time-origin", None), ("osm", "--osm", None))
+
+
+def _problem_from_json(args):
+    """A problem JSON file (``hybridroute schema`` prints its JSON Schema): it describes the
+    whole instance, so the options that build one from a CSV are refused."""
+    from .schema import read_problem_json
+
+    for dest, option, default in _JSON_GIVES:
+        if getattr(args, dest, default) != default:
+            raise CLIError(f"{option}: {args.stops} is a JSON problem, which gives this itself "
+                           f"(see: hybridroute schema --what problem)")
+    if not Path(args.stops).is_file():
+        raise CLIError(f"problem file not found: {args.stops}")
+    logger.info("reading the JSON problem %s", args.stops)
+    return read_problem_json(args.stops)
+
+
+def _write_solution_json(sol, path: str, times: str) -> None:
+    from .schema import SolutionModel
+
+    try:
+        SolutionModel.from_solution(sol, time_format=times).to_json(path)
+    except OSError as exc:
+        raise CLIError(f"cannot write -o/--output {path}: {exc.strerror or exc}") from None
+
+
+def _vehicles_arg(text: str | None):
+    """``--vehicles``: a whole number is the number of routes, anything else a vehicles CSV.
+
+    Returns ``(num_vehicles, vehicles frame)``, one of them None.
+    """
+    if text is None:
+        return None, None
+    try:
+        return int(text.strip()), None
+    except ValueError:
+        pass
+    if re.fullmatch(r"[+-]?\d*\.?\d+(e[+-]?\d+)?", text.strip(), re.IGNORECASE):
+        raise CLIError(f"--vehicles {text}: give a whole number of routes or a vehicles CSV file")
+    return None, _read_csv(text, "vehicles")
 
 
 def _build_problem(args):
     from .problem import Problem
 
+    sources = [opt for opt, value in (("--matrix", args.matrix), ("--osrm", args.osrm),
+                                      ("--osm", getattr(args, "osm", None))) if value]
+    if len(sources) > 1:
+        raise CLIError(f"give the travel matrices from one source: {' or '.join(sources)}, not several")
     stops = _read_csv(args.stops, "stops")
     if "id" not in stops.columns:
         raise CLIError(f"stops {args.stops}: missing column 'id' (columns: {', '.join(map(str, stops.columns))})")
-    kwargs = dict(kind=args.kind, capacity=args.capacity, num_vehicles=args.vehicles, objective=args.objective)
+    count, fleet = _vehicles_arg(args.vehicles)
+    kwargs = dict(kind=args.kind, capacity=args.capacity, num_vehicles=count, objective=args.objective)
+    if fleet is not None:
+        if args.capacity is not None:
+            raise CLIError(f"--capacity with --vehicles {args.vehicles}: the vehicles CSV gives each type's "
+                           f"capacity; drop --capacity")
+        kwargs["vehicles"] = fleet
     if getattr(args, "time_origin", None) is not None:  # a subcommand without the option has none
         from .problem import _check_time_origin
 
         kwargs["time_origin"] = _check_time_origin(args.time_origin)  # refused before any matrix is read
+    if getattr(args, "osm", None):
+        return _problem_from_extract(args.osm, stops, kwargs)
     if args.osrm:
         from .osrm.client import OSRMClient
 
         return Problem.from_osrm(stops, OSRMClient(args.osrm), **kwargs)
     if not args.matrix:
-        raise CLIError("give the travel matrices with --matrix (and --duration-matrix) or --osrm URL")
+        raise CLIError("give the travel matrices with --matrix (and --duration-matrix), --osrm URL or "
+                       "--osm EXTRACT.osm.pbf")
     dist = _read_matrix(args.matrix, stops["id"].dtype)
     dur = (_read_matrix(args.duration_matrix, stops["id"].dtype, "duration") if args.duration_matrix
            else None)
     return Problem.from_dataframe(stops, distance=dist, duration=dur, **kwargs)
+
+
+def _problem_from_extract(extract: str, stops, kwargs: dict):
+    """The Problem with matrices from a local osrm-routed over ``extract``, started for this run.
+
+    The server is stopped as soon as the matrices are read, also when reading them fails.
+    """
+    from .osrm.server import LocalOSRM
+    from .problem import Problem
+
+    if not Path(extract).is_file():
+        raise CLIError(f"--osm {extract}: OSM extract not found")
+    logger.info("starting a local OSRM server over %s (preprocessed once, then cached)", extract)
+    with LocalOSRM(extract) as server:
+        return Problem.from_osrm(stops, server, **kwargs)
 
 
 def _cmd_solve(args) -> int:
@@ -187,7 +271,10 @@ def _cmd_solve(args) -> int:
         sol = solve(problem, args.solver, time_limit=args.time_limit, seed=args.seed)
     logger.info("solved by %s in %.2f s: %s", sol.solver, time.perf_counter() - t0, sol.status.value)
     print(sol)
-    if args.output:
+    if args.output and args.output.lower().endswith(".json"):
+        _write_solution_json(sol, args.output, args.times)
+        print(f"solution written to {args.output}")
+    elif args.output:
         _write_csv(sol.to_dataframe(times=args.times), args.output, "-o/--output")
         print(f"routes written to {args.output}")
     if args.summary:
@@ -200,8 +287,13 @@ def _cmd_explain(args) -> int:
 
     _check_writable(args.output, "-o/--output")
     problem = _problem_from_args(args)
-    routes = None if args.routes is None else _routes_from_csv(args.routes, problem)
-    table = explain(problem, routes)
+    solution = None
+    if args.routes is not None:
+        from .solution import evaluate
+
+        routes, types = _routes_from_csv(args.routes, problem)
+        solution = routes if types is None else evaluate(problem, routes, vehicle_types=types)
+    table = explain(problem, solution)
     _print_table(table)
     print(table.attrs["reason"])
     if args.output:
@@ -210,10 +302,12 @@ def _cmd_explain(args) -> int:
     return 0
 
 
-def _routes_from_csv(path: str, problem) -> list[list[int]]:
+def _routes_from_csv(path: str, problem) -> tuple[list[list[int]], list[int] | None]:
     """Routes from a CSV as ``hybridroute solve -o`` writes it: columns ``route`` and ``id``
     (or ``node``), rows in visiting order (by ``sequence`` where present); rows whose ``stop``
-    is not ``"visit"`` (or, without that column, rows at the depot) are skipped."""
+    is not ``"visit"`` (breaks, unserved stops; without that column, rows at a depot) are
+    skipped. Also each route's vehicle type index, from a ``vehicle_type`` column (a type's
+    name or index) when there is one, else None."""
     import pandas as pd
 
     frame = _read_csv(path, "routes")
@@ -221,27 +315,53 @@ def _routes_from_csv(path: str, problem) -> list[list[int]]:
     if "route" not in frame.columns or key not in frame.columns:
         raise CLIError(f"routes {path}: needs columns 'route' and 'id' (as 'hybridroute solve -o' writes "
                        f"them); columns: {', '.join(map(str, frame.columns))}")
+    if "stop" in frame.columns:  # before the route check: unserved rows have no route
+        frame = frame[frame["stop"] == "visit"]
     route_no = pd.to_numeric(frame["route"], errors="coerce")
     bad = route_no.isna() | (route_no != route_no.round())
     if bad.any():
         i = int(bad.to_numpy().argmax())
-        raise CLIError(f"routes {path}, line {i + 2}: route {frame['route'].iloc[i]!r} is not a route number")
+        raise CLIError(f"routes {path}, line {frame.index[i] + 2}: route {frame['route'].iloc[i]!r} is not a "
+                       f"route number")
     frame = frame.assign(route=route_no.astype("int64"))
-    if "stop" in frame.columns:
-        frame = frame[frame["stop"] == "visit"]
     if "sequence" in frame.columns:
         frame = frame.sort_values(["route", "sequence"], kind="stable")
     nodes = {problem.id_of(v): v for v in range(problem.num_nodes)} if key == "id" else {
         v: v for v in range(problem.num_nodes)}
     as_text = {str(label): v for label, v in nodes.items()}  # ids CSV readers typed differently
     routes: dict[int, list[int]] = {}
+    types: dict[int, int] = {}
+    has_types = "vehicle_type" in frame.columns
     for line, r, label in zip(frame.index, frame["route"], frame[key]):
         node = nodes.get(label, as_text.get(str(label)))
         if node is None:
             raise CLIError(f"routes {path}, line {line + 2}: {key} {label!r} is not a stop of the problem")
-        if node != 0 or "stop" in frame.columns:  # without 'stop', depot rows mark route ends
+        if node >= problem.num_depots or "stop" in frame.columns:  # without 'stop', depot rows mark route ends
             routes.setdefault(int(r), []).append(node)
-    return [routes[r] for r in sorted(routes)]
+            if has_types:
+                t = _vehicle_type_index(frame.at[line, "vehicle_type"], problem, path, line)
+                if types.setdefault(int(r), t) != t:
+                    raise CLIError(f"routes {path}, line {line + 2}: route {r} changes its vehicle type to "
+                                   f"{frame.at[line, 'vehicle_type']!r}; a route has one type")
+    order = sorted(routes)
+    return [routes[r] for r in order], ([types[r] for r in order] if has_types else None)
+
+
+def _vehicle_type_index(label, problem, path: str, line: int) -> int:
+    """A routes CSV's ``vehicle_type`` cell (a type's name, or its index) as a type index."""
+    names = {vt.name: t for t, vt in enumerate(problem.vehicle_types) if vt.name is not None}
+    text = str(label).strip()
+    if text in names:
+        return names[text]
+    try:
+        t = int(float(text))
+    except (ValueError, OverflowError):  # not a number, NaN, inf
+        t = -1
+    if 0 <= t < len(problem.vehicle_types) and float(text).is_integer():
+        return t
+    known = ", ".join(repr(vt.name) if vt.name is not None else str(t) for t, vt in enumerate(problem.vehicle_types))
+    raise CLIError(f"routes {path}, line {line + 2}: vehicle_type {label!r} is not a vehicle type of the problem "
+                   f"(types: {known})")
 
 
 def _print_table(table) -> None:
@@ -304,6 +424,25 @@ def _cmd_solvers(args) -> int:
     return 0
 
 
+def _cmd_schema(args) -> int:
+    import json
+
+    from .schema import json_schema
+
+    _check_writable(args.output, "-o/--output")
+    schemas = json_schema()
+    text = json.dumps(schemas if args.what is None else schemas[args.what], indent=2, ensure_ascii=False)
+    if not args.output:
+        print(text)
+        return 0
+    try:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"cannot write -o/--output {args.output}: {exc.strerror or exc}") from None
+    print(f"schema written to {args.output}")
+    return 0
+
+
 def _delegate(module: str, what: str):
     def run(args) -> int:
         import importlib
@@ -319,13 +458,22 @@ def _delegate(module: str, what: str):
 
 def _add_problem_options(p: argparse.ArgumentParser) -> None:
     """The options that describe one instance (read by ``_problem_from_args``)."""
-    p.add_argument("stops", metavar="STOPS.csv")
+    p.add_argument("stops", metavar="STOPS.csv",
+                   help="stops CSV, or a problem .json file (format: hybridroute schema --what problem)")
     p.add_argument("--matrix", help="distance matrix CSV (metres), id-indexed")
     p.add_argument("--duration-matrix", help="duration matrix CSV (seconds), id-indexed")
     p.add_argument("--osrm", metavar="URL", help="fetch the matrices from an OSRM server instead")
+    p.add_argument("--osm", metavar="EXTRACT.osm.pbf",
+                   help="fetch the matrices from a local OSRM server started over this OSM extract for the run "
+                        "(car profile; preprocessed once and cached in $HYBRIDROUTE_OSRM_CACHE or "
+                        "~/.cache/hybridroute/osrm; needs the osrm executables, e.g. the osrm-bindings wheel)")
     p.add_argument("--kind", choices=["ATSP", "ACVRP", "ACVRPTW"], help="default: inferred from the columns")
-    p.add_argument("--capacity", type=float, help="vehicle capacity (demand units)")
-    p.add_argument("--vehicles", type=int, help="maximum number of routes (default: unlimited)")
+    p.add_argument("--capacity", type=float, help="vehicle capacity (demand units), for one vehicle type")
+    p.add_argument("--vehicles", metavar="N|VEHICLES.csv",
+                   help="maximum number of routes (default: unlimited), or a vehicles CSV with one row per "
+                        "vehicle type: name, count, capacity, start_depot, end_depot (depot ids), shift_start, "
+                        "shift_end, max_duration, max_distance, fixed_cost, break_start, break_end, "
+                        "break_duration (times as in STOPS.csv); replaces --capacity")
     p.add_argument("--objective", choices=["distance", "duration"], default="distance")
 
 
@@ -342,14 +490,18 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve one instance from a stops CSV", parents=[common],
                        description="Solve one instance. STOPS.csv has columns id, lat, lon and optionally "
                                    "demand, tw_start, tw_end, service_time (seconds or clock times "
-                                   "'HH:MM[:SS]'; date-times with --time-origin), is_depot (else the "
-                                   "first row is the depot). Matrices are CSVs indexed by id on both axes.")
+                                   "'HH:MM[:SS]'; date-times with --time-origin), is_depot (True on each "
+                                   "depot; else the first row is the depot), required (yes/no) and prize "
+                                   "for optional stops. Matrices are CSVs indexed by id on both axes. The "
+                                   "routes CSV (-o) has start, visit, break and end rows per route, then "
+                                   "the unserved optional stops.")
     _add_problem_options(s)
     s.add_argument("--solver", help="backend name (see 'hybridroute solvers'); default: best installed")
     s.add_argument("--preset", help="named preset, e.g. pyvrp/fast")
     s.add_argument("-t", "--time-limit", type=float, help="seconds")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("-o", "--output", help="write one row per stop to this CSV")
+    s.add_argument("-o", "--output", help="write one row per stop to this CSV, or the solution to this .json file "
+                                          "(format: hybridroute schema --what solution)")
     s.add_argument("--summary", help="write one row per route to this CSV")
     s.add_argument("--time-origin", metavar="DATETIME",
                    help="the date-time that time 0 stands for, e.g. '2026-12-03 00:00' (needed for "
@@ -390,6 +542,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sv = sub.add_parser("solvers", help="list solvers (* = installed) and presets", parents=[common])
     sv.set_defaults(func=_cmd_solvers)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of problem and solution files", parents=[common],
+                        description="Print the JSON Schema of the problem files 'hybridroute solve' reads and "
+                                    "of the solution files it writes with -o FILE.json (both, or one with "
+                                    "--what).")
+    sc.add_argument("--what", choices=["problem", "solution"], help="one schema (default: both, as "
+                                                                    "{\"problem\": ..., \"solution\": ...})")
+    sc.add_argument("-o", "--output", help="write the schema to this file instead of printing it")
+    sc.set_defaults(func=_cmd_schema)
 
     for name, (module, what) in _DELEGATED.items():
         # the module's own parser reads every argument (--help included): see main()

@@ -510,7 +510,7 @@ def _structure_violations(problem: Problem, routes, types) -> list[Violation]:
 def _route_types(problem: Problem, routes: list[list[int]], vehicle_types: Any) -> list[int]:
     """Each route's vehicle type index (before empty routes are dropped)."""
     if vehicle_types is None:
-        if len(problem.vehicle_types) > 1:
+        if len(problem.vehicle_types) > 1 and routes:
             raise ValueError(f"vehicle_types: the problem has {len(problem.vehicle_types)} vehicle types; give the "
                              f"type (an index into problem.vehicle_types) of each of the {len(routes)} routes")
         return [0] * len(routes)

@@ -202,7 +202,8 @@ def _with(column, row, value):
     (_with("tw_start", 2, 700.0), "tw_start", 2, "after tw_end"),
     (_with("tw_end", 0, -math.inf), "tw_end", 0, "not finite"),
     (_with("service_time", 3, -5.0), "service_time", 3, "negative"),
-    (_with("is_depot", 2, True), "is_depot", 2, "exactly one"),
+    # a second depot row is a second depot; its demand must be 0 like the first one's
+    (_with("is_depot", 2, True), "demand", 2, "depot's demand must be 0"),
     (_stops().assign(is_depot=False), "is_depot", None, "found 0"),
     (_with("is_depot", 0, "yes"), "is_depot", 0, "True or False"),
     # Errors raised by Problem come back in frame terms: row positions and column names.

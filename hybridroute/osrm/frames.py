@@ -42,8 +42,8 @@ def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_
         :class:`~hybridroute.osrm.server.LocalOSRM`, or a server URL.
     on_unreachable
         ``"raise"`` (default; the error names the stop ids) or ``"drop"``: stops with
-        unreachable pairs are left out of the Problem and logged. The depot is never dropped:
-        stops it cannot reach (or be reached from) go instead.
+        unreachable pairs are left out of the Problem and logged. Depots are never dropped:
+        stops they cannot reach (or be reached from) go instead.
     max_snap_m, on_snap
         Snap-distance check (metres; default 1000 m, None: no check) and what to do beyond it:
         ``"raise"`` (default; the error names the stop ids and snap distances), ``"flag"``
@@ -54,14 +54,14 @@ def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_
     progress
         tqdm bar over the table tiles.
     **kwargs
-        Passed to :func:`hybridroute.frames.problem_from_dataframe` (``kind``, ``capacity``,
-        ``num_vehicles``, ``objective``, ``name``, ``depot``).
+        Passed to :func:`hybridroute.frames.problem_from_dataframe` (``vehicles``, ``kind``,
+        ``capacity``, ``num_vehicles``, ``objective``, ``name``, ``depot``, ``time_origin``).
 
     Returns
     -------
     Problem, or (Problem, TableResult) with ``return_table=True``.
     """
-    from ..frames import (STOP_COLUMNS, _depot_row, _infer_kind, _read_coords, _read_ids, _resolve_columns,
+    from ..frames import (STOP_COLUMNS, _depot_rows, _infer_kind, _read_coords, _read_ids, _resolve_columns,
                           _warn_unknown_columns, problem_from_dataframe)
     from ..problem import ProblemValidationError
 
@@ -76,11 +76,11 @@ def problem_from_osrm(stops, client, *, on_unreachable: str = "raise", max_snap_
     coords = _read_coords(stops, ids)
     if coords is None:
         raise ProblemValidationError("lat", "querying OSRM needs 'lat' and 'lon' columns (degrees)")
-    depot_row = _depot_row(stops, ids, kwargs.get("depot"))
+    depot_rows = _depot_rows(stops, ids, kwargs.get("depot"))
     osrm = _as_client(client)
     try:
         table = osrm.table(coords, on_unreachable=on_unreachable, max_snap_m=max_snap_m, on_snap=on_snap,
-                           protect=[depot_row], progress=progress)
+                           protect=depot_rows, progress=progress)
     except OSRMUnreachableError as exc:
         # re-raise with the caller's stop ids instead of row positions
         raise OSRMUnreachableError(exc.pairs, len(ids), labels=_plain(ids)) from None

@@ -117,8 +117,8 @@ def test_a_repeated_column_label_is_refused(matrices):
     ("demands", "demand"),
     ("isdepot", "is_depot"),
     ("penalty", None),
-    ("required", None),
-    ("prize", None),
+    ("priority", None),
+    ("reward", None),
 ])
 def test_unknown_column_warns_with_the_closest_known_name(matrices, column, hint):
     d, t = matrices
@@ -136,13 +136,13 @@ def test_unknown_column_warns_with_the_closest_known_name(matrices, column, hint
 
 def test_one_warning_lists_every_unknown_column(matrices):
     d, t = matrices
-    stops = canonical().assign(service_min=5, penalty=100, required=True, prize=3.5)
+    stops = canonical().assign(service_min=5, penalty=100, priority=True, reward=3.5)
     stops[7] = 0  # a non-string label
     with pytest.warns(UnknownColumnWarning) as record:
         hr.Problem.from_dataframe(stops, d, t, capacity=10)
     assert len(record) == 1
     text = str(record[0].message)
-    for column in ("'service_min'", "'penalty'", "'required'", "'prize'", "7 (no similar column)"):
+    for column in ("'service_min'", "'penalty'", "'priority'", "'reward'", "7 (no similar column)"):
         assert column in text, text
     assert "has 5 columns" in text and "Known columns: " + ", ".join(STOP_COLUMNS) in text
 
