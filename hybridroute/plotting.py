@@ -83,7 +83,8 @@ def plot_gap_vs_budget(results: Any, *, ax=None, path: str | None = None, title:
 def plot_routes(solution: Solution, *, ax=None, path: str | None = None, title: str | None = None):
     """Routes drawn on the instance's coordinates (lon on x, lat on y), one colour per route.
 
-    Legs are straight segments between stops, not the road geometry.
+    Legs are straight segments between stops, not the road geometry. Each route runs from its
+    vehicle type's start depot to its end depot; optional stops left out are hollow circles.
     """
     plt = _pyplot()
     problem = solution.problem
@@ -93,11 +94,21 @@ def plot_routes(solution: Solution, *, ax=None, path: str | None = None, title: 
         _, ax = plt.subplots(figsize=(6, 6))
     lat, lon = problem.coords[:, 0], problem.coords[:, 1]
     cmap = plt.get_cmap("tab20")
-    for r, route in enumerate(solution.routes):
-        path_nodes = [0, *route, 0]
-        ax.plot(lon[path_nodes], lat[path_nodes], "-", lw=1.2, color=cmap(r % 20), alpha=0.9)
-    ax.scatter(lon[1:], lat[1:], s=12, c="k", zorder=3)
-    ax.scatter(lon[:1], lat[:1], s=80, c="red", marker="s", zorder=4, label="depot / start")
+    nd = problem.num_depots
+    types = solution.vehicle_types or (0,) * len(solution.routes)
+    for r, (route, t) in enumerate(zip(solution.routes, types)):
+        vt = problem.vehicle_types[t]
+        path_nodes = [vt.start_depot, *route, vt.end]
+        label = vt.name if vt.name and len(problem.vehicle_types) > 1 else None
+        ax.plot(lon[path_nodes], lat[path_nodes], "-", lw=1.2, color=cmap(r % 20), alpha=0.9,
+                label=f"route {r} ({label})" if label else None)
+    served = np.setdiff1d(np.arange(nd, problem.num_nodes), solution.unserved)
+    ax.scatter(lon[served], lat[served], s=12, c="k", zorder=3)
+    if len(solution.unserved):
+        left = list(solution.unserved)
+        ax.scatter(lon[left], lat[left], s=24, facecolors="none", edgecolors="k", zorder=3, label="left out")
+    ax.scatter(lon[:nd], lat[:nd], s=80, c="red", marker="s", zorder=4,
+               label="depot" + ("s" if nd > 1 else "") if problem.kind.has_capacity else "start")
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_aspect(1 / np.cos(np.deg2rad(lat.mean())))

@@ -12,11 +12,14 @@ __all__ = ["solve", "default_solver"]
 
 
 def default_solver(problem: Problem) -> str:
-    """The first installed solver (registry order) that supports the problem's kind."""
+    """The first installed solver (registry order) that supports the problem's kind and every
+    fleet feature it uses (``problem.features``)."""
     for name in installed_solvers():
-        if problem.kind in solver_class(name).supports:
+        cls = solver_class(name)
+        if problem.kind in cls.supports and problem.features <= cls.features:
             return name
-    raise SolverNotInstalledError(f"no installed solver supports {problem.kind.value}")
+    what = problem.kind.value + (f" with {', '.join(sorted(problem.features))}" if problem.features else "")
+    raise SolverNotInstalledError(f"no installed solver supports {what}")
 
 
 def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: float | None = None,
@@ -29,7 +32,8 @@ def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: f
         The instance.
     solver
         A registry name (see :func:`hybridroute.installed_solvers`) or a :class:`Solver`.
-        Default: the first installed backend in registry order.
+        Default: the first installed backend in registry order that supports the problem's
+        kind and fleet features.
     time_limit
         Wall-clock budget in seconds (None: the preset's, else the backend's default).
     seed
