@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+
+from ..fleet import FEATURES
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, fleet_size, keep_better
 from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
                         resolve_workers, start_side_processes)
 from .base import SolveOutput, Solver, SolverError
-from .scaling import IntegerLimits, ScaledProblem, scale_problem
+from .scaling import IntegerLimits, ScaledProblem, scale_fleet, scale_problem
 
 __all__ = ["ORToolsSolver", "ATSP_PORTFOLIO", "DEFAULT_FIRST_SOLUTION_STRATEGY"]
 
@@ -53,6 +57,11 @@ class ORToolsSolver(Solver):
     customers' cumul ranges are their windows, vehicles leave at the depot's opening and
     must be back by its closing. A duration objective adds a slack cost of 1 per second of
     waiting to the arc costs, so the objective is exactly the routes' total duration.
+
+    Problems with fleet features (several depots, vehicle types, optional stops, shifts,
+    route duration and distance limits, fixed costs, breaks; all of
+    :data:`~hybridroute.fleet.FEATURES`) get the fleet model described under Notes, and
+    their routes come back with each route's vehicle type.
 
     Parameters
     ----------
@@ -102,6 +111,30 @@ class ORToolsSolver(Solver):
     returning None; the solve then starts cold and ``stats["initial_accepted"]`` is False.
     In a portfolio only the first search starts from it.
 
+    **Fleet model.** One OR-Tools vehicle per vehicle of each type (an unlimited type gets
+    one per customer, or the capacity packing bound when only capacity limits its routes),
+    starting and ending at the type's depots, with the type's capacity, fixed cost (scaled
+    like the objective) and time window (:meth:`~hybridroute.Problem.route_window`); an
+    optional stop is a disjunction whose penalty is its prize; ``max_distance`` bounds a
+    distance dimension over distances rounded up, ``max_duration`` the time dimension's span.
+    Every rounding is conservative, so a route the model accepts is feasible for
+    :func:`~hybridroute.evaluate`:
+
+    * *Late departure.* The evaluator delays a route's start by the wait at its first stop
+      only; the model caps each vehicle's start by the latest departure that reaches its
+      first stop as it opens, so the model cannot shorten a route by leaving later still.
+    * *Breaks* are interval variables of the time dimension, performed by used vehicles,
+      between two services (pausing a drive or filling a wait, as in the evaluator); after
+      the route only for routes back before the break's earliest start, which the evaluator
+      does not ask to take it. Vehicles of a type with breaks leave at their earliest
+      departure: the evaluator counts a route that rests before its first stop from its
+      window start, so its duration is never longer than the model's span (it may be
+      shorter, by the wait at the first stop, which makes a duration objective or
+      ``max_duration`` slightly conservative for such types).
+    * A warm start of several types is used when its routes can be given vehicles (a type
+      that serves each route on its own, within the counts); otherwise it is ignored with
+      ``stats["initial_reason"]``. Capacity packing starts are for one-type problems only.
+
     **Tight fleets.** When the total demand exceeds 90 % of what ``num_vehicles`` vehicles
     carry, every first-solution strategy of OR-Tools 9.15 can fail within milliseconds
     (ROUTING_FAIL on 8 of the 32 Fischetti ACVRPs). Without a user start, the search then
@@ -146,6 +179,7 @@ class ORToolsSolver(Solver):
 
     name = "ortools"
     supports = frozenset(ProblemKind)
+    features = frozenset(FEATURES)
     accepts_initial = True
     improves_initial: ClassVar[bool] = True
     requires = ("ortools",)
@@ -236,19 +270,26 @@ class ORToolsSolver(Solver):
     def _solve_members(self, problem: Problem, members: list[tuple[str, dict[str, Any]]],
                        workers: int, side: list[SideProcess], t0: float, deadline: float,
                        initial: list[list[int]] | None) -> SolveOutput:
+        fleet = _uses_fleet_model(problem)
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
-                               time_scale=self.time_scale)
+                               time_scale=self.time_scale,
+                               need_time=True if fleet and _needs_time_dimension(problem) else None)
         stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
-        vehicles = fleet_size(problem)
-        if problem.num_vehicles is None and problem.kind is not ProblemKind.ATSP and initial:
-            # An unlimited fleet must not make a feasible start too big for the model.
-            start_routes = clean_initial(problem, initial).routes or []
-            vehicles = max(vehicles, len(start_routes))
-        run = _Run(problem, scaled, vehicles, t0)
+        if fleet:
+            # an unlimited type's packing bound must not make a warm start too big for the model
+            vehicles = len(_fleet_vehicles(problem, roomy=bool(initial)))
+        else:
+            vehicles = fleet_size(problem)
+            if problem.num_vehicles is None and problem.kind is not ProblemKind.ATSP and initial:
+                # An unlimited fleet must not make a feasible start too big for the model.
+                start_routes = clean_initial(problem, initial).routes or []
+                vehicles = max(vehicles, len(start_routes))
+        run = _make_run(problem, scaled, vehicles, t0)
         stats["vehicles"] = run.num_vehicles
         best = _Best()
         packed = None
-        if initial is None and _tight_fleet(problem):
+        # the capacity packing knows one vehicle type and every stop required
+        if initial is None and not fleet and _tight_fleet(problem):
             # OR-Tools' constructions time out or fail under a nearly full fleet: start from a
             # capacity packing instead (recorded; the search is otherwise unchanged)
             from .baselines import packing_routes
@@ -273,21 +314,25 @@ class ORToolsSolver(Solver):
                 break
             logger.info("ortools: %s found no solution (%s); trying %s", best.strategy,
                         _STATUS_NAMES.get(best.status), strategy)
-            routes, status, _ = run.solve(self._parameters(strategy, remaining, members[0][1]), None)
-            best.offer(problem, routes, status, strategy, members[0][1], time.monotonic() - t0)
+            routes, types, status, _ = run.solve(self._parameters(strategy, remaining, members[0][1]), None)
+            best.offer(problem, routes, status, strategy, members[0][1], time.monotonic() - t0, types)
         # a packing already tried up front (found or not) is not searched for again
-        if best.routes is None and initial is None and "packing_start" not in stats:
+        if best.routes is None and initial is None and "packing_start" not in stats and not fleet:
             self._packing_fallback(problem, run, members[0][1], deadline, best, stats)
-        routes, status = best.routes, best.status
+        routes, types, status = best.routes, best.types, best.status
         stats["first_solution_strategy"] = best.strategy
         stats["status"] = _STATUS_NAMES.get(status, str(status))
         proven, message = _status(status, routes is not None)
-        routes, restored = keep_better(problem, routes, initial)
+        if fleet:
+            routes, types, restored = _keep_better_typed(problem, routes, types, run.start_routes,
+                                                         run.start_types)
+        else:
+            routes, restored = keep_better(problem, routes, initial)
         if restored:
             stats["initial_restored"] = True
             proven = False
         return SolveOutput(routes=routes, history=run.history, stats=stats, proven_optimal=proven,
-                           message=message)
+                           message=message, vehicle_types=types if fleet else None)
 
     def _run_members(self, run: "_Run", members: list[tuple[str, dict[str, Any]]], workers: int,
                      deadline: float, start: list[list[int]] | None, best: "_Best",
@@ -311,11 +356,11 @@ class ORToolsSolver(Solver):
                 sent = [self._send_side(run, process, strategy, overrides, share, round_end, best)
                         for process, (strategy, overrides) in zip(side, group[1:])]
                 strategy, overrides = group[0]
-                routes, status, ok = run.solve(self._parameters(strategy, share, overrides),
-                                               start if r == 0 else None, end=round_end)
+                routes, types, status, ok = run.solve(self._parameters(strategy, share, overrides),
+                                                      start if r == 0 else None, end=round_end)
                 accepted = accepted or (r == 0 and ok)
                 best.offer(run.problem, routes, status, strategy, overrides,
-                           time.monotonic() - run.t0)
+                           time.monotonic() - run.t0, types)
                 for process, (strategy, overrides), ok in zip(side, group[1:], sent):
                     if ok:
                         self._collect_side(run, process, round_end, strategy, overrides, best)
@@ -341,12 +386,12 @@ class ORToolsSolver(Solver):
                       overrides: Mapping[str, Any], best: "_Best") -> None:
         """A side search's outcome into ``best``; a crashed or stuck one is logged and skipped."""
         try:
-            routes, status, history, elapsed = process.result(round_end + SIDE_GRACE_S)
+            routes, types, status, history, elapsed = process.result(round_end + SIDE_GRACE_S)
         except SideProcessError as exc:
             _side_failed(run, strategy, exc, best)
             return
         run.history.extend(history)
-        best.offer(run.problem, routes, status, strategy, overrides, elapsed)
+        best.offer(run.problem, routes, status, strategy, overrides, elapsed, types)
 
     def _packing_fallback(self, problem: Problem, run: "_Run", overrides: Mapping[str, Any], deadline: float,
                           best: "_Best", stats: dict[str, Any]) -> None:
@@ -361,7 +406,7 @@ class ORToolsSolver(Solver):
         if start is None:
             return
         strategy = self.first_solution_strategy or DEFAULT_FIRST_SOLUTION_STRATEGY
-        routes, status, accepted = run.solve(self._parameters(strategy, remaining, overrides), start)
+        routes, _, status, accepted = run.solve(self._parameters(strategy, remaining, overrides), start)
         if not accepted:
             stats["packing_start"] = "rejected"  # e.g. late under time windows
             return
@@ -392,7 +437,8 @@ _SIDE_TARGET = f"{__name__}:_side_search"
 
 def _side_search(problem: Problem, scaled: ScaledProblem, num_vehicles: int, params_bytes: bytes,
                  round_end: float, t0: float):
-    """One portfolio search in a side process: (routes, status, history, seconds since t0).
+    """One portfolio search in a side process: (routes, their vehicle types or None, status,
+    history, seconds since t0).
 
     ``round_end`` and ``t0`` are ``time.monotonic()`` readings of the calling process (the
     clock is system-wide), so the time the side process took to start is not given twice.
@@ -401,9 +447,9 @@ def _side_search(problem: Problem, scaled: ScaledProblem, num_vehicles: int, par
 
     params = routing_parameters_pb2.RoutingSearchParameters()
     params.ParseFromString(params_bytes)
-    run = _Run(problem, scaled, num_vehicles, t0)
-    routes, status, _ = run.solve(params, None, end=round_end)
-    return routes, status, run.history, time.monotonic() - t0
+    run = _make_run(problem, scaled, num_vehicles, t0)
+    routes, types, status, _ = run.solve(params, None, end=round_end)
+    return routes, types, status, run.history, time.monotonic() - t0
 
 
 #: Total demand above this share of the fleet's capacity counts as a tight fleet.
@@ -421,13 +467,14 @@ class _Best:
     """The best outcome of the searches run so far (feasible first, then cheapest)."""
 
     routes: list[list[int]] | None = None
+    types: list[int] | None = None
     status: int = 0
     strategy: str | None = None
     key: tuple[bool, float] | None = None
     log: list[dict[str, Any]] = field(default_factory=list)
 
     def offer(self, problem: Problem, routes, status: int, strategy: str,
-              overrides: Mapping[str, Any], elapsed: float) -> None:
+              overrides: Mapping[str, Any], elapsed: float, types: list[int] | None = None) -> None:
         from ..solution import evaluate
 
         entry: dict[str, Any] = {"first_solution_strategy": strategy, "status":
@@ -436,12 +483,12 @@ class _Best:
             entry["gls_lambda"] = overrides["guided_local_search_lambda_coefficient"]
         key = None
         if routes is not None:
-            sol = evaluate(problem, routes)
+            sol = evaluate(problem, routes, vehicle_types=types)
             key = (not sol.is_feasible, sol.cost)
             entry["cost"] = sol.cost
         self.log.append(entry)
         if self.strategy is None or (key is not None and (self.key is None or key < self.key)):
-            self.routes, self.status, self.strategy, self.key = routes, status, strategy, key
+            self.routes, self.types, self.status, self.strategy, self.key = routes, types, status, strategy, key
 
 
 def _check_portfolio(portfolio, from_names):
@@ -585,9 +632,13 @@ class _Run:
     t0: float
     history: list[tuple[float, float]] = field(default_factory=list)
     start_notes: dict[str, Any] = field(default_factory=dict)
+    #: The warm start as read into the model, with each route's vehicle type (fleet model).
+    start_routes: list[list[int]] | None = None
+    start_types: list[int] | None = None
 
     def solve(self, params, initial: list[list[int]] | None, end: float | None = None):
-        """Build, close and solve the model; return (routes, status, start accepted).
+        """Build, close and solve the model; return (routes, their vehicle types or None,
+        status, start accepted).
 
         ``end``: a ``time.monotonic()`` reading the search must stop by; the time limit is
         then set after the model is built (building is not covered by OR-Tools' limit).
@@ -602,8 +653,11 @@ class _Run:
             assignment = routing.SolveFromAssignmentWithParameters(start, params)
         else:
             assignment = routing.SolveWithParameters(params)
-        routes = None if assignment is None else _extract(manager, routing, assignment)
-        return routes, int(routing.status()), start is not None
+        routes, types = (None, None) if assignment is None else self._extract(manager, routing, assignment)
+        return routes, types, int(routing.status()), start is not None
+
+    def _extract(self, manager, routing, assignment):
+        return _extract(manager, routing, assignment), None
 
     def _record(self, routing) -> None:
         # Fires on every solution GLS accepts, improving or not: keep the running minimum.
@@ -668,6 +722,468 @@ class _Run:
             self.start_notes["initial_reason"] = "OR-Tools rejected it (infeasible)"
             logger.info("ortools: ReadAssignmentFromRoutes rejected the warm start; cold start")
         return start
+
+
+# -- the fleet model --------------------------------------------------------------------------
+
+#: Vehicle-type features that limit a route by time or distance: under them one stop may need
+#: a vehicle of its own, so an unlimited type gets one vehicle per customer.
+_ROUTE_LIMITS = frozenset({"shifts", "max_duration", "max_distance", "breaks"})
+#: Vehicle-type features that need the time dimension.
+_TIME_LIMITS = frozenset({"shifts", "max_duration", "breaks"})
+# Float noise ignored when flooring scaled times (as in scaling._round).
+_FLOOR_EPS = 1e-7
+
+
+def _uses_fleet_model(problem: Problem) -> bool:
+    """Whether ``problem`` uses any :data:`~hybridroute.fleet.FEATURES` (the fleet model);
+    problems without them keep the one-depot, one-type model."""
+    return bool(problem.features)
+
+
+def _needs_time_dimension(problem: Problem) -> bool:
+    """Whether the fleet model schedules time: windows, or a type with a shift, a route
+    duration limit or breaks (a duration objective alone sums travel times as arc costs)."""
+    if problem.duration is None:
+        return False
+    return problem.time_windows is not None or any(
+        vt.features & _TIME_LIMITS for vt in problem.vehicle_types)
+
+
+def _fleet_vehicles(problem: Problem, roomy: bool = False) -> list[int]:
+    """The vehicle type of each OR-Tools vehicle: ``count`` vehicles per type, and for an
+    unlimited type as many as can ever be useful (see :func:`_unlimited_count`), or with
+    ``roomy`` one per customer (room for any warm start)."""
+    out: list[int] = []
+    for t, vt in enumerate(problem.vehicle_types):
+        out += [t] * (vt.count if vt.count is not None else _unlimited_count(problem, t, roomy))
+    return out
+
+
+def _unlimited_count(problem: Problem, t: int, roomy: bool = False) -> int:
+    """Vehicles to offer for an unlimited type ``t``: one per customer, or, when nothing but
+    capacity limits its routes (and not ``roomy``), the packing bound of
+    :func:`~hybridroute.solvers._backend.fleet_size` for its capacity."""
+    vt = problem.vehicle_types[t]
+    customers = max(1, problem.num_customers)
+    if roomy or problem.time_windows is not None or vt.features & _ROUTE_LIMITS or problem.demand is None:
+        return customers
+    need = math.ceil(float(problem.demand.sum()) / float(vt.capacity) - 1e-9)
+    return max(1, min(customers, 2 * need + 1))
+
+
+def _make_run(problem: Problem, scaled: ScaledProblem, num_vehicles: int, t0: float) -> "_Run":
+    """The model of ``problem``: the fleet model when it uses fleet features."""
+    cls = _FleetRun if _uses_fleet_model(problem) else _Run
+    return cls(problem, scaled, num_vehicles, t0)
+
+
+def _floor_scaled(value: float, scale: float) -> int:
+    x = float(value) * scale
+    return int(math.floor(x + _FLOOR_EPS * max(1.0, abs(x))))
+
+
+def _ceil_scaled(value: float, scale: float) -> int:
+    x = float(value) * scale
+    return int(math.ceil(x - _FLOOR_EPS * max(1.0, abs(x))))
+
+
+@dataclass
+class _TypeTimes:
+    """One vehicle type's time data in the time dimension's integers.
+
+    ``departure``: earliest departure (after the start depot's service); ``return_by``:
+    latest return, lowered where a break could not be taken in time (routes of the type then
+    stay clear of needing it); ``breaks``: ``(earliest start, latest start, duration,
+    earliest start rounded down)`` of each break a route may need, the earliest start raised
+    to the departure.
+    """
+
+    departure: int
+    return_by: int
+    breaks: list[tuple[int, int, int, int]]
+
+
+@dataclass
+class _FleetRun(_Run):
+    """The OR-Tools model of a problem with fleet features.
+
+    One OR-Tools vehicle per vehicle (:func:`_fleet_vehicles`), each starting and ending at
+    its type's depots. Capacity, ``max_distance`` (a distance dimension over distances
+    rounded up) and the time dimension are per vehicle; fixed costs are vehicle fixed costs,
+    optional stops disjunctions whose penalty is their prize. Time is measured from the
+    departure after the start depot's service (its service is added to the fixed cost under
+    a duration objective, where the evaluator counts it in the route's duration).
+
+    Late departure: the evaluator starts a route so that it does not wait at its first stop,
+    but schedules everything after that stop as early as possible. A vehicle's start cumul is
+    therefore capped by the latest departure that reaches its first stop as it opens (an
+    element constraint on the start's successor), so a span (duration) in the model is never
+    shorter than the evaluator's. A type with breaks leaves at its earliest departure
+    instead: the evaluator counts a route that rests before its first stop from its window
+    start, and the model stays conservative.
+
+    Breaks: interval variables in the time dimension, performed when the vehicle is used,
+    kept out of services (node visit transits); like the evaluator's, they fall between two
+    services, pausing a drive or filling a wait. A break after the route's end is allowed
+    only when the vehicle is back before the break's earliest start (the evaluator does not
+    ask for it then); one before the start cannot be, as breaks start after the departure.
+    """
+
+    vehicle_type: list[int] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.vehicle_type = _fleet_vehicles(self.problem)
+        if len(self.vehicle_type) != self.num_vehicles:  # room for a warm start
+            self.vehicle_type = _fleet_vehicles(self.problem, roomy=True)
+        if len(self.vehicle_type) != self.num_vehicles:
+            raise SolverError(f"ortools: {self.num_vehicles} vehicles requested, the fleet has "
+                              f"{len(self.vehicle_type)}")
+        self.fleet = scale_fleet(self.problem, self.scaled, ORToolsSolver.INTEGER_LIMITS)
+        self.timed = _needs_time_dimension(self.problem)
+
+    # -- model -------------------------------------------------------------------------
+
+    def _model(self):
+        from ortools.constraint_solver import pywrapcp
+
+        p, s, f = self.problem, self.scaled, self.fleet
+        types = self.vehicle_type
+        starts = [p.vehicle_types[t].start_depot for t in types]
+        ends = [p.vehicle_types[t].end for t in types]
+        manager = pywrapcp.RoutingIndexManager(p.num_nodes, len(types), starts, ends)
+        routing = pywrapcp.RoutingModel(manager)
+        by_duration = p.objective == "duration"
+        if by_duration and self.timed:
+            arc = routing.RegisterTransitMatrix(self._time_transit().tolist())
+        else:
+            arc = routing.RegisterTransitMatrix(s.cost.tolist())
+        routing.SetArcCostEvaluatorOfAllVehicles(arc)
+        self._stops(manager, routing, set(starts) | set(ends))
+        depot_service = self._service()
+        for v, t in enumerate(types):
+            fixed = f.fixed_cost[t]
+            if by_duration and self.timed:
+                fixed += int(depot_service[starts[v]])
+            routing.SetFixedCostOfVehicle(int(fixed), v)
+        if s.demand is not None:
+            demand = routing.RegisterUnaryTransitVector([int(q) for q in s.demand])
+            routing.AddDimensionWithVehicleCapacity(
+                demand, 0, [int(f.capacity[t]) for t in types], True, "Capacity")
+        if f.distance_up is not None:
+            self._distance_dimension(routing, starts, ends)
+        if self.timed:
+            self._time_dimension(manager, routing, starts, ends)
+        return manager, routing
+
+    def _stops(self, manager, routing, depots_in_use: set[int]) -> None:
+        """Optional stops become disjunctions (penalty: the prize); depots no vehicle uses
+        are never visited."""
+        p, s = self.problem, self.scaled
+        solver = routing.solver()
+        for d in p.depots:
+            if d not in depots_in_use:
+                index = manager.NodeToIndex(d)
+                routing.AddDisjunction([index], 0)
+                solver.Add(routing.ActiveVar(index) == 0)
+        prize = np.rint(np.asarray(p.prize, dtype=np.float64) * s.cost_scale)
+        if len(p.optional) and float(prize.max()) > ORToolsSolver.INTEGER_LIMITS.max_total:
+            raise SolverError(f"ortools: scaled prizes reach {prize.max():.4g}, beyond the backend's "
+                              f"integer limit; use a smaller scale")
+        for node in p.optional:
+            routing.AddDisjunction([manager.NodeToIndex(int(node))], int(prize[node]))
+
+    def _used(self, routing, v: int, var, upper: int) -> None:
+        """``var <= upper`` on vehicle ``v`` when it is used: an empty vehicle's own trip from
+        its start to its end depot may exceed a bound the evaluator never checks."""
+        solver = routing.solver()
+        solver.Add(solver.IsLessOrEqualCstVar(var, int(upper)) >= routing.ActiveVehicleVar(v))
+
+    def _distance_dimension(self, routing, starts: list[int], ends: list[int]) -> None:
+        f = self.fleet
+        D = f.distance_up
+        transit = routing.RegisterTransitMatrix(D.tolist())
+        unbounded = int(D.max(axis=1).sum()) + 1  # no route drives further
+        caps, later = [], []
+        for v, t in enumerate(self.vehicle_type):
+            limit = f.max_distance[t]
+            if limit is None:
+                caps.append(unbounded)
+            elif D[starts[v], ends[v]] > limit:
+                caps.append(max(unbounded, limit))
+                later.append((v, limit))
+            else:
+                caps.append(int(limit))
+        routing.AddDimensionWithVehicleCapacity(transit, 0, caps, True, "Distance")
+        dim = routing.GetDimensionOrDie("Distance")
+        for v, limit in later:
+            self._used(routing, v, dim.CumulVar(routing.End(v)), limit)
+
+    def _service(self) -> np.ndarray:
+        """Scaled service per node, 0 at depots (the start depot's is before departure)."""
+        s, p = self.scaled, self.problem
+        svc = np.zeros(p.num_nodes, dtype=np.int64)
+        if s.service_time is not None:
+            svc[:] = s.service_time
+            svc[:p.num_depots] = 0
+        return svc
+
+    def _time_transit(self) -> np.ndarray:
+        return self.scaled.duration + self._service()[:, None]
+
+    def _type_times(self, t: int) -> _TypeTimes:
+        p, s, f = self.problem, self.scaled, self.fleet
+        ts = s.time_scale
+        begin, _ = p.route_window(t)
+        dep, ret = int(f.departure[t]), int(f.return_by[t])
+        horizon = self._horizon()
+        cand = []
+        for b in p.vehicle_types[t].breaks:
+            if not begin < b.latest:
+                continue  # never needed: routes begin after its latest start
+            latest = _floor_scaled(b.latest, ts) if math.isfinite(b.latest) else horizon
+            cand.append((max(_ceil_scaled(b.earliest, ts), dep), latest, _ceil_scaled(b.duration, ts),
+                         _floor_scaled(b.earliest, ts)))
+        while True:
+            # a route back by its earliest start never needs a break; one that cannot start it
+            # in time, or end it before the return, must be back by then
+            live = [c for c in cand if ret > c[3]]
+            bad = [c for c in live if c[0] > c[1] or c[0] + c[2] > ret]
+            if not bad:
+                return _TypeTimes(dep, ret, live)
+            ret = min(c[3] for c in bad)
+
+    def _horizon(self) -> int:
+        """A bound on every time in the model (scaled): the latest return, window end, or
+        an empty vehicle's trip between its depots."""
+        s, f = self.scaled, self.fleet
+        values = list(f.return_by) + list(f.departure)
+        if s.time_windows is not None:
+            values.append(int(s.time_windows[:, 1].max()))
+        if s.horizon is not None:
+            values.append(int(s.horizon))
+        return int(max(values) + int(s.duration.max()) + 1)
+
+    def _time_dimension(self, manager, routing, starts: list[int], ends: list[int]) -> None:
+        p, s = self.problem, self.scaled
+        T = s.duration
+        transit = routing.RegisterTransitMatrix(self._time_transit().tolist())
+        horizon = self._horizon()
+        routing.AddDimension(transit, horizon, horizon, False, "Time")
+        dim = routing.GetDimensionOrDie("Time")
+        tw = s.time_windows
+        if tw is not None:
+            for node in p.customers:
+                dim.CumulVar(manager.NodeToIndex(node)).SetRange(int(tw[node, 0]), int(tw[node, 1]))
+        times = [self._type_times(t) for t in range(len(p.vehicle_types))]
+        solver = routing.solver()
+        for v, t in enumerate(self.vehicle_type):
+            tt = times[t]
+            start, end = dim.CumulVar(routing.Start(v)), dim.CumulVar(routing.End(v))
+            if tt.breaks or tw is None:
+                start.SetRange(tt.departure, tt.departure)
+            else:
+                latest = self._latest_departures(manager, routing, starts[v], tt.departure)
+                start.SetRange(tt.departure, max(latest))
+                solver.Add(start <= solver.Element(latest, routing.NextVar(routing.Start(v))))
+            if tt.departure + int(T[starts[v], ends[v]]) > tt.return_by:
+                end.SetRange(tt.departure, horizon)
+                self._used(routing, v, end, max(tt.return_by, 0))
+            else:
+                end.SetRange(tt.departure, tt.return_by)
+            span = self._span_limit(t, starts[v], tt.departure)
+            if span is not None:
+                if span < 0 or int(T[starts[v], ends[v]]) > span:
+                    self._used(routing, v, (end - start).Var(), max(span, -1))
+                else:
+                    dim.SetSpanUpperBoundForVehicle(span, v)
+        if p.objective == "duration":
+            # Arc costs count travel + service, slacks the waiting and breaks: together the span.
+            dim.SetSlackCostCoefficientForAllVehicles(1)
+        if any(times[t].breaks for t in self.vehicle_type):
+            self._breaks(manager, routing, dim, times)
+
+    def _latest_departures(self, manager, routing, start_node: int, departure: int) -> list[int]:
+        """Per successor index of a vehicle's start: the latest departure (scaled) that
+        reaches that stop no later than it opens, not before ``departure``."""
+        p, s = self.problem, self.scaled
+        T = s.duration
+        out = [departure] * manager.GetNumberOfIndices()
+        for node in p.customers:
+            opens = _floor_scaled(p.time_windows[node, 0], s.time_scale)
+            out[manager.NodeToIndex(node)] = max(departure, opens - int(T[start_node, node]))
+        return out
+
+    def _span_limit(self, t: int, start_node: int, departure: int) -> int | None:
+        """The largest span (end cumul - start cumul) that keeps the evaluator's route
+        duration within ``max_duration``, or None without one.
+
+        The evaluator counts from its departure minus the start depot's service; the model's
+        start cumul overshoots that departure by at most the rounding of ``departure``."""
+        p, s = self.problem, self.scaled
+        limit = p.vehicle_types[t].max_duration
+        if limit is None or not math.isfinite(limit):
+            return None
+        ts = s.time_scale
+        begin, _ = p.route_window(t)
+        svc = float(p.service_time[start_node]) if p.service_time is not None else 0.0
+        overshoot = departure - (begin + svc) * ts
+        return _floor_scaled((limit - svc) * ts - overshoot, 1.0)
+
+    def _breaks(self, manager, routing, dim, times: list[_TypeTimes]) -> None:
+        solver = routing.solver()
+        svc = self._service()
+        # a break never overlaps a service: [cumul(i), cumul(i) + service(i))
+        visits = [int(svc[manager.IndexToNode(i)]) for i in range(routing.Size())]
+        for v, t in enumerate(self.vehicle_type):
+            intervals = []
+            end = dim.CumulVar(routing.End(v))
+            active = routing.ActiveVehicleVar(v)
+            for k, (lo, hi, duration, earliest_down) in enumerate(times[t].breaks):
+                brk = solver.FixedDurationIntervalVar(lo, hi, duration, True, f"break {k} of vehicle {v}")
+                solver.Add(brk.PerformedExpr() == active)
+                # after the end only when back before its earliest start (then not needed)
+                solver.Add(solver.IsLessOrEqualCstVar(end, earliest_down)
+                           + solver.IsLessVar(brk.SafeStartExpr(0), end) + (1 - active) >= 1)
+                intervals.append(brk)
+            if intervals:
+                dim.SetBreakIntervalsOfVehicle(intervals, v, visits)
+
+    # -- solutions and warm starts -----------------------------------------------------
+
+    def _extract(self, manager, routing, assignment):
+        routes, types = [], []
+        for v in range(routing.vehicles()):
+            index = assignment.Value(routing.NextVar(routing.Start(v)))
+            route = []
+            while not routing.IsEnd(index):
+                route.append(manager.IndexToNode(index))
+                index = assignment.Value(routing.NextVar(index))
+            if route:
+                routes.append(route)
+                types.append(self.vehicle_type[v])
+        return routes, types
+
+    def _read_start(self, manager, routing, initial):
+        """The warm start as an OR-Tools assignment, or None (then the solve starts cold).
+
+        Each route goes to a vehicle of a type that serves it feasibly on its own, within the
+        types' counts (a matching); without one the start is ignored."""
+        if initial is None:
+            return None
+        p = self.problem
+        routes, dropped = _clean_fleet_start(p, initial)
+        if dropped:
+            self.start_notes["initial_dropped"] = dropped
+        visited = {v for r in routes for v in r}
+        complete = all(v in visited for v in p.customers if p.required[v])
+        vehicles = _match_vehicles(p, routes, self.vehicle_type) if routes and complete else None
+        if not routes:
+            reason = "empty"
+        elif not complete:
+            reason = "partial (required stops missing)"
+        elif len(routes) > len(self.vehicle_type):
+            reason = f"{len(routes)} routes > {len(self.vehicle_type)} vehicles"
+        else:
+            reason = ("its routes do not map to the vehicle types (no assignment of types, within "
+                      "their counts, serves every route feasibly)")
+        if vehicles is None:
+            self.start_notes["initial_reason"] = reason
+            logger.info("ortools: warm start not usable (%s); cold start", reason)
+            return None
+        self.start_routes = routes
+        self.start_types = [self.vehicle_type[v] for v in vehicles]
+        padded: list[list[int]] = [[] for _ in self.vehicle_type]
+        for route, v in zip(routes, vehicles):
+            padded[v] = [manager.NodeToIndex(n) for n in route]
+        start = routing.ReadAssignmentFromRoutes(padded, True)
+        if start is None:
+            self.start_notes["initial_reason"] = "OR-Tools rejected it (infeasible)"
+            logger.info("ortools: ReadAssignmentFromRoutes rejected the warm start; cold start")
+        return start
+
+
+def _clean_fleet_start(problem: Problem, initial: list[list[int]]) -> tuple[list[list[int]], list[str]]:
+    """Routes of valid stops (no depots, no repeats), empty ones dropped, and the reasons."""
+    seen: set[int] = set()
+    dropped: list[str] = []
+    out: list[list[int]] = []
+    for r, route in enumerate(initial):
+        kept = []
+        for v in route:
+            if not problem.num_depots <= v < problem.num_nodes:
+                dropped.append(f"route {r}: node {v} is not a stop")
+            elif v in seen:
+                dropped.append(f"route {r}: node {v} is visited twice")
+            else:
+                seen.add(v)
+                kept.append(v)
+        if kept:
+            out.append(kept)
+    return out, dropped
+
+
+def _match_vehicles(problem: Problem, routes: list[list[int]], vehicle_type: list[int]) -> list[int] | None:
+    """An OR-Tools vehicle per route, or None.
+
+    With one type the routes take its vehicles in order. With several, a route may go to a
+    type that serves it on its own without violation (:func:`hybridroute.evaluate`), and
+    augmenting paths find an assignment within the types' counts when there is one.
+    """
+    from ..solution import evaluate
+
+    if len(routes) > len(vehicle_type):
+        return None
+    num_types = len(problem.vehicle_types)
+    if num_types == 1:
+        return list(range(len(routes)))
+    fits = []
+    for route in routes:
+        ok = []
+        for t in range(num_types):
+            sol = evaluate(problem, [route], vehicle_types=[t])
+            if all(v.kind == "missing_visit" for v in sol.violations):
+                ok.append(t)
+        if not ok:
+            return None
+        fits.append(ok)
+    slots = [[v for v, x in enumerate(vehicle_type) if x == t] for t in range(num_types)]
+    owner: dict[int, int] = {}  # vehicle -> route
+
+    def place(r: int, tried: set[int]) -> bool:
+        for t in fits[r]:
+            for v in slots[t]:
+                if v in tried:
+                    continue
+                tried.add(v)
+                if v not in owner or place(owner[v], tried):
+                    owner[v] = r
+                    return True
+        return False
+
+    for r in range(len(routes)):
+        if not place(r, set()):
+            return None
+    vehicle_of = {r: v for v, r in owner.items()}
+    return [vehicle_of[r] for r in range(len(routes))]
+
+
+def _keep_better_typed(problem: Problem, routes, types, start_routes, start_types):
+    """:func:`~hybridroute.solvers._backend.keep_better` with vehicle types: the warm start
+    (as matched to vehicles) replaces the search's answer when feasible and strictly cheaper.
+    Returns (routes, types, restored)."""
+    from ..solution import evaluate
+
+    if start_routes is None:
+        return routes, types, False
+    start = evaluate(problem, start_routes, vehicle_types=start_types)
+    if not start.is_feasible:
+        return routes, types, False
+    if routes is not None:
+        found = evaluate(problem, routes, vehicle_types=types)
+        if found.is_feasible and found.cost <= start.cost:
+            return routes, types, False
+    return [list(r) for r in start_routes], list(start_types), True
 
 
 def _time_transit(s: ScaledProblem) -> list[list[int]]:
