@@ -405,9 +405,12 @@ def _route_schedule(problem: Problem, r: int, nodes: tuple[int, ...], t: int,
         start, end = begin, line.end
         if k and wait[0] > 0 and not any(taken[0] == 0 for taken in line.breaks):
             # Late departure: leave so as to arrive as the first stop opens; no stop is served later.
-            start += float(wait[0])
+            # The first service start is the window's opening, exactly (arrival + wait need not
+            # round to it), and the start never passes it (zero travel and service times).
+            first_service = float(problem.time_windows[nodes[0], 0])
+            start = min(start + float(wait[0]), first_service)
             arrival = arrival.copy()
-            arrival[0] += wait[0]
+            arrival[0] = first_service
             wait = wait.copy()
             wait[0] = 0.0
         breaks = tuple((int(p), float(bs), float(d)) for p, bs, d, _ in line.breaks)

@@ -41,7 +41,7 @@ ATTRIBUTION = "Training data: road matrices from OpenStreetMap via OSRM. Data ©
 # The shipped checkpoint used for each problem kind when no checkpoint is named.
 DEFAULT_CHECKPOINTS = {
     ProblemKind.ATSP: "rrnco-atsp-imit",
-    ProblemKind.ACVRP: "rrnco-acvrp20",
+    ProblemKind.ACVRP: "rrnco-acvrp-imit",
     ProblemKind.ACVRPTW: "rrnco-acvrptw20",
 }
 
