@@ -4,14 +4,12 @@ found by enumeration over hybridroute's evaluator, and every answer feasible whe
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import math
-from functools import lru_cache
 
 import numpy as np
 import pytest
 
 import hybridroute as hr
+from hybridroute._enumerate import optimum_by_enumeration
 from hybridroute.fleet import FEATURES
 from hybridroute.solvers import solver_class
 
@@ -31,64 +29,7 @@ def _solve(problem: hr.Problem, initial=None, **settings) -> hr.Solution:
     return sol
 
 
-def _optimum(problem: hr.Problem) -> hr.Solution | None:
-    """The cheapest feasible solution, by enumeration (None when none is feasible).
-
-    Every order of every subset of stops is evaluated alone with every vehicle type; the
-    best order per (stop set, type) is kept, then every choice of served optional stops is
-    split into such routes within the types' counts (memoised over the stops left and the
-    vehicles used). The winner is re-evaluated as a whole.
-    """
-    stops = list(problem.customers)
-    num_types = len(problem.vehicle_types)
-    counts = [vt.count if vt.count is not None else len(stops) for vt in problem.vehicle_types]
-    best_route: dict[tuple[frozenset, int], tuple[float, tuple[int, ...]]] = {}
-    for k in range(1, len(stops) + 1):
-        for order in itertools.permutations(stops, k):
-            for t in range(num_types):
-                alone = hr.evaluate(problem, [list(order)], vehicle_types=[t])
-                if any(v.kind != "missing_visit" for v in alone.violations):
-                    continue
-                cost = alone.cost - alone.unserved_prize
-                key = (frozenset(order), t)
-                if key not in best_route or cost < best_route[key][0]:
-                    best_route[key] = (cost, order)
-    by_set: dict[frozenset, list[tuple[int, float, tuple[int, ...]]]] = {}
-    for (served, t), (cost, order) in best_route.items():
-        by_set.setdefault(served, []).append((t, cost, order))
-
-    @lru_cache(maxsize=None)
-    def cover(left: frozenset, used: tuple[int, ...]):
-        if not left:
-            return 0.0, ()
-        first = min(left)
-        best = (math.inf, ())
-        others = sorted(left - {first})
-        for r in range(len(others) + 1):
-            for extra in itertools.combinations(others, r):
-                route_set = frozenset((first, *extra))
-                for t, cost, order in by_set.get(route_set, ()):
-                    if used[t] >= counts[t]:
-                        continue
-                    rest = cover(left - route_set, tuple(u + (i == t) for i, u in enumerate(used)))
-                    if cost + rest[0] < best[0]:
-                        best = (cost + rest[0], ((order, t), *rest[1]))
-        return best
-
-    required = [v for v in stops if problem.required[v]]
-    optional = [v for v in stops if not problem.required[v]]
-    best = (math.inf, ())
-    for r in range(len(optional) + 1):
-        for served in itertools.combinations(optional, r):
-            cost, parts = cover(frozenset(required) | frozenset(served), (0,) * num_types)
-            cost += sum(problem.prize[v] for v in optional if v not in served)
-            if cost < best[0]:
-                best = (cost, parts)
-    if math.isinf(best[0]):
-        return None
-    sol = hr.evaluate(problem, [list(o) for o, _ in best[1]], vehicle_types=[t for _, t in best[1]])
-    assert sol.is_feasible and sol.cost == pytest.approx(best[0]), sol.violations
-    return sol
+_optimum = optimum_by_enumeration
 
 
 def _without(problem: hr.Problem, **fields) -> hr.Problem:

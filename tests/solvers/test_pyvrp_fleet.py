@@ -4,13 +4,13 @@ enumeration over hybridroute's evaluator, and PyVRP must find it."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 
 import hybridroute as hr
+from hybridroute._enumerate import optimum_by_enumeration
 from hybridroute import VehicleType
 from hybridroute.solvers.scaling import ScalingWarning
 
@@ -39,66 +39,11 @@ def _matrix(points) -> np.ndarray:
     return np.round(d)
 
 
-def _partitions(items):
-    """Every split of ``items`` into non-empty unordered blocks."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for part in _partitions(rest):
-        yield [[first], *part]
-        for k in range(len(part)):
-            yield [*part[:k], [first, *part[k]], *part[k + 1:]]
-
-
 def enumerated_optimum(problem: hr.Problem) -> hr.Solution:
-    """The cheapest feasible solution, by enumeration over ``hr.evaluate``.
-
-    A route's cost (travel + its type's fixed cost) and feasibility depend only on its stops,
-    their order and its type; so the best order of every set of stops is found once per type
-    (all orders), then every choice of served optional stops, every split of them into
-    routes and every assignment of types within the types' counts is tried. The winner is
-    evaluated as a whole, by the same evaluator.
-    """
-    stops = list(problem.customers)
-    assert len(stops) <= 6, "enumeration is for tiny instances"
-    num_types = len(problem.vehicle_types)
-    counts = [len(stops) if vt.count is None else vt.count for vt in problem.vehicle_types]
-    cache: dict = {}
-
-    def best_route(block: frozenset, t: int):
-        if (block, t) not in cache:
-            found = None
-            for order in itertools.permutations(sorted(block)):
-                sol = hr.evaluate(problem, [list(order)], vehicle_types=[t])
-                if any(v.kind != "missing_visit" for v in sol.violations):
-                    continue
-                cost = sol.cost - sol.unserved_prize
-                if found is None or cost < found[0] - 1e-9:
-                    found = (cost, list(order))
-            cache[block, t] = found
-        return cache[block, t]
-
-    optional = [int(v) for v in problem.optional]
-    required = [v for v in stops if v not in optional]
-    best = None
-    for k in range(len(optional) + 1):
-        for chosen in itertools.combinations(optional, k):
-            prize = sum(float(problem.prize[v]) for v in optional if v not in chosen)
-            for blocks in _partitions(required + list(chosen)):
-                for types in itertools.product(range(num_types), repeat=len(blocks)):
-                    if any(types.count(t) > counts[t] for t in range(num_types)):
-                        continue
-                    parts = [best_route(frozenset(b), t) for b, t in zip(blocks, types)]
-                    if None in parts:
-                        continue
-                    cost = prize + sum(p[0] for p in parts)
-                    if best is None or cost < best[0] - 1e-9:
-                        best = (cost, [p[1] for p in parts], list(types))
+    """The cheapest feasible solution, by enumeration over ``hr.evaluate``."""
+    best = optimum_by_enumeration(problem)
     assert best is not None, "the instance has no feasible solution"
-    sol = hr.evaluate(problem, best[1], vehicle_types=best[2])
-    assert sol.is_feasible and sol.cost == pytest.approx(best[0])
-    return sol
+    return best
 
 
 def _assert_optimal(problem: hr.Problem) -> tuple[hr.Solution, hr.Solution]:

@@ -3,12 +3,12 @@ and breaks mapped natively, each checked against the optimum found by enumeratio
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 import pytest
 
 import hybridroute as hr
+from hybridroute._enumerate import optimum_by_enumeration
 from hybridroute import VehicleType as VT
 
 pytest.importorskip("vroom")
@@ -27,27 +27,9 @@ def _grid(points: list[tuple[float, float]]) -> np.ndarray:
     return np.round(d)
 
 
-def _route_sets(stops: list[int]):
-    """Every set of routes (ordered stops, unordered routes) covering ``stops``, each once."""
-    if not stops:
-        yield []
-        return
-    last, rest = stops[-1], stops[:-1]
-    for routes in _route_sets(rest):
-        for r, route in enumerate(routes):
-            for pos in range(len(route) + 1):
-                yield routes[:r] + [route[:pos] + [last] + route[pos:]] + routes[r + 1:]
-        yield routes + [[last]]
-
-
 def _optimum(problem: hr.Problem) -> hr.Solution:
-    """The cheapest feasible solution over all routes and all vehicle types per route."""
-    best = None
-    for routes in _route_sets(list(problem.customers)):
-        for types in itertools.product(range(len(problem.vehicle_types)), repeat=len(routes)):
-            sol = hr.evaluate(problem, routes, vehicle_types=list(types))
-            if sol.is_feasible and (best is None or sol.cost < best.cost):
-                best = sol
+    """The cheapest feasible solution, by enumeration over ``hr.evaluate``."""
+    best = optimum_by_enumeration(problem)
     assert best is not None, "test bug: the instance has no feasible solution"
     return best
 
