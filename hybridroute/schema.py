@@ -582,16 +582,16 @@ class ProblemModel(_Model):
             if self.matrices is not None and isinstance(index, int):
                 return f"{base}.{order[index]}", msg
             return base, f"{field}: {msg}" if base == "osrm" else msg
-        node_level = field != "vehicle_types"
-        if isinstance(index, int) and node_level and 0 <= index < len(order):
+        if field in _LIST_OF_FIELD:  # indexed by vehicle type, not by node
+            base = _LIST_OF_FIELD[field]
+            return (base if index is None else f"{base}.{index}"), msg
+        if isinstance(index, int) and 0 <= index < len(order):
             key = _STOP_KEY_OF_FIELD.get(field, field)
             if field == "time_windows" and msg.startswith("window start"):
                 key = "tw_start"
             stop = self.stops[order[index]]
             path = f"stops.{order[index]}" + (f".{key}" if key else "")
             return path, f"{msg} (stop {stop.id!r})"
-        if field == "vehicle_types":
-            return ("vehicles" if index is None else f"vehicles.{index}"), msg
         return field, msg
 
     @classmethod
@@ -685,6 +685,8 @@ def _vehicle_dict(vt: VehicleType, ids: list, num_depots: int, time) -> dict[str
 
 
 # Problem field -> the stop key that carries it.
+# Problem fields indexed by something other than nodes, and the list of this file they come from.
+_LIST_OF_FIELD = {"vehicle_types": "vehicles"}
 _STOP_KEY_OF_FIELD = {"ids": "id", "coords": "lat", "demand": "demand", "time_windows": "tw_end",
                       "service_time": "service", "required": "required", "prize": "prize", "num_depots": "depot",
                       # a stop no vehicle type can serve: the stop as a whole

@@ -266,13 +266,18 @@ def _parse_route(route: Any, where: str, name: str) -> list[int]:
     if isinstance(route, (str, bytes, dict, set, frozenset)) or not _iterable(route):
         raise TypeError(f"{where} = {route!r} is not a route (a list of node indices): "
                         f"{name} must be {_ROUTES_SHAPE}")
-    nodes = []
-    for pos, v in enumerate(route):
-        node = _node_index(v)
-        if node is None:
-            raise TypeError(f"{where}[{pos}] = {v!r} is not a node index (an integer)")
-        nodes.append(node)
-    return nodes
+    return _integers(route, where, "a node index")
+
+
+def _integers(values: Any, where: str, what: str) -> list[int]:
+    """``values`` as ints; a TypeError naming ``where[position]`` when one is not ``what``."""
+    out = []
+    for pos, v in enumerate(values):
+        idx = _node_index(v)
+        if idx is None:
+            raise TypeError(f"{where}[{pos}] = {v!r} is not {what} (an integer)")
+        out.append(idx)
+    return out
 
 
 def _node_index(v: Any) -> int | None:
@@ -361,7 +366,9 @@ def _place_breaks(problem: Problem, vt, nodes, s, e, begin, close) -> _Timeline:
     Breaks are placed one at a time, in order of earliest start: a break is needed when the
     route is under way at some time in [earliest, latest] (it begins before ``latest`` and
     returns after ``earliest``); it goes in the gap between two services (or before the first,
-    or before the return) that gives the least total lateness, then the earliest return.
+    or before the return) that gives the least total lateness, then the earliest return, then
+    the latest departure (a break is not put in the wait before the first stop when another
+    gap serves as well), then the earliest gap.
     """
     placed: dict[int, list] = {}
     line = _timeline(problem, nodes, s, e, begin, close, placed)
@@ -373,7 +380,9 @@ def _place_breaks(problem: Problem, vt, nodes, s, e, begin, close) -> _Timeline:
             trial = {p: list(bs) for p, bs in placed.items()}
             trial.setdefault(pos, []).append(b)
             cand = _timeline(problem, nodes, s, e, begin, close, trial)
-            key = (round(cand.late, 9), cand.end, pos)
+            # on a tie, keep the wait at the first stop free: the route can then leave later
+            departure_slack = float(cand.wait[0]) if len(nodes) and 0 not in trial else 0.0
+            key = (round(cand.late, 9), cand.end, -departure_slack, pos)
             if best is None or key < best[0]:
                 best = (key, trial, cand)
         _, placed, line = best
@@ -519,12 +528,7 @@ def _route_types(problem: Problem, routes: list[list[int]], vehicle_types: Any) 
         return [0] * len(routes)
     if isinstance(vehicle_types, (str, bytes)) or not _iterable(vehicle_types):
         raise TypeError(f"vehicle_types must be a list of integers, one per route; got {_describe(vehicle_types)}")
-    types = []
-    for r, t in enumerate(vehicle_types):
-        idx = _node_index(t)
-        if idx is None:
-            raise TypeError(f"vehicle_types[{r}] = {t!r} is not a vehicle type index (an integer)")
-        types.append(idx)
+    types = _integers(vehicle_types, "vehicle_types", "a vehicle type index")
     if len(types) != len(routes):
         raise ValueError(f"vehicle_types: got {len(types)} types for {len(routes)} routes (one per route)")
     return types

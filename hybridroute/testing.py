@@ -29,6 +29,9 @@ Contract checked
   exact optimum (known by enumeration over the evaluator) of a 4-stop instance where that
   feature binds (:func:`fleet_problems`); every feature it does not declare is refused with
   :class:`UnsupportedProblemError` before work.
+* ``typed_start``: where the backend takes warm starts and several vehicle types, the
+  two-type optimum given as a Solution is returned no worse, and used where
+  ``accepts_initial_types`` is True; the same routes with wrong types still end feasible.
 """
 
 from __future__ import annotations
@@ -120,14 +123,18 @@ def fleet_problems() -> dict[str, Problem]:
     return {feature: problem.replace(name=f"fleet-{feature}") for feature, problem in problems.items()}
 
 
-@functools.cache
 def fleet_optimum(feature: str) -> float:
     """The optimal cost of ``fleet_problems()[feature]``, by enumeration over the evaluator."""
+    return _fleet_optimal_solution(feature).cost
+
+
+@functools.cache
+def _fleet_optimal_solution(feature: str) -> Solution:
     from ._enumerate import optimum_by_enumeration
 
     best = optimum_by_enumeration(fleet_problems()[feature])
     assert best is not None, f"conformance bug: fleet instance {feature!r} has no feasible solution"
-    return best.cost
+    return best
 
 
 def _supported(solver: Solver) -> list[Problem]:
@@ -323,6 +330,34 @@ def check_features(solver: Solver, time_limit: float = 1.0) -> None:
                                 f"(routes {sol.routes}, types {sol.vehicle_types}, unserved {sol.unserved})")
 
 
+def check_typed_start(solver: Solver, time_limit: float = 1.0) -> None:
+    """A warm start given as a Solution keeps its routes' vehicle types.
+
+    On the two-type instance of :func:`fleet_problems` the optimum as a start must come back
+    no worse, and be used (``stats["initial_accepted"]``) by a backend that declares
+    ``accepts_initial_types``; the same routes with their types swapped (over capacity) must
+    still give a feasible solution.
+    """
+    if not solver.accepts_initial or "vehicle_types" not in solver.features:
+        return
+    problem = fleet_problems()["vehicle_types"]
+    best = _fleet_optimal_solution("vehicle_types")
+    sol = _check_solution(solver, problem, solver.solve(problem, time_limit=time_limit, seed=6, initial=best))
+    if not sol.is_feasible or sol.cost > best.cost * (1 + 1e-9) + 1e-6:
+        raise _fail(solver, f"{problem.name}: from its optimal warm start ({best.cost:.6g}) it returned "
+                            f"{sol.status.value} at {sol.cost:.6g}")
+    if solver.accepts_initial_types and sol.stats.get("initial_accepted") is False:
+        raise _fail(solver, f"{problem.name}: declares accepts_initial_types but did not use a typed warm "
+                            f"start: {sol.stats.get('initial_reason')}")
+    swapped = evaluate(problem, best.routes, vehicle_types=[1 - min(t, 1) for t in best.vehicle_types])
+    if swapped.is_feasible:
+        raise AssertionError("conformance bug: the swapped types were meant to overload a vehicle")
+    sol = _check_solution(solver, problem, solver.solve(problem, time_limit=time_limit, seed=6, initial=swapped))
+    if not sol.is_feasible:
+        raise _fail(solver, f"{problem.name}: a warm start with the wrong vehicle types gave "
+                            f"{sol.status.value}: {sol.message}")
+
+
 CHECKS: dict[str, Callable[[Solver, float], None]] = {
     "feasible": check_feasible,
     "time_limit": check_time_limit,
@@ -332,6 +367,7 @@ CHECKS: dict[str, Callable[[Solver, float], None]] = {
     "warm_start": check_warm_start,
     "bad_start": check_bad_start,
     "features": check_features,
+    "typed_start": check_typed_start,
 }
 
 

@@ -281,6 +281,22 @@ def test_a_break_goes_where_it_makes_the_route_least_late(line5):
     assert st.duration == pytest.approx(40 + 30 + 60)
 
 
+def test_a_break_fills_the_wait_before_the_first_stop_only_when_no_other_gap_serves():
+    d = np.array([[0, 10, 20], [10, 0, 10], [20, 10, 0]], dtype=float)
+    vt = VehicleType(count=1, capacity=5, breaks=[(0.0, 500.0, 30.0)])
+    p = hr.Problem("ACVRPTW", d, d, demand=[0, 1, 1], time_windows=[[0, 1000], [100, 1000], [300, 1000]],
+                   service_time=[0, 5, 5], vehicle_types=[vt])
+    # the wait at stop 2 (opens at 300 s) holds the break as well as the wait at stop 1 would:
+    # the route still leaves at 90 s, to reach stop 1 as it opens
+    st = hr.evaluate(p, [[1, 2]]).route_stats[0]
+    assert st.start_time == 90.0 and st.end_time == 325.0
+    assert st.breaks == ((1, 105.0, 30.0),)
+    # with no wait later on, the break goes before the first stop, and the route leaves at 0
+    tight = p.replace(time_windows=[[0, 1000], [100, 1000], [0, 1000]])
+    st = hr.evaluate(tight, [[1, 2]]).route_stats[0]
+    assert st.breaks == ((0, 0.0, 30.0),) and st.start_time == 0.0 and st.end_time == 140.0
+
+
 def test_a_break_is_needed_only_while_the_route_is_under_way(line5):
     d, t = line5
     p = hr.Problem("ACVRP", d, t, demand=[0, 1, 1, 1, 1],

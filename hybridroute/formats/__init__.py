@@ -14,10 +14,10 @@ from .dispatch import read, read_solution
 from .solomon import read_solomon, solomon_distance
 from .solutions import ReferenceSolution, read_lkh_tour, read_vrplib_solution, reverse_routes
 from .tsplib import read_tsplib_atsp
-from .vrplib_format import euc_2d, read_vrplib
+from .vrplib_format import euc_2d, read_vrplib, read_vrplib_fleet
 
 __all__ = [
     "FormatError", "ReferenceSolution", "euc_2d", "read", "read_lkh_tour", "read_solomon",
-    "read_solution", "read_tsplib_atsp", "read_vrplib", "read_vrplib_solution", "reverse_routes",
+    "read_solution", "read_tsplib_atsp", "read_vrplib", "read_vrplib_fleet", "read_vrplib_solution", "reverse_routes",
     "solomon_distance",
 ]

@@ -31,26 +31,37 @@ class CleanStart:
         Human-readable reasons for every entry that was removed.
     complete
         Whether every customer is visited.
+    types
+        The vehicle type of each kept route, when the start had types; else None.
     """
 
     routes: list[list[int]] | None
     dropped: list[str] = field(default_factory=list)
     complete: bool = False
+    types: list[int] | None = None
 
 
-def clean_initial(problem: Problem, routes: list[list[int]] | None) -> CleanStart:
-    """Drop unknown nodes, the depot and repeated visits; merge an ATSP start into one tour."""
+def clean_initial(problem: Problem, routes: list[list[int]] | None,
+                  types: list[int] | None = None) -> CleanStart:
+    """Drop unknown nodes, depots and repeated visits; merge an ATSP start into one tour.
+
+    Depots are the first ``problem.num_depots`` nodes; every reason names the route and node.
+    ``types`` (one vehicle type per route) follows the routes that are kept.
+    """
     if routes is None:
         return CleanStart(None)
-    n = problem.num_nodes
+    n, nd = problem.num_nodes, problem.num_depots
     seen: set[int] = set()
     dropped: list[str] = []
     out: list[list[int]] = []
+    kept_types: list[int] = []
     for r, route in enumerate(routes):
         kept = []
         for v in route:
-            if not 0 < v < n:
-                dropped.append(f"route {r}: node {v} is not a customer (n={n})")
+            if 0 <= v < nd:
+                dropped.append(f"route {r}: node {v} is a depot")
+            elif not nd <= v < n:
+                dropped.append(f"route {r}: node {v} is not a stop (stops are {nd}..{n - 1})")
             elif v in seen:
                 dropped.append(f"route {r}: node {v} is visited twice")
             else:
@@ -58,32 +69,43 @@ def clean_initial(problem: Problem, routes: list[list[int]] | None) -> CleanStar
                 kept.append(v)
         if kept:
             out.append(kept)
+            if types is not None:
+                kept_types.append(types[r])
     if problem.kind is ProblemKind.ATSP and len(out) > 1:
         dropped.append(f"ATSP start had {len(out)} routes; joined into one tour")
         out = [[v for route in out for v in route]]
-    return CleanStart(out or None, dropped, complete=len(seen) == n - 1)
+    return CleanStart(out or None, dropped, complete=len(seen) == n - nd,
+                      types=kept_types if types is not None and out else None)
 
 
 def keep_better(problem: Problem, routes: list[list[int]] | None,
-                initial: list[list[int]] | None) -> tuple[list[list[int]] | None, bool]:
+                initial: list[list[int]] | None, types: list[int] | None = None,
+                initial_types: list[int] | None = None) -> tuple[list[list[int]] | None, bool]:
     """Return ``initial`` instead of ``routes`` when the start is feasible and strictly better.
 
     Backends search in rounded integers; re-costed in floats their answer can, rarely, be a
     hair worse than a feasible start (or they can lose the start altogether). The promise
     "never worse than a feasible warm start" is kept here, in float arithmetic.
 
+    Parameters
+    ----------
+    types, initial_types
+        Each route's vehicle type (index into ``problem.vehicle_types``) for ``routes`` and
+        ``initial``; None lets the evaluator assign them.
+
     Returns
     -------
     routes, restored
-        The routes to report and whether the start replaced the backend's answer.
+        The routes to report and whether the start replaced the backend's answer (then the
+        routes to report have ``initial_types``).
     """
     if initial is None:
         return routes, False
-    start = evaluate(problem, initial)
+    start = evaluate(problem, initial, vehicle_types=initial_types)
     if not start.is_feasible:
         return routes, False
     if routes is not None:
-        found = evaluate(problem, routes)
+        found = evaluate(problem, routes, vehicle_types=types)
         if found.is_feasible and found.cost <= start.cost:
             return routes, False
     return [list(r) for r in initial], True

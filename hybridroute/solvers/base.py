@@ -127,6 +127,10 @@ class Solver:
         :class:`UnsupportedProblemError` before work starts.
     accepts_initial
         Whether ``solve(..., initial=...)`` is used as a warm start.
+    accepts_initial_types
+        Whether the vehicle types of a warm start given as a :class:`~hybridroute.Solution`
+        reach the backend (``_solve`` then takes ``initial_types``); otherwise a start on a
+        problem with several types arrives as routes only.
     requires
         Importable modules the backend needs.
     extra
@@ -144,6 +148,7 @@ class Solver:
     supports: ClassVar[frozenset[ProblemKind]] = frozenset(ProblemKind)
     features: ClassVar[frozenset[str]] = frozenset()
     accepts_initial: ClassVar[bool] = False
+    accepts_initial_types: ClassVar[bool] = False
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     deterministic: ClassVar[bool] = True
@@ -204,7 +209,9 @@ class Solver:
         initial
             Optional warm start: a :class:`~hybridroute.Solution` or a list of routes (lists
             of node indices). Ignored (with a note in ``stats``) by backends that do not
-            accept one; an infeasible start is repaired or ignored by the backend.
+            accept one; an infeasible start is repaired or ignored by the backend. With
+            several vehicle types, give a Solution (e.g. ``hr.evaluate(problem, routes,
+            vehicle_types=types)``) so that each route keeps its type.
 
         Returns
         -------
@@ -226,8 +233,11 @@ class Solver:
             extra_stats["initial_ignored"] = True
             logger.info("solver %s does not accept a warm start; ignoring it", self.name)
             start_routes = None
+        typed = {}
+        if self.accepts_initial_types:
+            typed["initial_types"] = _start_types(problem, initial, start_routes, extra_stats)
         t0 = time.perf_counter()
-        out = self._solve(problem, time_limit=limit, seed=check_seed(seed), initial=start_routes)
+        out = self._solve(problem, time_limit=limit, seed=check_seed(seed), initial=start_routes, **typed)
         runtime = time.perf_counter() - t0
         if runtime > allowed_runtime(limit):
             logger.warning("solver %s ran %.2f s with time_limit %g s (the contract allows %.2f s)",
@@ -265,6 +275,26 @@ class Solver:
         is spent solving. See :func:`load_solver`."""
         for module in self.requires:
             importlib.import_module(module)
+
+
+def _start_types(problem: Problem, initial: Any, routes: list[list[int]] | None,
+                 stats: dict[str, Any]) -> list[int] | None:
+    """The vehicle type of each route of a warm start (None: unknown, or one type only).
+
+    Only a :class:`~hybridroute.Solution` of a problem with several types carries them; types
+    that do not fit ``problem`` (another fleet) are dropped with a note in ``stats``.
+    """
+    if routes is None or len(problem.vehicle_types) < 2 or not isinstance(initial, Solution):
+        return None
+    types = [int(t) for t in initial.vehicle_types]
+    if len(types) != len(routes):
+        stats["initial_types_dropped"] = f"{len(types)} vehicle types for {len(routes)} routes"
+    elif bad := [r for r, t in enumerate(types) if not 0 <= t < len(problem.vehicle_types)]:
+        stats["initial_types_dropped"] = (f"route {bad[0]}: vehicle type {types[bad[0]]} is not one of the "
+                                          f"problem's {len(problem.vehicle_types)} types")
+    else:
+        return types
+    return None
 
 
 def _who_supports(features: Sequence[str]) -> str:

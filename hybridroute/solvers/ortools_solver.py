@@ -181,6 +181,7 @@ class ORToolsSolver(Solver):
     supports = frozenset(ProblemKind)
     features = frozenset(FEATURES)
     accepts_initial = True
+    accepts_initial_types = True
     improves_initial: ClassVar[bool] = True
     requires = ("ortools",)
     extra = "ortools"
@@ -253,7 +254,7 @@ class ORToolsSolver(Solver):
                  {**self.search_parameters, **m.get("search_parameters", {})}) for m in portfolio]
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
-               initial: list[list[int]] | None) -> SolveOutput:
+               initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
         t0 = time.monotonic()
         deadline = t0 + time_limit
         members = self._members(problem)
@@ -262,14 +263,14 @@ class ORToolsSolver(Solver):
         side = start_side_processes(_SIDE_TARGET, workers - 1)
         workers = len(side) + 1  # fewer when the OS refused a process
         try:
-            return self._solve_members(problem, members, workers, side, t0, deadline, initial)
+            return self._solve_members(problem, members, workers, side, t0, deadline, initial, initial_types)
         finally:
             for process in side:
                 process.close()
 
     def _solve_members(self, problem: Problem, members: list[tuple[str, dict[str, Any]]],
                        workers: int, side: list[SideProcess], t0: float, deadline: float,
-                       initial: list[list[int]] | None) -> SolveOutput:
+                       initial: list[list[int]] | None, initial_types: list[int] | None) -> SolveOutput:
         fleet = _uses_fleet_model(problem)
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
                                time_scale=self.time_scale,
@@ -285,6 +286,7 @@ class ORToolsSolver(Solver):
                 start_routes = clean_initial(problem, initial).routes or []
                 vehicles = max(vehicles, len(start_routes))
         run = _make_run(problem, scaled, vehicles, t0)
+        run.initial_types = initial_types
         stats["vehicles"] = run.num_vehicles
         best = _Best()
         packed = None
@@ -324,8 +326,8 @@ class ORToolsSolver(Solver):
         stats["status"] = _STATUS_NAMES.get(status, str(status))
         proven, message = _status(status, routes is not None)
         if fleet:
-            routes, types, restored = _keep_better_typed(problem, routes, types, run.start_routes,
-                                                         run.start_types)
+            routes, restored = keep_better(problem, routes, run.start_routes, types, run.start_types)
+            types = list(run.start_types) if restored else types
         else:
             routes, restored = keep_better(problem, routes, initial)
         if restored:
@@ -632,6 +634,8 @@ class _Run:
     t0: float
     history: list[tuple[float, float]] = field(default_factory=list)
     start_notes: dict[str, Any] = field(default_factory=dict)
+    #: The warm start's vehicle type per route, when it came as a Solution (fleet model only).
+    initial_types: list[int] | None = None
     #: The warm start as read into the model, with each route's vehicle type (fleet model).
     start_routes: list[list[int]] | None = None
     start_types: list[int] | None = None
@@ -657,7 +661,7 @@ class _Run:
         return routes, types, int(routing.status()), start is not None
 
     def _extract(self, manager, routing, assignment):
-        return _extract(manager, routing, assignment), None
+        return _extract(manager, routing, assignment)[0], None
 
     def _record(self, routing) -> None:
         # Fires on every solution GLS accepts, improving or not: keep the running minimum.
@@ -1052,17 +1056,8 @@ class _FleetRun(_Run):
     # -- solutions and warm starts -----------------------------------------------------
 
     def _extract(self, manager, routing, assignment):
-        routes, types = [], []
-        for v in range(routing.vehicles()):
-            index = assignment.Value(routing.NextVar(routing.Start(v)))
-            route = []
-            while not routing.IsEnd(index):
-                route.append(manager.IndexToNode(index))
-                index = assignment.Value(routing.NextVar(index))
-            if route:
-                routes.append(route)
-                types.append(self.vehicle_type[v])
-        return routes, types
+        routes, vehicles = _extract(manager, routing, assignment)
+        return routes, [self.vehicle_type[v] for v in vehicles]
 
     def _read_start(self, manager, routing, initial):
         """The warm start as an OR-Tools assignment, or None (then the solve starts cold).
@@ -1072,12 +1067,13 @@ class _FleetRun(_Run):
         if initial is None:
             return None
         p = self.problem
-        routes, dropped = _clean_fleet_start(p, initial)
-        if dropped:
-            self.start_notes["initial_dropped"] = dropped
+        clean = clean_initial(p, initial, self.initial_types)
+        routes = clean.routes or []
+        if clean.dropped:
+            self.start_notes["initial_dropped"] = clean.dropped
         visited = {v for r in routes for v in r}
         complete = all(v in visited for v in p.customers if p.required[v])
-        vehicles = _match_vehicles(p, routes, self.vehicle_type) if routes and complete else None
+        vehicles = _match_vehicles(p, routes, self.vehicle_type, clean.types) if routes and complete else None
         if not routes:
             reason = "empty"
         elif not complete:
@@ -1103,32 +1099,14 @@ class _FleetRun(_Run):
         return start
 
 
-def _clean_fleet_start(problem: Problem, initial: list[list[int]]) -> tuple[list[list[int]], list[str]]:
-    """Routes of valid stops (no depots, no repeats), empty ones dropped, and the reasons."""
-    seen: set[int] = set()
-    dropped: list[str] = []
-    out: list[list[int]] = []
-    for r, route in enumerate(initial):
-        kept = []
-        for v in route:
-            if not problem.num_depots <= v < problem.num_nodes:
-                dropped.append(f"route {r}: node {v} is not a stop")
-            elif v in seen:
-                dropped.append(f"route {r}: node {v} is visited twice")
-            else:
-                seen.add(v)
-                kept.append(v)
-        if kept:
-            out.append(kept)
-    return out, dropped
-
-
-def _match_vehicles(problem: Problem, routes: list[list[int]], vehicle_type: list[int]) -> list[int] | None:
+def _match_vehicles(problem: Problem, routes: list[list[int]], vehicle_type: list[int],
+                    given: list[int] | None = None) -> list[int] | None:
     """An OR-Tools vehicle per route, or None.
 
     With one type the routes take its vehicles in order. With several, a route may go to a
     type that serves it on its own without violation (:func:`hybridroute.evaluate`), and
-    augmenting paths find an assignment within the types' counts when there is one.
+    augmenting paths find an assignment within the types' counts when there is one; the
+    start's own types (``given``) are tried first, alone.
     """
     from ..solution import evaluate
 
@@ -1147,6 +1125,15 @@ def _match_vehicles(problem: Problem, routes: list[list[int]], vehicle_type: lis
         if not ok:
             return None
         fits.append(ok)
+    if given is not None and all(t in ok for t, ok in zip(given, fits)):
+        kept = _assign_vehicles([[t] for t in given], vehicle_type, num_types)
+        if kept is not None:
+            return kept
+    return _assign_vehicles(fits, vehicle_type, num_types)
+
+
+def _assign_vehicles(fits: list[list[int]], vehicle_type: list[int], num_types: int) -> list[int] | None:
+    """A vehicle per route, route ``r`` on a vehicle of a type in ``fits[r]`` (augmenting paths)."""
     slots = [[v for v, x in enumerate(vehicle_type) if x == t] for t in range(num_types)]
     owner: dict[int, int] = {}  # vehicle -> route
 
@@ -1161,29 +1148,11 @@ def _match_vehicles(problem: Problem, routes: list[list[int]], vehicle_type: lis
                     return True
         return False
 
-    for r in range(len(routes)):
+    for r in range(len(fits)):
         if not place(r, set()):
             return None
     vehicle_of = {r: v for v, r in owner.items()}
-    return [vehicle_of[r] for r in range(len(routes))]
-
-
-def _keep_better_typed(problem: Problem, routes, types, start_routes, start_types):
-    """:func:`~hybridroute.solvers._backend.keep_better` with vehicle types: the warm start
-    (as matched to vehicles) replaces the search's answer when feasible and strictly cheaper.
-    Returns (routes, types, restored)."""
-    from ..solution import evaluate
-
-    if start_routes is None:
-        return routes, types, False
-    start = evaluate(problem, start_routes, vehicle_types=start_types)
-    if not start.is_feasible:
-        return routes, types, False
-    if routes is not None:
-        found = evaluate(problem, routes, vehicle_types=types)
-        if found.is_feasible and found.cost <= start.cost:
-            return routes, types, False
-    return [list(r) for r in start_routes], list(start_types), True
+    return [vehicle_of[r] for r in range(len(fits))]
 
 
 def _time_transit(s: ScaledProblem) -> list[list[int]]:
@@ -1191,8 +1160,9 @@ def _time_transit(s: ScaledProblem) -> list[list[int]]:
     return (s.duration + s.service_time[:, None]).tolist()
 
 
-def _extract(manager, routing, assignment) -> list[list[int]]:
-    routes = []
+def _extract(manager, routing, assignment) -> tuple[list[list[int]], list[int]]:
+    """The non-empty routes of ``assignment`` (node indices) and the OR-Tools vehicle of each."""
+    routes, vehicles = [], []
     for v in range(routing.vehicles()):
         index = assignment.Value(routing.NextVar(routing.Start(v)))
         route = []
@@ -1201,4 +1171,5 @@ def _extract(manager, routing, assignment) -> list[list[int]]:
             index = assignment.Value(routing.NextVar(index))
         if route:
             routes.append(route)
-    return routes
+            vehicles.append(v)
+    return routes, vehicles

@@ -104,6 +104,7 @@ class PyVRPSolver(Solver):
         "multiple_depots", "vehicle_types", "optional_stops", "shifts", "max_duration",
         "max_distance", "fixed_costs"})
     accepts_initial = True
+    accepts_initial_types = True
     improves_initial: ClassVar[bool] = True
     requires = ("pyvrp",)
     extra = "pyvrp"
@@ -132,7 +133,7 @@ class PyVRPSolver(Solver):
         self.workers = check_workers(workers)
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
-               initial: list[list[int]] | None) -> SolveOutput:
+               initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
         t0 = time.monotonic()
         end = t0 + time_limit
         count = resolve_workers(self.workers, MAX_AUTO_SEARCHES if self.workers == "auto"
@@ -143,8 +144,9 @@ class PyVRPSolver(Solver):
         try:
             settings = {**self.get_params(), "workers": 1}
             sent = [_send(process, settings=settings, problem=problem, seed=_side_seed(seed, k),
-                          initial=initial, end=end) for k, process in enumerate(side)]
-            outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial))]
+                          initial=initial, initial_types=initial_types, end=end)
+                    for k, process in enumerate(side)]
+            outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial, initial_types))]
             for k, (process, ok) in enumerate(zip(side, sent)):
                 outputs.append(_collect(process, ok, _side_seed(seed, k), t0, end))
         finally:
@@ -153,7 +155,7 @@ class PyVRPSolver(Solver):
         return _best_of(problem, outputs, len(side) + 1)
 
     def _search(self, problem: Problem, time_limit: float, seed: int,
-                initial: list[list[int]] | None) -> SolveOutput:
+                initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
         """One PyVRP run (the whole backend when ``workers=1``)."""
         import pyvrp
         from pyvrp.search import NeighbourhoodParams
@@ -165,13 +167,13 @@ class PyVRPSolver(Solver):
         fleet = scale_fleet(problem, scaled, self.INTEGER_LIMITS)
         data = _problem_data(problem, scaled, fleet)
         stats: dict[str, Any] = {"cost_scale": scaled.cost_scale, "time_scale": scaled.time_scale}
-        if initial is not None and len(problem.vehicle_types) > 1:
-            reason = ("several vehicle types: the warm start's routes carry no vehicle types, "
-                      "so it is ignored (cold start)")
+        if initial is not None and len(problem.vehicle_types) > 1 and initial_types is None:
+            reason = ("several vehicle types: the warm start's routes carry no vehicle types (pass a "
+                      "Solution), so it is ignored (cold start)")
             logger.info("pyvrp: warm start not usable (%s)", reason)
             stats.update(initial_accepted=False, initial_reason=reason)
             initial = None
-        start, stats_start = _initial_solution(problem, data, initial)
+        start, stats_start = _initial_solution(problem, data, initial, initial_types)
         stats.update(stats_start)
         recorder = _HistoryRecorder(scaled, t0)
         penalty = _penalty_params(scaled)
@@ -195,12 +197,14 @@ class PyVRPSolver(Solver):
         routes, types, message = _status(data, result)
         if message and penalty_warnings:
             message += "; PyVRP's penalties reached their bound (PenaltyBoundWarning)"
-        # (with several vehicle types ``initial`` is None here: nothing to compare against)
-        routes, restored = keep_better(problem, routes, initial)
+        several = len(problem.vehicle_types) > 1
+        routes, restored = keep_better(problem, routes, initial, types if several else None,
+                                       initial_types if several else None)
         if restored:
             stats["initial_restored"] = True
+            types = initial_types
         return SolveOutput(routes=routes, history=recorder.history, stats=stats, message=message,
-                           vehicle_types=types if len(problem.vehicle_types) > 1 and not restored else None)
+                           vehicle_types=types if several else None)
 
 
 #: With ``time_limit=math.inf`` a search stops after this many iterations without improving
@@ -219,13 +223,13 @@ def _side_seed(seed: int, k: int) -> int:
     return (seed + k + 1) % SEED_LIMIT
 
 
-def _side_search(settings: dict[str, Any], problem: Problem, seed: int,
-                 initial: list[list[int]] | None, end: float) -> tuple[float, SolveOutput]:
+def _side_search(settings: dict[str, Any], problem: Problem, seed: int, initial: list[list[int]] | None,
+                 initial_types: list[int] | None, end: float) -> tuple[float, SolveOutput]:
     """One search in a side process; returns (when it started, as a ``time.monotonic()``
     reading, its output)."""
     started = time.monotonic()
     solver = PyVRPSolver(**settings)
-    return started, solver._search(problem, max(end - started, 1e-3), seed, initial)
+    return started, solver._search(problem, max(end - started, 1e-3), seed, initial, initial_types)
 
 
 def _send(process: SideProcess, **kwargs: Any) -> bool:
@@ -474,22 +478,32 @@ def _prizes(problem: Problem, s: ScaledProblem) -> np.ndarray:
     return prize.astype(np.int64)
 
 
-def _initial_solution(problem: Problem, data, initial: list[list[int]] | None):
-    """A PyVRP ``Solution`` from a cleaned start (client index = node - num_depots), or None."""
-    from pyvrp import Solution
+def _initial_solution(problem: Problem, data, initial: list[list[int]] | None,
+                      types: list[int] | None = None):
+    """A PyVRP ``Solution`` from a cleaned start (client index = node - num_depots), or None.
+
+    ``types``: each route's vehicle type (hybridroute's types are PyVRP's, in order); without
+    them every route is of the first type."""
+    from pyvrp import Activity, ActivityType, Route, Solution
 
     if initial is None:
         return None, {}
     nd = problem.num_depots
-    depots_dropped = [f"route {r}: node {v} is depot {v}" for r, route in enumerate(initial)
-                      for v in route if 0 < v < nd]
-    clean = clean_initial(problem, [[v for v in route if not 0 < v < nd] for route in initial])
+    clean = clean_initial(problem, initial, types)
     stats: dict[str, Any] = {}
-    if clean.dropped or depots_dropped:
-        stats["initial_dropped"] = depots_dropped + clean.dropped
+    if clean.dropped:
+        stats["initial_dropped"] = clean.dropped
+    reason = None
     if clean.routes is None or len(clean.routes) > data.num_vehicles:
         reason = ("empty" if clean.routes is None
                   else f"{len(clean.routes)} routes > {data.num_vehicles} vehicles")
+    elif clean.types is not None:
+        available = [vt.num_available for vt in data.vehicle_types()]
+        over = [t for t in sorted(set(clean.types)) if clean.types.count(t) > available[t]]
+        if over:
+            reason = (f"{clean.types.count(over[0])} routes of vehicle type {over[0]} > its "
+                      f"{available[over[0]]} vehicles")
+    if reason is not None:
         logger.info("pyvrp: warm start not usable (%s); cold start", reason)
         stats.update(initial_accepted=False, initial_reason=reason)
         return None, stats
@@ -497,7 +511,11 @@ def _initial_solution(problem: Problem, data, initial: list[list[int]] | None):
     visited = {v for route in clean.routes for v in route}
     if any(problem.required[v] and v not in visited for v in problem.customers):
         stats["initial_partial"] = True  # PyVRP inserts the missing clients
-    return Solution(data, [[v - nd for v in r] for r in clean.routes]), stats
+    if clean.types is None:
+        return Solution(data, [[v - nd for v in r] for r in clean.routes]), stats
+    routes = [Route(data, [Activity(ActivityType.CLIENT, v - nd) for v in r], t)
+              for r, t in zip(clean.routes, clean.types)]
+    return Solution(data, routes), stats
 
 
 class _HistoryRecorder:

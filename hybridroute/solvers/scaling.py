@@ -491,10 +491,20 @@ def scale_fleet(problem: Problem, scaled: ScaledProblem, limits: IntegerLimits) 
             # (earliest up, latest down, duration up, earliest down)
             cand = [(_one(b.earliest, ts, "up"), _one(b.latest, ts, "down") if math.isfinite(b.latest) else horizon,
                      _one(b.duration, ts, "up"), _one(b.earliest, ts, "down")) for b in kept]
-            cand = [c for c in cand if c[1] >= d0]
-            while True:  # rounding can make a break that fits in seconds overrun the return
-                active = [c for c in cand if r0 > c[3]]
-                blocking = [c for c in active if c[0] + c[2] > r0]
+            while True:
+                # Breaks are taken in order of earliest start, none before the depot's service
+                # ends (d0), each after the one before. A route needs a break only when back
+                # after its earliest start, so one that cannot start by its latest, or end by
+                # the return, moves the return to its earliest start. Rounding can make a break
+                # that fits in seconds overrun the return; the chain makes VROOM's consistency
+                # rule hold (a break can always follow the previous one).
+                active = sorted((c for c in cand if r0 > c[3]), key=lambda c: (c[0], c[1]))
+                blocking, ready = [], d0
+                for c in active:
+                    begins = max(c[0], ready)
+                    if begins > c[1] or begins + c[2] > r0:
+                        blocking.append(c)
+                    ready = begins + c[2]
                 if not blocking:
                     break
                 r0 = min(c[3] for c in blocking)

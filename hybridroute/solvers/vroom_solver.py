@@ -149,6 +149,7 @@ class VroomSolver(Solver):
     features: ClassVar[frozenset[str]] = frozenset(
         {"multiple_depots", "vehicle_types", "shifts", "max_distance", "fixed_costs", "breaks"})
     accepts_initial = True
+    accepts_initial_types = True
     improves_initial: ClassVar[bool] = True
     requires = ("vroom",)
     extra = "vroom"
@@ -189,7 +190,7 @@ class VroomSolver(Solver):
         return 0
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
-               initial: list[list[int]] | None) -> SolveOutput:
+               initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
         t0 = time.perf_counter()
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
                                time_scale=self.time_scale,
@@ -200,11 +201,12 @@ class VroomSolver(Solver):
         if not vehicles:
             return SolveOutput(routes=None, stats=stats,
                                message="no vehicle type has time for a route after rounding to integers")
-        if initial is not None and len(problem.vehicle_types) > 1:
+        if initial is not None and len(problem.vehicle_types) > 1 and initial_types is None:
             stats["initial_accepted"] = False
-            stats["initial_reason"] = "routes without vehicle types: a warm start is used with one vehicle type only"
+            stats["initial_reason"] = ("routes without vehicle types (pass a Solution): with several types "
+                                       "a warm start needs each route's type")
             initial = None
-        steps = self._steps(problem, initial, len(vehicles), stats)
+        steps = self._steps(problem, initial, initial_types, vehicles, stats)
         level = self._level(problem, time_limit - (time.perf_counter() - t0))
         stats["exploration_level"] = level
         stats["construction_estimate_s"] = round(construction_estimate(problem, level), 3)
@@ -216,7 +218,7 @@ class VroomSolver(Solver):
             bound = allowed_runtime(time_limit) - (time.perf_counter() - t0) - _GUARD_MARGIN_S
             stats["construction_wall_estimate_s"] = round(wall_estimate, 3)
             return self._solve_guarded(problem, scaled, fleet, vehicles, steps, seconds_left, bound, level,
-                                       stats, initial)
+                                       stats, initial, initial_types)
         solution = None
         if steps is not None:
             try:
@@ -237,21 +239,23 @@ class VroomSolver(Solver):
         stats["unassigned"] = len(unassigned)
         stats["unassigned_jobs"] = unassigned
         history = [(time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
-        return self._output(problem, routes, types, initial, history, stats, message)
+        return self._output(problem, routes, types, initial, initial_types, history, stats, message)
 
-    def _output(self, problem: Problem, routes, types, initial, history, stats: dict[str, Any],
-                message: str) -> SolveOutput:
-        """The SolveOutput, with a feasible start kept when VROOM's answer is worse (one type only)."""
-        routes, restored = keep_better(problem, routes, initial)
+    def _output(self, problem: Problem, routes, types, initial, initial_types, history,
+                stats: dict[str, Any], message: str) -> SolveOutput:
+        """The SolveOutput, with a feasible start kept when VROOM's answer is worse."""
+        several = len(problem.vehicle_types) > 1
+        routes, restored = keep_better(problem, routes, initial, types if several else None,
+                                       initial_types if several else None)
         if restored:
             stats["initial_restored"] = True
-            types = None
+            types = initial_types
         return SolveOutput(routes=routes, history=[] if restored or routes is None else history, stats=stats,
                            message=message, vehicle_types=types if len(problem.vehicle_types) > 1 else None)
 
     def _solve_guarded(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
                        steps, seconds: float, bound: float, level: int, stats: dict[str, Any],
-                       initial) -> SolveOutput:
+                       initial, initial_types) -> SolveOutput:
         """VROOM in a side process killed at the deadline: its construction phase, which
         its timeout does not interrupt, is estimated to take longer than the time left.
         When it is killed the nearest-neighbour routes are returned (``stats["fallback"]``),
@@ -274,7 +278,9 @@ class VroomSolver(Solver):
             if problem.num_depots > 1 or len(problem.vehicle_types) > 1:
                 logger.warning("vroom: %s; no routes (the fallback has one depot and one vehicle type)", why)
                 stats.update(fallback="none", fallback_reason=why)
-                return SolveOutput(routes=None, stats=stats, message=f"no fallback for this fleet: {why}")
+                # a feasible warm start is still returned
+                return self._output(problem, None, None, initial, initial_types, [], stats,
+                                    f"no fallback for this fleet: {why}")
             logger.warning("vroom: %s; returning the nearest-neighbour routes", why)
             stats.update(fallback="nearest", fallback_reason=why)
             return SolveOutput(routes=nearest_neighbour_routes(problem), stats=stats,
@@ -282,29 +288,35 @@ class VroomSolver(Solver):
         stats["unassigned"] = len(unassigned)
         stats["unassigned_jobs"] = unassigned
         history = [(time.perf_counter() - t0, scaled.to_cost(cost))]
-        return self._output(problem, routes, types, initial, history, stats, message)
+        return self._output(problem, routes, types, initial, initial_types, history, stats, message)
 
-    def _steps(self, problem: Problem, initial, num_vehicles: int, stats: dict[str, Any]):
-        """Vehicle steps (job ids = node indices) per vehicle, or None when unusable."""
+    def _steps(self, problem: Problem, initial, initial_types, vehicles: list[int], stats: dict[str, Any]):
+        """Vehicle steps (job ids = node indices) per VROOM vehicle, or None when unusable.
+
+        A route goes to the next free vehicle of its type (``initial_types``; with one type,
+        vehicles in order); a vehicle without a route gets no steps."""
         if initial is None:
             return None
-        clean = clean_initial(problem, initial)
-        dropped = list(clean.dropped)
+        clean = clean_initial(problem, initial, initial_types)
         routes = clean.routes
-        if routes is not None and problem.num_depots > 1:
-            # clean_initial knows depot 0 only; the other depots are no jobs either
-            dropped += [f"route {r}: node {v} is a depot" for r, route in enumerate(routes)
-                        for v in route if v < problem.num_depots]
-            routes = [kept for route in routes if (kept := [v for v in route if v >= problem.num_depots])] or None
-        if dropped:
-            stats["initial_dropped"] = dropped
-        if routes is None or len(routes) > num_vehicles:
-            stats["initial_reason"] = ("empty" if routes is None
-                                       else f"{len(routes)} routes > {num_vehicles} vehicles")
+        if clean.dropped:
+            stats["initial_dropped"] = clean.dropped
+        types = clean.types if clean.types is not None else [vehicles[0] if vehicles else 0] * len(routes or [])
+        steps: list[list[int]] = [[] for _ in vehicles]
+        reason = "empty" if routes is None else None
+        for r, (route, t) in enumerate(zip(routes or [], types)):
+            free = next((v for v, vt in enumerate(vehicles) if vt == t and not steps[v]), None)
+            if free is None:
+                reason = (f"{len(routes)} routes > {len(vehicles)} vehicles" if clean.types is None
+                          else f"route {r}: no vehicle of type {t} left ({types.count(t)} routes of that type)")
+                break
+            steps[free] = route
+        if reason is not None:
+            stats["initial_reason"] = reason
             return None
         if sum(map(len, routes)) < problem.num_customers:
             stats["initial_partial"] = True  # VROOM assigns the other jobs itself
-        return routes
+        return steps
 
     def _run(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
              steps: list[list[int]] | None, deadline: float, level: int):
@@ -418,7 +430,7 @@ def _build_input(problem: Problem, s: ScaledProblem, fleet: ScaledFleet, vehicle
             kw["max_distance"] = int(fleet.max_distance[t])
         if fleet.fixed_cost[t]:
             kw["costs"] = vroom.VehicleCosts(fixed=int(fleet.fixed_cost[t]))
-        if steps is not None and v < len(steps):
+        if steps is not None and v < len(steps) and steps[v]:
             kw["steps"] = ([vroom.VehicleStepStart()] + [vroom.VehicleStepSingle(j) for j in steps[v]]
                            + [vroom.VehicleStepEnd()])
         vroom_input.add_vehicle(vroom.Vehicle(v, start=vt.start_depot, end=vt.end, **kw))

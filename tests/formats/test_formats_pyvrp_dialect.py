@@ -15,7 +15,7 @@ from support import SHARED, require_shared
 
 import hybridroute as hr
 from hybridroute.formats import FormatError, read, read_solution, read_vrplib
-from hybridroute.formats.vrplib_format import read_vrplib_fleet
+from hybridroute.formats import read_vrplib_fleet
 
 DIALECT = SHARED / "data" / "benchmarks" / "pyvrp_dialect"
 SOLOMON = SHARED / "data" / "benchmarks" / "vrptw_solomon"

@@ -289,3 +289,18 @@ def test_side_by_side_searches_return_vehicle_types():
         "PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION"]
     assert all("cost" in m for m in sol.stats["portfolio"]), sol.stats["portfolio"]
     assert sol.cost == pytest.approx(_optimum(problem).cost)
+
+
+@pytest.mark.parametrize("depot_service, breaks", [
+    (100.0, [(20.0, 50.0, 30.0)]),  # must start by 50 s; the depot's service ends at 100 s
+    (0.0, [(100.0, 200.0, 1000.0), (300.0, 400.0, 10.0)]),  # the first ends past the second's latest start
+])
+def test_a_type_whose_breaks_cannot_all_be_taken_is_not_used(depot_service, breaks):
+    d = np.array([[0, 1000, 2000], [1000, 0, 1000], [2000, 1000, 0]], dtype=float)
+    types = [hr.VehicleType(count=2, capacity=5, breaks=breaks),
+             hr.VehicleType(count=2, capacity=5, fixed_cost=100.0)]
+    problem = hr.Problem("ACVRPTW", d, d / 10, demand=[0, 1, 1], time_windows=[[0, 10000]] * 3,
+                         service_time=[depot_service, 5, 5], vehicle_types=types)
+    sol = _solve(problem)
+    assert sol.vehicle_types == (1,)
+    assert sol.cost == pytest.approx(_optimum(problem).cost)

@@ -310,13 +310,39 @@ def test_breaks_are_refused_by_name():
 
 # -- warm starts ------------------------------------------------------------------------------
 
-def test_warm_start_with_several_vehicle_types_is_ignored_with_a_note():
+def test_warm_start_routes_without_vehicle_types_are_ignored_with_a_note():
+    problem = _star(VehicleType(count=1, capacity=12, fixed_cost=2000.0), VehicleType(count=6, capacity=6))
+    sol = _solve(problem, initial=[[v] for v in problem.customers])
+    assert sol.stats["initial_accepted"] is False
+    assert "vehicle types" in sol.stats["initial_reason"]
+
+
+def test_warm_start_solution_keeps_its_vehicle_types():
+    # six single-stop routes fit only the six small vehicles: read as type 0 they would not
     problem = _star(VehicleType(count=1, capacity=12, fixed_cost=2000.0), VehicleType(count=6, capacity=6))
     start = hr.evaluate(problem, [[v] for v in problem.customers], vehicle_types=[1] * 6)
     assert start.is_feasible
+    sol = _solve(problem, initial=start, max_iterations=0)  # the start itself, read back
+    assert sol.stats["initial_accepted"] is True
+    assert sol.cost <= start.cost + 1e-9
+
+
+def test_warm_start_with_more_routes_of_a_type_than_it_has_is_ignored():
+    problem = _star(VehicleType(count=1, capacity=12), VehicleType(count=6, capacity=6))
+    start = hr.evaluate(problem, [[1, 2], [3, 4], [5, 6]], vehicle_types=[0, 0, 1])
     sol = _solve(problem, initial=start)
     assert sol.stats["initial_accepted"] is False
-    assert "vehicle types" in sol.stats["initial_reason"]
+    assert sol.stats["initial_reason"] == "2 routes of vehicle type 0 > its 1 vehicles"
+    assert sol.cost == pytest.approx(enumerated_optimum(problem).cost)
+
+
+def test_warm_start_types_of_another_fleet_are_dropped_with_a_note():
+    three = _star(VehicleType(count=2, capacity=12), VehicleType(count=2, capacity=6), VehicleType(count=6, capacity=6))
+    two = _star(VehicleType(count=2, capacity=12), VehicleType(count=6, capacity=6))
+    start = hr.evaluate(three, [[1, 2], [3], [4, 5, 6]], vehicle_types=[1, 2, 0])
+    sol = _solve(two, initial=start)
+    assert sol.stats["initial_types_dropped"] == "route 1: vehicle type 2 is not one of the problem's 2 types"
+    assert sol.stats["initial_accepted"] is False
 
 
 def test_warm_start_with_two_depots_is_read_in_node_indices():
@@ -332,4 +358,4 @@ def test_warm_start_with_two_depots_is_read_in_node_indices():
     # a depot inside a route is dropped, not read as a stop
     sol = _solve(problem, initial=[[2, 1, 3], [4, 5, 6, 7]])
     assert sol.stats["initial_accepted"] is True
-    assert any("depot 1" in reason for reason in sol.stats["initial_dropped"])
+    assert "route 0: node 1 is a depot" in sol.stats["initial_dropped"]

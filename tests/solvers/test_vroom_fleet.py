@@ -232,6 +232,19 @@ def test_a_warm_start_without_vehicle_types_is_not_used_with_several_types():
     assert sol.stats["initial_accepted"] is False and "vehicle types" in sol.stats["initial_reason"]
 
 
+def test_a_warm_start_solution_keeps_its_vehicle_types():
+    problem = hr.Problem("ACVRP", _D, demand=_DEMAND, vehicle_types=[VT(count=1, capacity=14), VT(count=3, capacity=7)])
+    best = _optimum(problem)
+    sol = _solve(problem, initial=best)
+    assert sol.stats["initial_accepted"] is True
+    assert sol.cost == pytest.approx(best.cost)
+    # more routes of the big type than it has: not used, and said why
+    crowded = hr.evaluate(problem, [[1, 2], [3, 4], [5]], vehicle_types=[0, 0, 1])
+    sol = _solve(problem, initial=crowded)
+    assert sol.is_feasible and sol.stats["initial_accepted"] is False
+    assert sol.stats["initial_reason"] == "route 1: no vehicle of type 0 left (2 routes of that type)"
+
+
 def test_a_warm_start_on_two_depots_drops_depot_nodes():
     d = _grid([(0, 0), (3000, 0), (500, 300), (1200, -200), (2000, 250)])
     problem = hr.Problem("ACVRP", d, demand=[0, 0, 3, 3, 3], num_depots=2,
@@ -239,3 +252,22 @@ def test_a_warm_start_on_two_depots_drops_depot_nodes():
     sol = _solve(problem, initial=[[2, 1, 3], [4]])
     assert sol.is_feasible
     assert any("depot" in note for note in sol.stats["initial_dropped"])
+
+
+# (depot service s, breaks): a type every route of which breaks late. First: the break must
+# start by 50 s but the depot's service lasts until 100 s. Second: the 1000 s break taken from
+# 100 s ends past the latest start of the next one (400 s); VROOM calls such breaks
+# inconsistent and refuses the whole problem unless the type's routes are cut short.
+UNUSABLE_BREAKS = [(100.0, [(20.0, 50.0, 30.0)]), (0.0, [(100.0, 200.0, 1000.0), (300.0, 400.0, 10.0)])]
+
+
+@pytest.mark.parametrize("depot_service, breaks", UNUSABLE_BREAKS)
+def test_a_type_whose_breaks_cannot_all_be_taken_is_not_used(depot_service, breaks):
+    d = np.array([[0, 1000, 2000], [1000, 0, 1000], [2000, 1000, 0]], dtype=float)
+    types = [VT(count=2, capacity=5, breaks=breaks), VT(count=2, capacity=5, fixed_cost=100.0)]
+    problem = hr.Problem("ACVRPTW", d, d / 10, demand=[0, 1, 1], time_windows=[[0, 10000]] * 3,
+                         service_time=[depot_service, 5, 5], vehicle_types=types)
+    assert not hr.evaluate(problem, [[2, 1]], vehicle_types=[0]).is_feasible
+    sol = _solve(problem, time_limit=1)
+    assert sol.is_feasible and sol.vehicle_types == (1,)
+    assert sol.cost == pytest.approx(_optimum(problem).cost)
