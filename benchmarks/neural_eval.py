@@ -7,12 +7,18 @@ later against the same references. Each checkpoint decodes greedily from every s
 and ×8 dihedral augmentation (batches of 8, one thread); nearest neighbour from every start
 is the floor every policy must beat.
 
-Writes ``results/neural_eval/<kind>_sizes.json`` and ``.md`` (and prints the table).
+Writes ``results/neural_eval/<kind>_sizes.json`` and ``.md`` (and prints the tables: gap, and
+seconds per instance on one thread).
 
 Usage::
 
     python benchmarks/neural_eval.py --kind ATSP --sizes 20,50,100,200 \
         --checkpoints rrnco-atsp20 models/training/atsp-imit/rrnco-atsp-imit.safetensors
+
+Decoding effort against throughput (fewer POMO starts, larger batches)::
+
+    python benchmarks/neural_eval.py --kind ACVRP --sizes 100 --checkpoints rrnco-acvrp-imit \
+        --augments 8 --starts all,32,16,8 --batch-size 32
 """
 
 from __future__ import annotations
@@ -49,13 +55,16 @@ def references(problems, kind: str, seconds: float) -> list[float]:
     return [solver.solve(p, time_limit=seconds, seed=0).cost for p in problems]
 
 
-def policy_costs(checkpoint: str, problems, augment: int) -> tuple[np.ndarray, float]:
+def policy_costs(checkpoint: str, problems, augment: int, starts: int | None = None,
+                 batch_size: int = 8) -> tuple[np.ndarray, float]:
+    """Each instance's cost (inf when infeasible) and the wall seconds per instance."""
     from hybridroute.neural.checkpoint import load_checkpoint
     from hybridroute.neural.inference import solve_problems
 
     policy, _ = load_checkpoint(checkpoint)
     t0 = time.perf_counter()
-    sols = solve_problems(problems, policy, augment=augment, seed=0, device="cpu", batch_size=8)
+    sols = solve_problems(problems, policy, augment=augment, starts=starts, seed=0, device="cpu",
+                          batch_size=batch_size)
     return np.array([s.cost if s.is_feasible else np.inf for s in sols]), (time.perf_counter() - t0) / len(sols)
 
 
@@ -68,7 +77,12 @@ def main(argv=None) -> int:
     ap.add_argument("--city", default=str(REPO / "data" / "cities" / "Helsinki_data.npz"))
     ap.add_argument("--ref-seconds", type=float, default=10.0)
     ap.add_argument("--checkpoints", nargs="+", required=True)
+    ap.add_argument("--augments", default="1,8", help="dihedral augmentations to decode with")
+    ap.add_argument("--starts", default="all", help="POMO starts per augmentation: 'all' or counts, e.g. all,16")
+    ap.add_argument("--batch-size", type=int, default=8, help="instances decoded together")
     args = ap.parse_args(argv)
+    augments = [int(x) for x in args.augments.split(",")]
+    start_counts = [None if x == "all" else int(x) for x in args.starts.split(",")]
     sys.path.insert(0, str(REPO))
     import torch
 
@@ -92,11 +106,14 @@ def main(argv=None) -> int:
         data["results"].setdefault("nearest (all starts)", {})[key] = {"gap_pct": 100 * float(np.mean(nn_cost / ref - 1))}
         for ckpt in args.checkpoints:
             name = Path(ckpt).stem
-            for aug in (1, 8):
-                costs, per = policy_costs(ckpt, problems, aug)
-                data["results"].setdefault(f"{name} x{aug}", {})[key] = {
-                    "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4)}
-                print(f"n={n} {name} x{aug}: {data['results'][f'{name} x{aug}'][key]}", flush=True)
+            for aug in augments:
+                for count in start_counts:
+                    costs, per = policy_costs(ckpt, problems, aug, count, args.batch_size)
+                    label = f"{name} x{aug}" + ("" if count is None else f" {count} starts") + \
+                        ("" if args.batch_size == 8 else f" batch {args.batch_size}")
+                    data["results"].setdefault(label, {})[key] = {
+                        "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4)}
+                    print(f"n={n} {label}: {data['results'][label][key]}", flush=True)
         out_json.write_text(json.dumps(data, indent=1) + "\n")
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
     data["runs"] = data.get("runs", []) + [{"command": command, "date": datetime.date.today().isoformat()}]
@@ -111,6 +128,14 @@ def main(argv=None) -> int:
               "|---|" + "---|" * len(all_sizes)]
     for method, per in data["results"].items():
         cells = [f"{per[f'n{n}']['gap_pct']:.2f}" if f"n{n}" in per else "—" for n in all_sizes]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    lines += ["", "Seconds per instance (one thread, CPU; instances decoded in batches, ×8 = 8 transforms):", "",
+              "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |", "|---|" + "---|" * len(all_sizes)]
+    for method, per in data["results"].items():
+        if not any("seconds_per_instance" in v for v in per.values()):
+            continue
+        cells = [f"{per[f'n{n}']['seconds_per_instance']:.3f}" if "seconds_per_instance" in per.get(f"n{n}", {})
+                 else "—" for n in all_sizes]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
