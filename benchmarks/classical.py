@@ -47,6 +47,7 @@ Rewrite the markdown from the CSV::
 from __future__ import annotations
 
 import argparse
+import datetime
 import csv
 import json
 import logging
@@ -525,8 +526,9 @@ def _quiet_section(rows: list[dict], checks_csv: Path | None, set_order: list[st
         f"From `{checks_csv.name}` ({len(rows)} rows): only the rows these checks read, "
         f"{repeats} run(s) each (seeds 0..{repeats - 1}; OR-Tools takes no seed, so its runs "
         "differ only by timing), one solve at a time on an otherwise idle 2-core machine "
-        "(`benchmarks/classical.py --checks`; PyVRP and OR-Tools with `workers=\"auto\"` = 2, "
-        "see above). An instance passes when every run passes.",
+        f"(`python benchmarks/classical.py --checks --repeats {repeats}`, last written "
+        f"{datetime.date.fromtimestamp(checks_csv.stat().st_mtime).isoformat()}; PyVRP and OR-Tools "
+        "with `workers=\"auto\"` = 2, see above). An instance passes when every run passes.",
         "",
         *check_lines(rows, specs),
         "",
