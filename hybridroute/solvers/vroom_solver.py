@@ -129,7 +129,10 @@ class VroomSolver(Solver):
     still hybridroute's full duration.
     A warm start is passed as vehicle ``steps``; VROOM refuses an infeasible one with an
     error, in which case the solve starts cold and ``stats["initial_accepted"]`` is False.
-    With several vehicle types a start (routes without their types) is not used.
+    With several vehicle types a start is used when it comes as a Solution (each route on a
+    vehicle of its type); plain routes carry no types and are not used. VROOM replays a
+    start with its own break placement and rejects some routes that need a break even when
+    hybridroute's evaluator finds them feasible (its own routes included).
     VROOM takes no seed.
 
     **Time limit.** pyvroom's ``solve(exploration_level, nb_threads, timeout)`` hands the
