@@ -223,9 +223,11 @@ def _markdown(card: dict[str, Any]) -> str:
     curve = card.get("validation", {}).get("curve", [])
     rows = "\n".join(f"| {v['step']} | {v['instances']} | {v['gap_pct']:.2f} |" for v in curve)
     mc = card["model_config"]
+    sizes = tr.get("sizes") or [card["n"]]
+    trained_at = f"n = {sizes[0]}" if len(sizes) == 1 else f"mixed n = {', '.join(map(str, sizes))}"
     return f"""# {card['name']}
 
-RRNCO policy for **{card['kind']}** trained at n = {card['n']} ({card['parameters']:,} parameters;
+RRNCO policy for **{card['kind']}** trained at {trained_at} ({card['parameters']:,} parameters;
 d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}`
 (sha256 `{card['sha256']}`); the machine-readable card is `{card['name']}.json`.
 

@@ -124,6 +124,7 @@ def test_an_exported_run_loads_as_a_checkpoint_and_solves(cfg, tmp_path):
     path = imitation.export(cfg, tmp_path / "rrnco-tiny.safetensors")
     policy, card = load_checkpoint(path)
     assert card["model_config"]["attention"] == "aft" and card["training"]["steps"] >= 1
+    assert "trained at mixed n = 8, 12 " in path.with_suffix(".md").read_text()
     problem = hr.osrm.sample_instances("Helsinki", "ATSP", 15, 1, seed=3)[0]
     sol = hr.get_solver("rrnco", checkpoint=str(path)).solve(problem, time_limit=60)
     assert sol.is_feasible and sol.stats["checkpoint"] == "rrnco-tiny"
