@@ -34,6 +34,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import json
+import math
 import logging
 import sys
 import time
@@ -276,7 +277,7 @@ def reference_costs(problems, ref_seconds: float) -> tuple[np.ndarray, np.ndarra
     from ..solvers import get_solver, installed_solvers
 
     nn_solver = get_solver("nearest", starts=problems[0].num_nodes)
-    nn_cost = np.array([nn_solver.solve(p, seed=0).cost for p in problems])
+    nn_cost = np.array([nn_solver.solve(p, seed=0, time_limit=math.inf).cost for p in problems])
     if "pyvrp" in installed_solvers():
         solver = get_solver("pyvrp", workers=1)  # one search: the same reference on every machine
         costs = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..problem import Problem, ProblemKind
@@ -160,7 +162,8 @@ class NearestNeighbour(Solver):
     ----------
     starts
         How many different first customers to try (the best result is kept). 1 gives the
-        plain greedy from the depot.
+        plain greedy from the depot. Starts stop at the time limit (the first always runs);
+        ``stats["starts"]`` says how many ran, and ``time_limit=math.inf`` runs them all.
     """
 
     name = "nearest"
@@ -182,10 +185,18 @@ class NearestNeighbour(Solver):
             k = min(self.starts - 1, problem.num_customers)
             firsts += [int(v) for v in rng.choice(np.arange(1, problem.num_nodes), size=k, replace=False)]
         best, best_cost = None, np.inf
+        deadline = time.perf_counter() + time_limit
+        tried = 0
         for first in firsts:
+            if tried and time.perf_counter() > deadline:
+                break
+            tried += 1
             routes = nearest_neighbour_routes(problem, first)
             sol = evaluate(problem, routes)
             key = (not sol.is_feasible, sol.cost)
             if best is None or key < best_key:
                 best, best_key, best_cost = routes, key, sol.cost
-        return SolveOutput(routes=best, stats={"starts": len(firsts)})
+        stats = {"starts": tried}
+        if tried < len(firsts):
+            stats["starts_requested"] = len(firsts)
+        return SolveOutput(routes=best, stats=stats)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from support import require_shared
@@ -50,6 +52,17 @@ def test_packing_returns_none_where_it_does_not_apply():
 def test_nearest_neighbour_respects_capacity(acvrp12):
     sol = hr.evaluate(acvrp12, nearest_neighbour_routes(acvrp12))
     assert sol.is_feasible, sol.violations
+
+
+def test_nearest_multistart_stops_at_the_time_limit(acvrp12):
+    # a limit that has passed once the first start is built: that start, and no other
+    sol = hr.solve(acvrp12, "nearest", starts=12, time_limit=1e-9)
+    assert sol.is_feasible
+    assert sol.stats["starts"] == 1 and sol.stats["starts_requested"] == 12
+    assert sol.routes == hr.solve(acvrp12, "nearest").routes
+    every = hr.solve(acvrp12, "nearest", starts=12, time_limit=math.inf)
+    assert every.stats["starts"] == 12 and "starts_requested" not in every.stats
+    assert every.cost <= sol.cost
 
 
 @pytest.mark.parametrize("seed", range(3))
