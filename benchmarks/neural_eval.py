@@ -119,11 +119,19 @@ def main(argv=None) -> int:
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
     data["runs"] = data.get("runs", []) + [{"command": command, "date": datetime.date.today().isoformat()}]
     out_json.write_text(json.dumps(data, indent=1) + "\n")
+    text = report(data, args.kind, args.ref_seconds, args.count)
+    (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
+    print(text)
+    return 0
+
+
+def report(data: dict, kind: str, ref_seconds: float, count: int) -> str:
+    """The markdown tables (gap, seconds per instance) of one kind's results JSON."""
     all_sizes = sorted({int(k[1:]) for r in data["results"].values() for k in r})
-    ref_name = REFERENCE[args.kind][0]
-    lines = [f"# Neural checkpoints across sizes ({args.kind}, held-out city)", "",
-             f"Gap (%) to {ref_name} at {args.ref_seconds:g} s per instance, mean over {args.count} instances "
-             "per size; greedy from every start, ×1 / ×8 augmentation. Runs:", ""]
+    ref_name = REFERENCE[kind][0]
+    lines = [f"# Neural checkpoints across sizes ({kind}, held-out city)", "",
+             f"Gap (%) to {ref_name} at {ref_seconds:g} s per instance, mean over {count} instances "
+             "per size; greedy from every start unless a row names fewer, ×1 / ×8 augmentation. Runs:", ""]
     lines += [f"- `{r['command']}` ({r['date']})" for r in data["runs"]]
     lines += ["", "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |",
               "|---|" + "---|" * len(all_sizes)]
@@ -138,10 +146,7 @@ def main(argv=None) -> int:
         cells = [f"{per[f'n{n}']['seconds_per_instance']:.3f}" if "seconds_per_instance" in per.get(f"n{n}", {})
                  else "—" for n in all_sizes]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    text = "\n".join(lines) + "\n"
-    (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
-    print(text)
-    return 0
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
