@@ -34,8 +34,8 @@ class PyVRPSolver(Solver):
     stops become PyVRP clients with ``required=False`` and their prize. Breaks are not
     supported (PyVRP has none). A warm start is read as a PyVRP ``Solution``; PyVRP repairs
     partial or infeasible starts and never returns something worse than a feasible one. With
-    several vehicle types a warm start is ignored (``stats["initial_reason"]`` says why): the
-    routes it arrives as carry no vehicle types.
+    several vehicle types a start given as a Solution keeps each route's type; plain routes
+    carry none, so such a start is ignored (``stats["initial_reason"]`` says why).
 
     Parameters
     ----------
@@ -198,8 +198,7 @@ class PyVRPSolver(Solver):
         if message and penalty_warnings:
             message += "; PyVRP's penalties reached their bound (PenaltyBoundWarning)"
         several = len(problem.vehicle_types) > 1
-        routes, restored = keep_better(problem, routes, initial, types if several else None,
-                                       initial_types if several else None)
+        routes, restored = keep_better(problem, routes, initial, types, initial_types)
         if restored:
             stats["initial_restored"] = True
             types = initial_types

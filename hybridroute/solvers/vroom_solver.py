@@ -247,9 +247,7 @@ class VroomSolver(Solver):
     def _output(self, problem: Problem, routes, types, initial, initial_types, history,
                 stats: dict[str, Any], message: str) -> SolveOutput:
         """The SolveOutput, with a feasible start kept when VROOM's answer is worse."""
-        several = len(problem.vehicle_types) > 1
-        routes, restored = keep_better(problem, routes, initial, types if several else None,
-                                       initial_types if several else None)
+        routes, restored = keep_better(problem, routes, initial, types, initial_types)
         if restored:
             stats["initial_restored"] = True
             types = initial_types
