@@ -8,17 +8,23 @@
 #
 # The GPU machine is bare: it has Python and torch with CUDA; the project runs from the
 # working tree (PYTHONPATH), and the pure-Python dependencies it lacks travel as wheels in
-# .whl/ (see the device tool's notes) when present.
+# .whl/ (see the device tool's notes) when present. DEVICE=cpu rehearses the same steps on a
+# machine without a GPU (e.g. `DEVICE=cpu OUT=/tmp/rehearsal scripts/gpu_resume.sh atsp-imit 1`
+# in a scratch clone).
 set -euo pipefail
 cfg="${1:-atsp-imit}"
 minutes="${2:-8}"
+device="${DEVICE:-cuda}"
+python="${PYTHON:-python3}"
 cd "$(dirname "$0")/.."
 if [ -d .whl ]; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+    "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
     export PYTHONPATH=/tmp/site
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-python3 -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())"
-python3 -m hybridroute.neural.imitation train --config "$cfg" --max-minutes "$minutes" \
-    --cities-dir data/pack --device cuda --threads 8 2>&1 | tee "${OUT:-/tmp}/train.log"
+if [ "$device" = cuda ]; then
+    "$python" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())"
+fi
+"$python" -m hybridroute.neural.imitation train --config "$cfg" --max-minutes "$minutes" \
+    --cities-dir data/pack --device "$device" --threads "${THREADS:-8}" 2>&1 | tee "${OUT:-/tmp}/train.log"
 cp "models/training/$cfg/state.pt" "models/training/$cfg/log.jsonl" "${OUT:-/tmp}/"
