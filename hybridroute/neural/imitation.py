@@ -20,6 +20,8 @@ Training
     rotations of each tour (every node of an ATSP tour is a valid start) under a random
     dihedral flip of the coordinates. Every step picks a label file and instances from a
     stream that is a pure function of (seed, step), so a resumed run continues the same curve.
+    ``batch_nodes`` caps the nodes in a step (``batch_size`` × n), so that the largest sizes
+    take fewer instances per step instead of most of the run's time.
     The resume state (``state.pt``: weights, optimizer, step), the curve (``log.jsonl``) and
     the validation references live in ``models/training/<name>/`` and are committed.
 Validation
@@ -82,6 +84,7 @@ class ImitationConfig:
     runs_root: str = "models/training"
     holdout: tuple[str, ...] = ("Helsinki",)
     batch_size: int = 16
+    batch_nodes: int | None = None
     rotations: int = 8
     lr: float = 2e-4
     weight_decay: float = 1e-6
@@ -329,11 +332,22 @@ def _take_batch(batch, sel: np.ndarray):
     return replace(batch, **kw)
 
 
+def step_batch_size(cfg: ImitationConfig, num_nodes: int, available: int) -> int:
+    """Instances in a step on ``num_nodes``-node labels: ``batch_size``, fewer when
+    ``batch_nodes`` caps the nodes per step (a step's cost grows as n², so large sizes would
+    otherwise dominate the run's time), never fewer than one."""
+    size = min(cfg.batch_size, available)
+    if cfg.batch_nodes is not None:
+        size = min(size, max(1, cfg.batch_nodes // num_nodes))
+    return size
+
+
 def _step_data(store: _LabelStore, cfg: ImitationConfig, step: int):
     files = store.files_cached()
     rng = np.random.default_rng([cfg.seed, step])
     batch, tours = store.get(files[int(rng.integers(len(files)))])
-    sel = rng.choice(len(tours), size=min(cfg.batch_size, len(tours)), replace=False)
+    size = step_batch_size(cfg, batch.distance.shape[-1], len(tours))
+    sel = rng.choice(len(tours), size=size, replace=False)
     seqs = _rotations(tours[sel], cfg.rotations, rng, cfg.kind)
     return _take_batch(batch, sel), seqs, int(rng.integers(8)), rng
 
@@ -379,13 +393,14 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     (rdir / "config.toml").write_text(_toml(cfg.source))
     policy = RRNCOPolicy(cfg.model).to(dev)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step = 0
+    step = instances = 0
     state_path, log_path = rdir / "state.pt", rdir / "log.jsonl"
     if state_path.exists():
         state = torch.load(state_path, weights_only=True, map_location=dev)
         policy.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
+        instances = int(state.get("instances", step * cfg.batch_size))
         logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
     else:
         logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
@@ -403,7 +418,7 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         opt_state = opt.state_dict()
         opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
         _atomic_save({"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
-                      "step": step}, state_path)
+                      "step": step, "instances": instances}, state_path)
 
     policy.train()
     while time.monotonic() < end:
@@ -419,9 +434,10 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
+        instances += inst.batch_size
         window.append(float(loss.detach()))
         if step % cfg.log_every == 0:
-            rec = {"step": step, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
+            rec = {"step": step, "instances": instances, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
                    "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
             _log(log_path, rec)
             logger.info("step %d nll %.4f (%.2f s/step)", step, rec["nll"], rec["sec_per_step"])
@@ -430,12 +446,13 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
             checkpoint()
             last_ckpt = time.monotonic()
         if time.monotonic() - last_val > cfg.val_minutes * 60:
-            rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs, dev)}
+            rec = {"step": step, "instances": instances, "time": time.time(),
+                   **validate(policy, val_problems, refs, dev)}
             _log(log_path, rec)
             logger.info("validation at step %d: %s", step, rec)
             last_val = time.monotonic()
     checkpoint()
-    rec = {"step": step, "time": time.time(), **validate(policy, val_problems, refs, dev)}
+    rec = {"step": step, "instances": instances, "time": time.time(), **validate(policy, val_problems, refs, dev)}
     _log(log_path, rec)
     logger.info("validation at step %d: %s", step, rec)
     return rdir
@@ -465,11 +482,12 @@ def export(cfg: ImitationConfig, out: Path) -> Path:
     policy.load_state_dict(state["model"])
     records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
     key = f"gap_n{max(cfg.val_sizes)}_pct"
-    curve = [{"step": r["step"], "instances": r["step"] * cfg.batch_size, "gap_pct": r[key]}
+    curve = [{"step": r["step"], "instances": r.get("instances", r["step"] * cfg.batch_size), "gap_pct": r[key]}
              for r in records if key in r]
     card = {"n": max(cfg.sizes), "training": {
                 "method": "imitation (teacher forcing) of " + " ".join(map(str, LABEL_SOLVERS[cfg.kind][:2])),
-                "steps": int(state["step"]), "instances": int(state["step"]) * cfg.batch_size,
+                "steps": int(state["step"]),
+                "instances": int(state.get("instances", int(state["step"]) * cfg.batch_size)),
                 "sizes": list(cfg.sizes), "cities": training_city_names(cfg), "device": "cpu",
                 "trained_seconds": sum(r.get("sec_per_step", 0) * cfg.log_every for r in records),
                 "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}"},

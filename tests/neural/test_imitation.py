@@ -77,6 +77,26 @@ def test_training_lowers_the_labels_nll_and_resumes(cfg):
     assert (rdir / "validation.json").exists()
 
 
+def test_batch_nodes_shrinks_the_batch_of_large_instances_only(cfg):
+    assert imitation.step_batch_size(cfg, 12, 4) == 4
+    capped = dataclasses.replace(cfg, batch_size=16, batch_nodes=3216)
+    assert imitation.step_batch_size(capped, 201, 32) == 16
+    assert imitation.step_batch_size(capped, 501, 32) == 6
+    assert imitation.step_batch_size(capped, 5000, 32) == 1
+    assert imitation.step_batch_size(capped, 101, 3) == 3
+
+
+def test_a_run_counts_the_instances_it_saw(cfg):
+    capped = dataclasses.replace(cfg, batch_nodes=20)  # one 12-node or two 8-node instances a step
+    imitation.write_labels(capped, max_minutes=1)
+    rdir = imitation.train(capped, max_minutes=0.05)
+    state = torch.load(rdir / "state.pt", weights_only=True)
+    assert state["step"] <= state["instances"] <= 2 * state["step"]
+    card = __import__("json").loads(imitation.export(capped, rdir / "tiny.safetensors").with_suffix(".json")
+                                    .read_text())
+    assert card["training"]["instances"] == state["instances"]
+
+
 def test_the_local_scale_is_the_same_at_every_size_for_the_same_density():
     """Max-normalised distances shrink as 1/sqrt(n); the k-NN scale follows them, so distances
     the model sees keep their size (issue: the decoder stopped acting locally at n = 100)."""
