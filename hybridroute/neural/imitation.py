@@ -80,6 +80,7 @@ class ImitationConfig:
     sizes: tuple[int, ...] = (20, 50, 100, 200)
     label_count: int = 32
     label_chunks: int = 88
+    sizes_from_chunk: dict[int, tuple[int, ...]] = field(default_factory=dict)
     cities_dir: str = "data/cities"
     runs_root: str = "models/training"
     holdout: tuple[str, ...] = ("Helsinki",)
@@ -105,6 +106,11 @@ class ImitationConfig:
     def kind(self) -> ProblemKind:
         return self.model.problem_kind
 
+    @property
+    def all_sizes(self) -> tuple[int, ...]:
+        """Every size the label schedule uses, ascending."""
+        return tuple(sorted({*self.sizes, *(n for v in self.sizes_from_chunk.values() for n in v)}))
+
 
 def load_config(name_or_path: str | Path) -> ImitationConfig:
     """A config from ``hybridroute/neural/configs/<name>.toml`` or a path."""
@@ -124,6 +130,8 @@ def load_config(name_or_path: str | Path) -> ImitationConfig:
     for key in ("sizes", "holdout", "val_sizes"):
         if key in flat:
             flat[key] = tuple(flat[key])
+    if "sizes_from_chunk" in flat:
+        flat["sizes_from_chunk"] = {int(k): tuple(int(n) for n in v) for k, v in flat["sizes_from_chunk"].items()}
     return ImitationConfig(name=raw["run"]["name"], model=ModelConfig.from_dict(raw["model"]), source=raw, **flat)
 
 
@@ -150,11 +158,24 @@ def training_city_names(cfg: ImitationConfig) -> list[str]:
     return train
 
 
-def label_schedule(cities: list[str], sizes: tuple[int, ...], seed: int, chunk: int) -> tuple[str, int, int]:
-    """(city, n, seed) of label chunk ``chunk``: cities round-robin, sizes cycling per round."""
+def label_schedule(cities: list[str], sizes: tuple[int, ...], seed: int, chunk: int,
+                   sizes_from_chunk: dict[int, tuple[int, ...]] | None = None) -> tuple[str, int, int]:
+    """(city, n, seed) of label chunk ``chunk``: cities round-robin, sizes cycling per round.
+
+    ``sizes_from_chunk`` maps a chunk index to the sizes that cycle from that chunk on (their
+    rounds counted from there), so a run can add sizes later without moving its earlier chunks.
+    """
     city = cities[chunk % len(cities)]
-    n = sizes[(chunk // len(cities)) % len(sizes)]
+    first = max((c for c in (sizes_from_chunk or {}) if c <= chunk), default=0)
+    if first:
+        sizes = sizes_from_chunk[first]
+    n = sizes[((chunk - first) // len(cities)) % len(sizes)]
     return city, n, seed * 1_000_003 + chunk
+
+
+def chunk_spec(cfg: "ImitationConfig", cities: list[str], chunk: int) -> tuple[str, int, int]:
+    """(city, n, seed) of a run's label chunk ``chunk``."""
+    return label_schedule(cities, cfg.sizes, cfg.seed, chunk, cfg.sizes_from_chunk)
 
 
 def run_dir(cfg: ImitationConfig) -> Path:
@@ -207,7 +228,7 @@ def write_labels(cfg: ImitationConfig, max_minutes: float, cities: dict[str, Cit
     end = time.monotonic() + max_minutes * 60
     written, chunk = 0, 0
     while time.monotonic() < end and chunk < cfg.label_chunks:
-        city, n, seed = label_schedule(names, cfg.sizes, cfg.seed, chunk)
+        city, n, seed = chunk_spec(cfg, names, chunk)
         path = label_path(cfg, city, n, seed)
         chunk += 1
         if path.exists():
@@ -296,7 +317,7 @@ class _LabelStore:
         sees is then a pure function of (seed, step)."""
         cfg = self.cfg
         names = training_city_names(cfg)
-        paths = [label_path(cfg, *label_schedule(names, cfg.sizes, cfg.seed, c)) for c in range(cfg.label_chunks)]
+        paths = [label_path(cfg, *chunk_spec(cfg, names, c)) for c in range(cfg.label_chunks)]
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise FileNotFoundError(f"{len(missing)} of {cfg.label_chunks} label files are missing (first: "
@@ -458,12 +479,18 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     return rdir
 
 
+def _toml_value(v: Any) -> str:
+    if isinstance(v, dict):  # an inline table: { 440 = [500] }
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return json.dumps(list(v) if isinstance(v, tuple) else v)
+
+
 def _toml(raw: dict[str, Any]) -> str:
     lines = []
     for section, values in raw.items():
         lines.append(f"[{section}]")
         for k, v in values.items():
-            lines.append(f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}")
+            lines.append(f"{k} = {_toml_value(v)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -484,11 +511,11 @@ def export(cfg: ImitationConfig, out: Path) -> Path:
     key = f"gap_n{max(cfg.val_sizes)}_pct"
     curve = [{"step": r["step"], "instances": r.get("instances", r["step"] * cfg.batch_size), "gap_pct": r[key]}
              for r in records if key in r]
-    card = {"n": max(cfg.sizes), "training": {
+    card = {"n": max(cfg.all_sizes), "training": {
                 "method": "imitation (teacher forcing) of " + " ".join(map(str, LABEL_SOLVERS[cfg.kind][:2])),
                 "steps": int(state["step"]),
                 "instances": int(state.get("instances", int(state["step"]) * cfg.batch_size)),
-                "sizes": list(cfg.sizes), "cities": training_city_names(cfg), "device": "cpu",
+                "sizes": list(cfg.all_sizes), "cities": training_city_names(cfg), "device": "cpu",
                 "trained_seconds": sum(r.get("sec_per_step", 0) * cfg.log_every for r in records),
                 "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}"},
             "validation": {"city": cfg.val_city, "count": cfg.val_count, "sizes": list(cfg.val_sizes),

@@ -42,6 +42,29 @@ def test_the_schedule_cycles_cities_then_sizes():
     assert got == [("A", 20), ("B", 20), ("A", 50), ("B", 50), ("A", 20)]
 
 
+def test_sizes_added_later_leave_the_earlier_chunks_where_they_were():
+    base = [imitation.label_schedule(["A", "B"], (20, 50), 7, c) for c in range(6)]
+    later = {4: (500,), 8: (100, 200)}
+    got = [imitation.label_schedule(["A", "B"], (20, 50), 7, c, later) for c in range(12)]
+    assert got[:4] == base[:4]
+    assert [g[:2] for g in got[4:]] == [("A", 500), ("B", 500), ("A", 500), ("B", 500),
+                                        ("A", 100), ("B", 100), ("A", 200), ("B", 200)]
+    assert len({g[2] for g in got}) == 12  # every chunk keeps its own seed
+
+
+def test_a_config_reads_sizes_added_later(tmp_path):
+    text = (imitation.CONFIG_DIR / "acvrptw-imit.toml").read_text()
+    path = tmp_path / "later.toml"
+    path.write_text(text.replace("[train]", "sizes_from_chunk = { 440 = [500] }\n\n[train]", 1))
+    cfg = imitation.load_config(path)
+    assert cfg.sizes_from_chunk == {440: (500,)}
+    assert cfg.all_sizes == (20, 50, 100, 200, 500)
+    # the run folder's copy of the config reads back the same
+    copy = tmp_path / "copy.toml"
+    copy.write_text(imitation._toml(cfg.source))
+    assert imitation.load_config(copy).sizes_from_chunk == {440: (500,)}
+
+
 def test_labels_are_tours_and_reproducible_from_city_n_and_seed():
     city = bundled_city("Monaco")
     a = imitation.make_labels(city, "ATSP", 12, 3, seed=5)
