@@ -69,6 +69,8 @@ class ModelConfig:
         distance, so local distances shrink as 1/√n) or ``"knn"`` (a local scale: the mean
         distance from a node to its :data:`KNN_SCALE_K` nearest neighbours, the same at
         every n for the same density of stops).
+    tw_gate_hidden
+        Hidden width of the ACVRPTW adaptive bias's gate (None: ``embed_dim``, the paper).
     """
 
     kind: str
@@ -80,6 +82,7 @@ class ModelConfig:
     tanh_clip: float = 10.0
     attention: str = "rrnco"
     dist_scale: str = "max"
+    tw_gate_hidden: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ProblemKind.parse(self.kind).value)
@@ -87,6 +90,9 @@ class ModelConfig:
             raise ValueError(f"ModelConfig.attention must be 'rrnco' or 'aft', got {self.attention!r}")
         if self.dist_scale not in ("max", "knn"):
             raise ValueError(f"ModelConfig.dist_scale must be 'max' or 'knn', got {self.dist_scale!r}")
+        if self.tw_gate_hidden is not None and int(self.tw_gate_hidden) < 1:
+            raise ValueError(f"ModelConfig.tw_gate_hidden must be None or a positive integer, "
+                             f"got {self.tw_gate_hidden!r}")
         for name in ("embed_dim", "num_layers", "ff_hidden", "num_heads", "sample_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -137,7 +143,7 @@ class RRNCOPolicy(nn.Module):
         kind = config.problem_kind
         self.kind = kind
         self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k,
-                               attention=config.attention)
+                               attention=config.attention, tw_gate_hidden=config.tw_gate_hidden)
         self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip)
         self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
 

@@ -43,6 +43,17 @@ def test_folded_bias_equals_unfolded(cls):
     assert (a - b).abs().max().item() < 1e-9
 
 
+def test_a_narrow_time_window_gate_folds_exactly_too():
+    torch.manual_seed(0)
+    nab = TimeAwareAdaptiveBias(32, gate_hidden=8).double()
+    _randomise(nab, 2)
+    assert nab.gate1.out_features == 8 and nab.gate2.in_features == 8
+    dist, angle, dur = _pairs()
+    a = nab(dist, angle, dur, folded=True)
+    b = nab(dist, angle, dur, folded=False)
+    assert (a - b).abs().max().item() < 1e-9
+
+
 @pytest.mark.parametrize("cls", [NeuralAdaptiveBias, TimeAwareAdaptiveBias])
 def test_folded_bias_equals_unfolded_in_float32_with_gradients(cls):
     torch.manual_seed(0)
