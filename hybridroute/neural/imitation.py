@@ -166,8 +166,10 @@ def label_schedule(cities: list[str], sizes: tuple[int, ...], seed: int, chunk: 
     rounds counted from there), so a run can add sizes later without moving its earlier chunks.
     """
     city = cities[chunk % len(cities)]
-    first = max((c for c in (sizes_from_chunk or {}) if c <= chunk), default=0)
-    if first:
+    first = max((c for c in (sizes_from_chunk or {}) if c <= chunk), default=None)
+    if first is None:
+        first = 0
+    else:
         sizes = sizes_from_chunk[first]
     n = sizes[((chunk - first) // len(cities)) % len(sizes)]
     return city, n, seed * 1_000_003 + chunk

@@ -50,6 +50,7 @@ def test_sizes_added_later_leave_the_earlier_chunks_where_they_were():
     assert [g[:2] for g in got[4:]] == [("A", 500), ("B", 500), ("A", 500), ("B", 500),
                                         ("A", 100), ("B", 100), ("A", 200), ("B", 200)]
     assert len({g[2] for g in got}) == 12  # every chunk keeps its own seed
+    assert imitation.label_schedule(["A"], (20,), 7, 0, {0: (30,)})[1] == 30
 
 
 def test_a_config_reads_sizes_added_later(tmp_path):
