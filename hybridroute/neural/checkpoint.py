@@ -42,7 +42,7 @@ ATTRIBUTION = "Training data: road matrices from OpenStreetMap via OSRM. Data ©
 DEFAULT_CHECKPOINTS = {
     ProblemKind.ATSP: "rrnco-atsp-imit",
     ProblemKind.ACVRP: "rrnco-acvrp-imit",
-    ProblemKind.ACVRPTW: "rrnco-acvrptw20",
+    ProblemKind.ACVRPTW: "rrnco-acvrptw-imit",
 }
 
 class CheckpointError(ValueError):

@@ -95,7 +95,7 @@ class RRNCO(Solver):
     ----------
     checkpoint
         A checkpoint name or ``.safetensors`` path; None uses the shipped checkpoint for the
-        problem's kind (``DEFAULT_CHECKPOINTS``: ``rrnco-atsp-imit``, ``rrnco-acvrp-imit``, ``rrnco-acvrptw20``).
+        problem's kind (``DEFAULT_CHECKPOINTS``: ``rrnco-atsp-imit``, ``rrnco-acvrp-imit``, ``rrnco-acvrptw-imit``).
     augment
         Dihedral coordinate augmentations (1–8).
     starts
