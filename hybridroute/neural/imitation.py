@@ -423,7 +423,7 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         policy.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
-        instances = int(state.get("instances", step * cfg.batch_size))
+        instances = _instances_seen(state, cfg)
         logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
     else:
         logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
@@ -442,6 +442,12 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
         _atomic_save({"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
                       "step": step, "instances": instances}, state_path)
+
+    def validation() -> None:
+        rec = {"step": step, "instances": instances, "time": time.time(),
+               **validate(policy, val_problems, refs, dev)}
+        _log(log_path, rec)
+        logger.info("validation at step %d: %s", step, rec)
 
     policy.train()
     while time.monotonic() < end:
@@ -469,16 +475,17 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
             checkpoint()
             last_ckpt = time.monotonic()
         if time.monotonic() - last_val > cfg.val_minutes * 60:
-            rec = {"step": step, "instances": instances, "time": time.time(),
-                   **validate(policy, val_problems, refs, dev)}
-            _log(log_path, rec)
-            logger.info("validation at step %d: %s", step, rec)
+            validation()
             last_val = time.monotonic()
     checkpoint()
-    rec = {"step": step, "instances": instances, "time": time.time(), **validate(policy, val_problems, refs, dev)}
-    _log(log_path, rec)
-    logger.info("validation at step %d: %s", step, rec)
+    validation()
     return rdir
+
+
+def _instances_seen(state: dict[str, Any], cfg: ImitationConfig) -> int:
+    """Instances a run has trained on; states written before runs counted them had
+    ``batch_size`` instances in every step."""
+    return int(state.get("instances", int(state["step"]) * cfg.batch_size))
 
 
 def _toml_value(v: Any) -> str:
@@ -516,7 +523,7 @@ def export(cfg: ImitationConfig, out: Path) -> Path:
     card = {"n": max(cfg.all_sizes), "training": {
                 "method": "imitation (teacher forcing) of " + " ".join(map(str, LABEL_SOLVERS[cfg.kind][:2])),
                 "steps": int(state["step"]),
-                "instances": int(state.get("instances", int(state["step"]) * cfg.batch_size)),
+                "instances": _instances_seen(state, cfg),
                 "sizes": list(cfg.all_sizes), "cities": training_city_names(cfg), "device": "cpu",
                 "trained_seconds": sum(r.get("sec_per_step", 0) * cfg.log_every for r in records),
                 "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}"},
