@@ -39,7 +39,9 @@ import argparse
 import json
 import logging
 import math
+import signal
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -405,8 +407,39 @@ def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, lis
     return out
 
 
+class _StopRequest:
+    """SIGTERM / SIGINT while training: finish the step, save the state, validate, return.
+
+    A killed run (a session's end, a batch system's limit) then loses no steps. Handlers are
+    installed only in the main thread and restored on exit."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._request)
+        return self
+
+    def _request(self, signum, frame) -> None:
+        if self.requested:  # a second signal: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+        logger.info("signal %d: stopping after this step (state is saved)", signum)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 def train(cfg: ImitationConfig, max_minutes: float) -> Path:
-    """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder."""
+    """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder.
+
+    SIGTERM or SIGINT ends the run early the same way: the state is saved and validated."""
     from .inference import resolve_device
 
     torch.set_num_threads(cfg.threads)
@@ -450,33 +483,34 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         logger.info("validation at step %d: %s", step, rec)
 
     policy.train()
-    while time.monotonic() < end:
-        batch, seqs, form, rng = _step_data(store, cfg, step)
-        inst = instances_from_batch(batch, device=dev, dtype=torch.float32)
-        seq = torch.as_tensor(seqs, device=dev)
-        gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
-        logp, counted = teacher_forced_logp(policy, inst, seq[..., 0], seq[..., 1:],
-                                            coords=dihedral(inst.coords.float(), forms=[form]), generator=gen)
-        loss = -(logp.sum() / counted.sum().clamp_min(1))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
-        opt.step()
-        step += 1
-        instances += inst.batch_size
-        window.append(float(loss.detach()))
-        if step % cfg.log_every == 0:
-            rec = {"step": step, "instances": instances, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
-                   "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
-            _log(log_path, rec)
-            logger.info("step %d nll %.4f (%.2f s/step)", step, rec["nll"], rec["sec_per_step"])
-            window, t_window = [], time.perf_counter()
-        if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
-            checkpoint()
-            last_ckpt = time.monotonic()
-        if time.monotonic() - last_val > cfg.val_minutes * 60:
-            validation()
-            last_val = time.monotonic()
+    with _StopRequest() as stop:
+        while time.monotonic() < end and not stop.requested:
+            batch, seqs, form, rng = _step_data(store, cfg, step)
+            inst = instances_from_batch(batch, device=dev, dtype=torch.float32)
+            seq = torch.as_tensor(seqs, device=dev)
+            gen = torch.Generator(device=dev).manual_seed(int(rng.integers(2**62)))
+            logp, counted = teacher_forced_logp(policy, inst, seq[..., 0], seq[..., 1:],
+                                                coords=dihedral(inst.coords.float(), forms=[form]), generator=gen)
+            loss = -(logp.sum() / counted.sum().clamp_min(1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
+            opt.step()
+            step += 1
+            instances += inst.batch_size
+            window.append(float(loss.detach()))
+            if step % cfg.log_every == 0:
+                rec = {"step": step, "instances": instances, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
+                       "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
+                _log(log_path, rec)
+                logger.info("step %d nll %.4f (%.2f s/step)", step, rec["nll"], rec["sec_per_step"])
+                window, t_window = [], time.perf_counter()
+            if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
+                checkpoint()
+                last_ckpt = time.monotonic()
+            if time.monotonic() - last_val > cfg.val_minutes * 60:
+                validation()
+                last_val = time.monotonic()
     checkpoint()
     validation()
     return rdir

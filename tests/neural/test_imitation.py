@@ -194,3 +194,24 @@ def test_vrp_labels_in_any_route_order_replay_to_the_label_cost():
     assert state.done.all()
     km = state.length * inst.dist_scale[:, None] * 1000.0  # city batches are in km
     np.testing.assert_allclose(km.numpy(), np.repeat(labels["costs"][:, None], 3, 1), rtol=1e-6)
+
+
+def test_a_terminated_run_saves_its_state_and_returns(cfg, monkeypatch, caplog):
+    import os
+    import signal
+
+    imitation.write_labels(cfg, max_minutes=1)
+    step_data = imitation._step_data
+
+    def terminated_at_step_3(store, c, step):
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # as a session's end or a batch system would
+        return step_data(store, c, step)
+
+    monkeypatch.setattr(imitation, "_step_data", terminated_at_step_3)
+    before = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level("INFO", logger="hybridroute.neural.imitation"):
+        rdir = imitation.train(cfg, max_minutes=1)
+    assert "stopping after this step" in caplog.text
+    assert torch.load(rdir / "state.pt", weights_only=True)["step"] == 4  # the step under way finished
+    assert signal.getsignal(signal.SIGTERM) is before
