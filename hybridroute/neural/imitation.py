@@ -481,6 +481,7 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
                **validate(policy, val_problems, refs, dev)}
         _log(log_path, rec)
         logger.info("validation at step %d: %s", step, rec)
+        _keep_if_best(policy, rec, rdir / BEST_FILE)
 
     policy.train()
     with _StopRequest() as stop:
@@ -516,6 +517,27 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
     return rdir
 
 
+#: The weights at the run's best validation so far, beside ``state.pt``.
+BEST_FILE = "best.pt"
+
+
+def _validation_score(rec: dict[str, Any]) -> float:
+    """Mean validation gap over the sizes (%), the figure runs are ranked by."""
+    return float(np.mean([v for k, v in rec.items() if k.startswith("gap_n")]))
+
+
+def _keep_if_best(policy: RRNCOPolicy, rec: dict[str, Any], path: Path) -> None:
+    """Save the weights when this validation beats every earlier one of the run: an imitation
+    curve measured on 16 instances moves by points between validations, and the state a run
+    stops at need not be its best."""
+    score = _validation_score(rec)
+    if path.exists() and torch.load(path, weights_only=True)["score"] <= score:
+        return
+    _atomic_save({"model": {k: v.detach().cpu() for k, v in policy.state_dict().items()}, "score": score,
+                  "validation": rec}, path)
+    logger.info("best validation so far (mean gap %.2f %% at step %d): %s", score, rec["step"], path)
+
+
 def _instances_seen(state: dict[str, Any], cfg: ImitationConfig) -> int:
     """Instances a run has trained on; states written before runs counted them had
     ``batch_size`` instances in every step."""
@@ -538,19 +560,30 @@ def _toml(raw: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def export(cfg: ImitationConfig, out: Path) -> Path:
-    """The run's current weights as a checkpoint (``.safetensors`` + model card) at ``out``.
+def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
+    """The run's current weights (or, with ``best``, those of its best validation so far) as a
+    checkpoint (``.safetensors`` + model card) at ``out``.
 
     The card records the training (steps, sizes, cities, label solver) and the validation
-    curve from ``log.jsonl`` (gap at the largest validation size).
+    curve from ``log.jsonl`` (gap at the largest validation size) up to the exported step.
     """
     from .checkpoint import save_checkpoint
 
     rdir = run_dir(cfg)
     state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
+    records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
+    if best:
+        if not (rdir / BEST_FILE).exists():
+            raise FileNotFoundError(f"{rdir / BEST_FILE} does not exist: the run has not validated since "
+                                    "runs keep their best weights")
+        kept = torch.load(rdir / BEST_FILE, weights_only=True, map_location="cpu")
+        at = int(kept["validation"]["step"])
+        state = {**state, "model": kept["model"], "step": at, "instances": kept["validation"].get("instances")}
+        if state["instances"] is None:
+            del state["instances"]
+        records = [r for r in records if r["step"] <= at]
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
-    records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
     key = f"gap_n{max(cfg.val_sizes)}_pct"
     curve = [{"step": r["step"], "instances": r.get("instances", r["step"] * cfg.batch_size), "gap_pct": r[key]}
              for r in records if key in r]
@@ -601,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="override the config's torch threads")
     p.add_argument("--out", type=Path, help="pack: output folder (default data/pack); export: the "
                                              ".safetensors file (default models/training/<run>/<run>.safetensors)")
+    p.add_argument("--best", action="store_true",
+                   help="export: the weights of the run's best validation so far instead of its last state")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     cfg = load_config(args.config)
@@ -612,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("packed the cities into %s", write_pack(cfg, args.out or REPO_ROOT / "data" / "pack"))
     elif args.command == "export":
         out = args.out or run_dir(cfg) / f"rrnco-{cfg.name}.safetensors"
-        logger.info("exported %s", export(cfg, out))
+        logger.info("exported %s", export(cfg, out, best=args.best))
     elif args.command == "labels":
         written = write_labels(cfg, args.max_minutes)
         logger.info("wrote %d label chunks", written)

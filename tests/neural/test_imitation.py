@@ -215,3 +215,27 @@ def test_a_terminated_run_saves_its_state_and_returns(cfg, monkeypatch, caplog):
     assert "stopping after this step" in caplog.text
     assert torch.load(rdir / "state.pt", weights_only=True)["step"] == 4  # the step under way finished
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_run_keeps_its_best_validation_and_exports_it(cfg, monkeypatch):
+    import json
+
+    imitation.write_labels(cfg, max_minutes=1)
+    gaps = iter([5.0, 3.0, 4.0])  # the second validation is the best
+    monkeypatch.setattr(imitation, "validate", lambda *a, **k: {"gap_n10_pct": next(gaps)})
+    rdir = imitation.train(cfg, max_minutes=0.02)  # validates once, at its end
+    first = torch.load(rdir / imitation.BEST_FILE, weights_only=True)["validation"]["step"]
+    rdir = imitation.train(cfg, max_minutes=0.02)
+    best = torch.load(rdir / imitation.BEST_FILE, weights_only=True)
+    assert best["score"] == 3.0 and best["validation"]["step"] > first
+    imitation.train(cfg, max_minutes=0.02)  # worse: the best stays
+    kept = torch.load(rdir / imitation.BEST_FILE, weights_only=True)
+    assert kept["validation"]["step"] == best["validation"]["step"]
+    last = torch.load(rdir / "state.pt", weights_only=True)
+    assert last["step"] > kept["validation"]["step"]
+    card = json.loads(imitation.export(cfg, rdir / "best.safetensors", best=True).with_suffix(".json").read_text())
+    assert card["training"]["steps"] == kept["validation"]["step"]
+    assert [c["gap_pct"] for c in card["validation"]["curve"]] == [5.0, 3.0]
+    from hybridroute.neural.checkpoint import load_checkpoint
+    policy, _ = load_checkpoint(rdir / "best.safetensors")
+    assert all(torch.equal(v, kept["model"][k]) for k, v in policy.state_dict().items())
