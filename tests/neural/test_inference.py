@@ -143,10 +143,11 @@ def test_hand_built_problems_without_coords_and_open_windows(checkpoints, atsp10
         assert sol.is_feasible, (p.name, sol.violations)
 
 
-@pytest.mark.parametrize("seed", [0, 2, 4])
+@pytest.mark.parametrize("seed", [8, 10, 16])
 def test_a_tight_fleet_is_kept_by_construction(seed):
-    """num_vehicles at the capacity lower bound: without the limit the policy opens one route
-    more on these instances; with it, the routes fit the fleet and stay feasible."""
+    """num_vehicles at the capacity lower bound: without the limit the default policy opens one
+    or two routes more on these instances (chosen for that: most n = 50 instances it solves
+    with the fewest routes); with it, the routes fit the fleet and stay feasible."""
     import math
 
     import hybridroute as hr
