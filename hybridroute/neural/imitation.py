@@ -578,9 +578,7 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
                                     "runs keep their best weights")
         kept = torch.load(rdir / BEST_FILE, weights_only=True, map_location="cpu")
         at = int(kept["validation"]["step"])
-        state = {**state, "model": kept["model"], "step": at, "instances": kept["validation"].get("instances")}
-        if state["instances"] is None:
-            del state["instances"]
+        state = {"model": kept["model"], "step": at, "instances": kept["validation"]["instances"]}
         records = [r for r in records if r["step"] <= at]
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
