@@ -13,7 +13,7 @@ Labels
     small and committed; the instances are re-drawn from (city, n, seed) when training.
     ``python -m hybridroute.neural.imitation labels --config NAME`` fills a run's label folder
     chunk by chunk on a fixed schedule over the training cities and sizes; it resumes by
-    skipping chunks already written.
+    skipping chunks already written. ``--workers K`` writes them in K processes, one per core.
 Training
     ``python -m hybridroute.neural.imitation train --config NAME --max-minutes M`` minimises
     the negative log-likelihood of the label's next node along the label tour, from several
@@ -36,9 +36,11 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch initialises OpenMP
 
 import argparse
+import concurrent.futures
 import json
 import logging
 import math
+import multiprocessing
 import signal
 import sys
 import threading
@@ -224,17 +226,25 @@ def make_labels(city: City, kind: ProblemKind | str, n: int, count: int, seed: i
     return {"tours": tours, "costs": costs}
 
 
-def write_labels(cfg: ImitationConfig, max_minutes: float, cities: dict[str, City] | None = None) -> int:
+def write_labels(cfg: ImitationConfig, max_minutes: float, cities: dict[str, City] | None = None,
+                 shard: tuple[int, int] = (0, 1)) -> int:
     """Write the run's ``label_chunks`` label files in schedule order, for at most
-    ``max_minutes`` (chunks already written are skipped); returns the chunks written."""
+    ``max_minutes`` (chunks already written are skipped); returns the chunks written.
+
+    ``shard = (i, k)`` writes only the chunks whose index is ``i`` modulo ``k``: k processes
+    with i = 0 … k−1 share the schedule without writing a chunk twice (:func:`write_labels_parallel`).
+    """
+    index, count = shard
+    if not 0 <= index < count:
+        raise ValueError(f"shard: index {index} is not in 0 … {count - 1}")
     names = training_city_names(cfg)
     cities = cities or {}
     end = time.monotonic() + max_minutes * 60
-    written, chunk = 0, 0
+    written, chunk = 0, index
     while time.monotonic() < end and chunk < cfg.label_chunks:
         city, n, seed = chunk_spec(cfg, names, chunk)
         path = label_path(cfg, city, n, seed)
-        chunk += 1
+        chunk += count
         if path.exists():
             continue
         if city not in cities:
@@ -251,6 +261,29 @@ def write_labels(cfg: ImitationConfig, max_minutes: float, cities: dict[str, Cit
         written += 1
         logger.info("labels %s (%d x n=%d) in %.1f s", path.name, cfg.label_count, n, time.perf_counter() - t0)
     return written
+
+
+def _label_worker(cfg: ImitationConfig, max_minutes: float, shard: tuple[int, int]) -> int:
+    # Each worker is one process on one core: a label solver's time limit is wall-clock, so a
+    # worker that shared its core with torch threads would write labels with less search.
+    torch.set_num_threads(1)
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s [labels {shard[0]}/{shard[1]}] %(message)s",
+                        stream=sys.stderr)
+    return write_labels(cfg, max_minutes, shard=shard)
+
+
+def write_labels_parallel(cfg: ImitationConfig, max_minutes: float, workers: int) -> int:
+    """:func:`write_labels` in ``workers`` processes, one per core (chunk i goes to worker
+    i mod ``workers``); returns the chunks written. The files are the same as one worker's:
+    a chunk depends only on (city, n, seed)."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if workers == 1:
+        return write_labels(cfg, max_minutes)
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that holds torch threads
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        jobs = [pool.submit(_label_worker, cfg, max_minutes, (i, workers)) for i in range(workers)]
+        return sum(job.result() for job in jobs)
 
 
 # -- teacher forcing ---------------------------------------------------------------------
@@ -632,6 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="override the config's torch threads")
     p.add_argument("--out", type=Path, help="pack: output folder (default data/pack); export: the "
                                              ".safetensors file (default models/training/<run>/<run>.safetensors)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="labels: processes writing chunks side by side, one per core (default 1)")
     p.add_argument("--best", action="store_true",
                    help="export: the weights of the run's best validation so far instead of its last state")
     args = p.parse_args(argv)
@@ -647,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or run_dir(cfg) / f"rrnco-{cfg.name}.safetensors"
         logger.info("exported %s", export(cfg, out, best=args.best))
     elif args.command == "labels":
-        written = write_labels(cfg, args.max_minutes)
+        written = write_labels_parallel(cfg, args.max_minutes, args.workers)
         logger.info("wrote %d label chunks", written)
     else:
         train(cfg, args.max_minutes)

@@ -239,3 +239,26 @@ def test_a_run_keeps_its_best_validation_and_exports_it(cfg, monkeypatch):
     from hybridroute.neural.checkpoint import load_checkpoint
     policy, _ = load_checkpoint(rdir / "best.safetensors")
     assert all(torch.equal(v, kept["model"][k]) for k, v in policy.state_dict().items())
+
+
+def test_label_workers_share_the_schedule_and_write_the_same_files(cfg, tmp_path):
+    cfg = dataclasses.replace(cfg, label_chunks=3)
+    names = imitation.training_city_names(cfg)
+    expected = {imitation.label_path(cfg, *imitation.chunk_spec(cfg, names, c)) for c in range(3)}
+    assert imitation.write_labels_parallel(cfg, max_minutes=2, workers=2) == 3
+    written = set(imitation.run_dir(cfg).glob("labels/**/*.npz"))
+    assert written == expected
+    # the same chunks from one worker: identical tours (a chunk depends on city, n and seed only)
+    single = dataclasses.replace(cfg, runs_root=str(tmp_path / "single"))
+    assert imitation.write_labels(single, max_minutes=2) == 3
+    for c in range(3):
+        spec = imitation.chunk_spec(cfg, names, c)
+        with np.load(imitation.label_path(cfg, *spec)) as a, np.load(imitation.label_path(single, *spec)) as b:
+            np.testing.assert_array_equal(a["tours"], b["tours"])
+    # a second pass has nothing left to write
+    assert imitation.write_labels_parallel(cfg, max_minutes=2, workers=2) == 0
+
+
+def test_a_shard_outside_the_workers_is_refused(cfg):
+    with pytest.raises(ValueError, match="shard: index 2"):
+        imitation.write_labels(cfg, max_minutes=1, shard=(2, 2))
