@@ -274,8 +274,8 @@ def _label_worker(cfg: ImitationConfig, max_minutes: float, shard: tuple[int, in
 
 def write_labels_parallel(cfg: ImitationConfig, max_minutes: float, workers: int) -> int:
     """:func:`write_labels` in ``workers`` processes, one per core (chunk i goes to worker
-    i mod ``workers``); returns the chunks written. The files are the same as one worker's:
-    a chunk depends only on (city, n, seed)."""
+    i mod ``workers``); returns the chunks written. Each chunk is drawn from the same
+    (city, n, seed) as with one worker."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     if workers == 1:
