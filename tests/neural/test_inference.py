@@ -48,6 +48,24 @@ def test_rrnco_backend_returns_feasible_solutions(city, checkpoints, kind, n):
         assert sol.solver == "rrnco" and sol.stats["checkpoint"] == f"tiny-{kind.lower()}"
 
 
+def test_sizes_beyond_the_training_sizes_are_flagged_and_warned_once(city, checkpoints, monkeypatch, caplog):
+    from hybridroute.solvers import rrnco_solver
+
+    monkeypatch.setattr(rrnco_solver, "_WARNED_SIZES", set())
+    solver = hr.get_solver("rrnco", checkpoint=str(checkpoints["ACVRP"]), augment=1)
+    within, *beyond = batch_to_problems(sample_batch(city, "ACVRP", 8, 1, seed=3)) + \
+        batch_to_problems(sample_batch(city, "ACVRP", 11, 3, seed=3))  # the tiny checkpoint: n = 8
+    with caplog.at_level("WARNING", logger="hybridroute.solvers.rrnco_solver"):
+        sol = solver.solve(within)
+        assert sol.stats["trained_n"] == 8 and "beyond_trained_n" not in sol.stats
+        assert not caplog.records
+        sols = [solver.solve(beyond[0]), *solver.solve_batch(beyond[1:])]
+    assert all(s.stats["trained_n"] == 8 and s.stats["beyond_trained_n"] for s in sols)
+    # one warning for the size, naming the checkpoint, its training sizes and the problem's n
+    assert len(caplog.records) == 1
+    assert "tiny-acvrp was trained on n <= 8" in caplog.text and "n = 11" in caplog.text
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_solve_batch_is_feasible_and_reproducible(city, checkpoints, kind):
     problems = batch_to_problems(sample_batch(city, kind, 7, 3, seed=1)) + \
