@@ -21,7 +21,9 @@ Training
     dihedral flip of the coordinates. Every step picks a label file and instances from a
     stream that is a pure function of (seed, step), so a resumed run continues the same curve.
     ``batch_nodes`` caps the nodes in a step (``batch_size`` × n), so that the largest sizes
-    take fewer instances per step instead of most of the run's time.
+    take fewer instances per step instead of most of the run's time. The learning rate is
+    ``lr``, or ``lr_from_step = { 10000 = 1e-4 }`` from a step on; a resumed run takes it (and
+    ``weight_decay``) from the config, not from the saved optimizer.
     The resume state (``state.pt``: weights, optimizer, step), the curve (``log.jsonl``) and
     the validation references live in ``models/training/<name>/`` and are committed.
 Validation
@@ -92,6 +94,7 @@ class ImitationConfig:
     batch_nodes: int | None = None
     rotations: int = 8
     lr: float = 2e-4
+    lr_from_step: dict[int, float] = field(default_factory=dict)
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
     seed: int = 1234
@@ -109,6 +112,13 @@ class ImitationConfig:
     @property
     def kind(self) -> ProblemKind:
         return self.model.problem_kind
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step``: ``lr``, or the ``lr_from_step`` entry with the
+        largest step at or below it (a schedule that is a function of the step alone, so a
+        resumed run follows the same one)."""
+        started = [s for s in self.lr_from_step if s <= step]
+        return self.lr_from_step[max(started)] if started else self.lr
 
     @property
     def all_sizes(self) -> tuple[int, ...]:
@@ -136,6 +146,8 @@ def load_config(name_or_path: str | Path) -> ImitationConfig:
             flat[key] = tuple(flat[key])
     if "sizes_from_chunk" in flat:
         flat["sizes_from_chunk"] = {int(k): tuple(int(n) for n in v) for k, v in flat["sizes_from_chunk"].items()}
+    if "lr_from_step" in flat:
+        flat["lr_from_step"] = {int(k): float(v) for k, v in flat["lr_from_step"].items()}
     return ImitationConfig(name=raw["run"]["name"], model=ModelConfig.from_dict(raw["model"]), source=raw, **flat)
 
 
@@ -488,6 +500,8 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
         state = torch.load(state_path, weights_only=True, map_location=dev)
         policy.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
+        for group in opt.param_groups:  # the config's, not the saved ones: an edited config takes effect
+            group["weight_decay"] = cfg.weight_decay
         step = int(state["step"])
         instances = _instances_seen(state, cfg)
         logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
@@ -526,6 +540,8 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
             logp, counted = teacher_forced_logp(policy, inst, seq[..., 0], seq[..., 1:],
                                                 coords=dihedral(inst.coords.float(), forms=[form]), generator=gen)
             loss = -(logp.sum() / counted.sum().clamp_min(1))
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr_at(step)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
@@ -535,7 +551,7 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
             window.append(float(loss.detach()))
             if step % cfg.log_every == 0:
                 rec = {"step": step, "instances": instances, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
-                       "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
+                       "lr": cfg.lr_at(step - 1), "sec_per_step": (time.perf_counter() - t_window) / len(window), "time": time.time()}
                 _log(log_path, rec)
                 logger.info("step %d nll %.4f (%.2f s/step)", step, rec["nll"], rec["sec_per_step"])
                 window, t_window = [], time.perf_counter()

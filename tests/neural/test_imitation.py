@@ -260,3 +260,31 @@ def test_label_workers_share_the_schedule_and_write_the_same_files(cfg, tmp_path
 def test_a_shard_outside_the_workers_is_refused(cfg):
     with pytest.raises(ValueError, match="shard: index 2"):
         imitation.write_labels(cfg, max_minutes=1, shard=(2, 2))
+
+
+def test_the_learning_rate_schedule_is_a_function_of_the_step(tmp_path):
+    cfg = imitation.load_config("acvrp-imit")
+    cfg = dataclasses.replace(cfg, lr=2e-4, lr_from_step={100: 1e-4, 50: 1.5e-4})
+    assert [cfg.lr_at(s) for s in (0, 49, 50, 99, 100, 10**6)] == [2e-4, 2e-4, 1.5e-4, 1.5e-4, 1e-4, 1e-4]
+    # read from TOML, and written back by the run folder's copy of the config
+    path = tmp_path / "schedule.toml"
+    path.write_text((imitation.CONFIG_DIR / "acvrp-imit.toml").read_text().replace(
+        "lr = 2e-4", "lr = 2e-4\nlr_from_step = { 9000 = 1e-4 }", 1))
+    read = imitation.load_config(path)
+    assert read.lr_from_step == {9000: 1e-4} and read.lr_at(9000) == 1e-4
+    copy = tmp_path / "copy.toml"
+    copy.write_text(imitation._toml(read.source))
+    assert imitation.load_config(copy).lr_from_step == {9000: 1e-4}
+
+
+def test_a_resumed_run_takes_the_configs_learning_rate_not_the_saved_one(cfg):
+    imitation.write_labels(cfg, max_minutes=1)
+    rdir = imitation.train(dataclasses.replace(cfg, lr=1e-3), max_minutes=0.05)
+    resumed_at = torch.load(rdir / "state.pt", weights_only=True)["step"]
+    later = dataclasses.replace(cfg, lr=1e-3, lr_from_step={resumed_at: 1e-5}, weight_decay=0.5)
+    imitation.train(later, max_minutes=0.05)
+    group = torch.load(rdir / "state.pt", weights_only=True)["optimizer"]["param_groups"][0]
+    assert group["lr"] == 1e-5 and group["weight_decay"] == 0.5
+    logged = [r for r in map(__import__("json").loads, (rdir / "log.jsonl").read_text().splitlines()) if "lr" in r]
+    assert {r["lr"] for r in logged if r["step"] <= resumed_at} == {1e-3}
+    assert {r["lr"] for r in logged if r["step"] > resumed_at + cfg.log_every} == {1e-5}
