@@ -505,11 +505,6 @@ def _combine_stages(name: str, problem: Problem, start: Solution, final: Solutio
     return best.with_info(solver=name, runtime=runtime, history=history, stats=stats, message="")
 
 
-def _size(problem: Problem) -> int:
-    """Instance size as RRNCO counts it: nodes for ATSP, customers for VRPs."""
-    return problem.num_nodes if problem.kind.value == "ATSP" else problem.num_customers
-
-
 def _instance_name(problem: Any, i: int) -> str:
     name = getattr(problem, "name", None)
     return name if name else f"instance-{i}"
@@ -582,7 +577,7 @@ def compare(problems: Sequence[Problem], solvers: Sequence[str | Solver] | Mappi
     rows = []
     for (i, label, budget, seed), sol in zip(keys, sols):
         p = problems[i]
-        rows.append(dict(instance=_instance_name(p, i), kind=p.kind.value, n=_size(p), solver=label,
+        rows.append(dict(instance=_instance_name(p, i), kind=p.kind.value, n=p.size, solver=label,
                          budget_s=budget, seed=seed, cost=sol.cost if sol.is_feasible else np.nan,
                          runtime_s=sol.runtime, feasible=sol.is_feasible, status=sol.status.value,
                          num_routes=sol.num_routes, message=sol.message))

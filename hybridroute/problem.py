@@ -873,6 +873,12 @@ class Problem:
         return self.num_nodes - self.num_depots
 
     @property
+    def size(self) -> int:
+        """n as instances are named in the field: nodes for ATSP (ATSP-100 has 100 nodes),
+        customers for VRPs (ACVRP-100 has 100 customers and a depot)."""
+        return self.num_nodes if self.kind is ProblemKind.ATSP else self.num_customers
+
+    @property
     def customers(self) -> range:
         """The stops' node indices (``num_depots .. n - 1``)."""
         return range(self.num_depots, self.num_nodes)

@@ -274,3 +274,10 @@ def test_a_customer_late_by_every_path_is_refused():
     tw = [[0, 1000], [0, 1000], [0, 10]]
     with pytest.raises(ProblemValidationError, match=r"time_windows at index 2: customer unreachable.*40"):
         hr.Problem("ACVRPTW", dur, dur, demand=[0, 1, 1], capacity=5, time_windows=tw)
+
+
+def test_size_is_n_as_instances_are_named(atsp10, acvrp12, acvrptw12):
+    # ATSP-n has n nodes; ACVRP-n and ACVRPTW-n have n customers and a depot
+    assert atsp10.size == atsp10.num_nodes == 10
+    assert acvrp12.size == acvrp12.num_customers == acvrp12.num_nodes - 1
+    assert acvrptw12.size == acvrptw12.num_nodes - 1

@@ -81,17 +81,12 @@ def _load_async(checkpoint: str | Path | None, kind: ProblemKind, device: str) -
         return fut
 
 
-def _size(problem: Problem) -> int:
-    """The n of the training sizes: nodes for ATSP, customers (nodes less the depot) for VRPs."""
-    return problem.num_nodes - (problem.kind is not ProblemKind.ATSP)
-
-
 def _size_stats(card: dict[str, Any], problem: Problem) -> dict[str, Any]:
     """``trained_n`` (the largest training size) and, beyond it, ``beyond_trained_n``; the
     first solve of each such size per checkpoint logs a warning. At n = 1000 the ACVRP policy
     trained up to n = 500 was measured 4-12 % worse than nearest neighbour (3 Helsinki
     instances), so a user should hear of it rather than find out."""
-    trained, n = int(card["n"]), _size(problem)
+    trained, n = int(card["n"]), problem.size
     if n <= trained:
         return {"trained_n": trained}
     name = str(card.get("name", "the checkpoint"))
@@ -224,7 +219,7 @@ class RRNCO(Solver):
                 "load_seconds": waited, **effort.as_stats()}
         if routes is None:
             return self._fallback(problem, time_limit, "no decoding pass finished before the deadline", info)
-        num_starts = _size(problem)
+        num_starts = problem.size
         if effort.augment < self.augment or effort.starts < min(self.starts or num_starts, num_starts):
             logger.info("rrnco: %s n=%d, %g s: decoded %d starts x %d of %d transforms (%s)",
                         problem.kind.value, problem.num_nodes, time_limit, effort.starts, effort.augment,
