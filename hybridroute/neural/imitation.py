@@ -619,7 +619,6 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
     from .checkpoint import save_checkpoint
 
     rdir = run_dir(cfg)
-    state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
     records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
     if best:
         if not (rdir / BEST_FILE).exists():
@@ -629,6 +628,8 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
         at = int(kept["validation"]["step"])
         state = {"model": kept["model"], "step": at, "instances": kept["validation"]["instances"]}
         records = [r for r in records if r["step"] <= at]
+    else:
+        state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
     key = f"gap_n{max(cfg.val_sizes)}_pct"
