@@ -52,12 +52,33 @@ def relu_pwl_tables(a: Tensor, b: Tensor, F: Tensor) -> tuple[Tensor, Tensor, Te
     return t_sorted, slope, intercept
 
 
+class _GatherRows(torch.autograd.Function):
+    """``table[index]`` for a small table and many indices, with a fast backward.
+
+    The forward is ``F.embedding`` (4× faster than advanced indexing on the CPU). Its own
+    backward sorts the indices before accumulating, which for the (d + 1) × m segment tables and
+    the B·m² indices of a training batch costs 20× more than ``index_add_`` (21 ms against
+    1.1 ms per call at B = 16, n = 100, one thread; a quarter of an ACVRPTW training step).
+    """
+
+    @staticmethod
+    def forward(ctx, table: Tensor, index: Tensor) -> Tensor:
+        ctx.save_for_backward(index)
+        ctx.rows = table.shape[0]
+        return torch.nn.functional.embedding(index, table)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (index,) = ctx.saved_tensors
+        cols = grad.shape[-1]
+        table_grad = grad.new_zeros(ctx.rows, cols).index_add_(0, index.reshape(-1), grad.reshape(-1, cols))
+        return table_grad, None
+
+
 def relu_pwl_eval(x: Tensor, breakpoints: Tensor, slope: Tensor, intercept: Tensor) -> Tensor:
     """Evaluate the tables at every entry of ``x`` → shape ``x.shape + (m,)``."""
     seg = torch.searchsorted(breakpoints.to(x.dtype).contiguous(), x.contiguous())
-    # F.embedding is a row gather like slope[seg], with a much faster kernel (and backward)
-    return (torch.nn.functional.embedding(seg, slope) * x.unsqueeze(-1).to(slope.dtype)
-            + torch.nn.functional.embedding(seg, intercept))
+    return _GatherRows.apply(slope, seg) * x.unsqueeze(-1).to(slope.dtype) + _GatherRows.apply(intercept, seg)
 
 
 def relu_pwl(x: Tensor, a: Tensor, b: Tensor, F: Tensor) -> Tensor:
