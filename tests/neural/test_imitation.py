@@ -91,7 +91,7 @@ def test_teacher_forcing_scores_every_free_move_of_the_label():
 @pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
 def test_teacher_forcing_gives_the_log_probabilities_of_a_step_by_step_decode(kind):
     """All decisions are scored in one decoder call; they must equal what the decoding loop
-    computes move by move along the same sequence (and so must their gradients' loss)."""
+    computes move by move along the same sequence."""
     city = bundled_city("Monaco")
     inst = instances_from_batch(sample_batch(city, kind, 12, 2, seed=3), dtype=torch.float32)
     policy = RRNCOPolicy(ModelConfig(kind=kind, embed_dim=16, num_layers=1, ff_hidden=32, num_heads=2,
