@@ -507,10 +507,13 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def train(cfg: ImitationConfig, max_minutes: float) -> Path:
+def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = None) -> Path:
     """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder.
 
-    SIGTERM or SIGINT ends the run early the same way: the state is saved and validated."""
+    ``until_step`` also stops the run once it has taken that many steps in all (counted from
+    the run's start, not this call's), so a run can be continued to a given point of its curve
+    whatever the machine's speed. SIGTERM or SIGINT ends the run early the same way: the state
+    is saved and validated."""
     from .inference import resolve_device
 
     torch.set_num_threads(cfg.threads)
@@ -558,7 +561,7 @@ def train(cfg: ImitationConfig, max_minutes: float) -> Path:
 
     policy.train()
     with _StopRequest() as stop:
-        while time.monotonic() < end and not stop.requested:
+        while time.monotonic() < end and not stop.requested and (until_step is None or step < until_step):
             batch, seqs, form, rng = _step_data(store, cfg, step)
             inst = instances_from_batch(batch, device=dev, dtype=torch.float32)
             seq = torch.as_tensor(seqs, device=dev)
@@ -703,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
                         "the weights as a checkpoint")
     p.add_argument("--config", required=True, help="config name in hybridroute/neural/configs/ or a path")
     p.add_argument("--max-minutes", type=float, default=30.0, help="wall-clock budget of this invocation")
+    p.add_argument("--until-step", type=int, help="train: also stop once the run has taken this many steps in all")
     p.add_argument("--cities-dir", help="read the cities from here instead of the config's cities_dir")
     p.add_argument("--device", help="override the config's device (auto, cpu, cuda)")
     p.add_argument("--threads", type=int, help="override the config's torch threads")
@@ -728,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
         written = write_labels_parallel(cfg, args.max_minutes, args.workers)
         logger.info("wrote %d label chunks", written)
     else:
-        train(cfg, args.max_minutes)
+        train(cfg, args.max_minutes, until_step=args.until_step)
     return 0
 
 
