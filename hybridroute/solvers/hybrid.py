@@ -12,7 +12,11 @@ ended 2-7 % above cold OR-Tools at the same budget):
 
 * ``gate``: the first stage's solution is handed on only when it beats a nearest-neighbour
   construction (the yardstick a classical construction easily passes); otherwise the
-  improver starts cold, from its own construction.
+  improver starts cold, from its own construction. A first stage that fell back to
+  nearest neighbour (``stats["fallback"]``: the neural stage does so when no decoding pass
+  fits its share) is refused the same way: those routes are no start of its own, and handing
+  them on cost OR-Tools 6 points at ACVRP n = 500 with 2 s, where its own construction is
+  better (``benchmarks/results/time_to_target_acvrp_s14798.md``).
 * ``max_first_share``: when the first stage took more than this share of the time limit on
   the last problem of the same kind and size (in this process), it is skipped and the
   improver gets the whole budget, so that short budgets are not spent on one slow pass.
@@ -195,10 +199,15 @@ class Hybrid(Solver):
         from .baselines import nearest_neighbour_routes
 
         yardstick = evaluate(problem, nearest_neighbour_routes(problem))
-        if (not start.is_feasible, start.cost) <= (not yardstick.is_feasible, yardstick.cost):
+        fallback = start.stats.get("fallback")
+        if not fallback and (not start.is_feasible, start.cost) <= (not yardstick.is_feasible, yardstick.cost):
             return start, None
-        why = (f"first stage cost {start.cost:.6g} (feasible={start.is_feasible}) does not beat nearest "
-               f"neighbour {yardstick.cost:.6g}: the improver starts cold")
+        if fallback:
+            why = (f"first stage fell back to {fallback} ({start.stats.get('fallback_reason', 'no reason given')}): "
+                   "the improver starts cold")
+        else:
+            why = (f"first stage cost {start.cost:.6g} (feasible={start.is_feasible}) does not beat nearest "
+                   f"neighbour {yardstick.cost:.6g}: the improver starts cold")
         logger.info("%s: %s", self.name, why)
         return None, why
 

@@ -111,6 +111,31 @@ def test_a_start_worse_than_nearest_neighbour_is_not_handed_on(acvrp12):
     assert "start_gated" not in ungated.stats and ungated.stats["initial_accepted"] is True
 
 
+class FallbackFirstStage(Solver):
+    """A first stage that returns nearest-neighbour routes as its fallback, as the neural stage
+    does when no decoding pass fits its share of the budget."""
+
+    name = "fallback-first"
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+        return SolveOutput(routes=nearest_neighbour_routes(problem),
+                           stats={"fallback": "nearest", "fallback_reason": "no decoding pass finished"})
+
+
+def test_a_first_stage_that_fell_back_to_nearest_neighbour_is_not_handed_on(acvrp12):
+    pytest.importorskip("pyvrp")
+    hybrid = Hybrid(first=FallbackFirstStage(), then="pyvrp", then_settings={"max_iterations": 50})
+    sol = hybrid.solve(acvrp12, time_limit=2, seed=0)
+    assert "fell back to nearest (no decoding pass finished)" in sol.stats["start_gated"]
+    assert sol.stats["initial_accepted"] is False and sol.is_feasible
+    # the same routes from a first stage that chose them are handed on
+    chosen = Hybrid(first="nearest", then="pyvrp", then_settings={"max_iterations": 50}).solve(
+        acvrp12, time_limit=2, seed=0)
+    assert "start_gated" not in chosen.stats and chosen.stats["initial_accepted"] is True
+
+
 def test_a_first_stage_too_slow_for_the_budget_is_skipped_next_time(atsp10):
     pytest.importorskip("pyvrp")
     slow = SlowFirstStage(0.3)
