@@ -468,7 +468,7 @@ def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float
             results[i] = _failed(SolveTask(problems[i], hybrid, (), time_limit, seed), start.message, t_first)
         else:
             improve.append((i, start))
-    # the same gate as Hybrid._solve: a start worse than nearest neighbour is not handed on
+    # the same gate as Hybrid._solve: a start worse than nearest neighbour, or a fallback, is not handed on
     handed = [hybrid._hand_on(problems[i], start) for i, start in improve]
     tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=h)
              for (i, _), (h, _) in zip(improve, handed)]

@@ -149,7 +149,9 @@ class Hybrid(Solver):
         with _FIRST_LOCK:
             # without a one-off model load (the neural stage reports it), which later calls skip
             seconds = start.runtime - float(start.stats.get("load_seconds", 0.0))
-            _FIRST_RECORD[key] = {"seconds": seconds, "gated": gated is not None, "skipped": 0}
+            # a fallback because the model was still loading says nothing about later calls
+            one_off = start.stats.get("fallback_cause") == "loading"
+            _FIRST_RECORD[key] = {"seconds": seconds, "gated": gated is not None and not one_off, "skipped": 0}
         rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
         final = then.solve(problem, time_limit=rest, seed=seed, initial=handed)
         stats = _stage_stats(start, final, t_first)
@@ -182,7 +184,7 @@ class Hybrid(Solver):
                 reason = (f"{key[0]} took {last['seconds']:.3g} s last time on {where}, more than "
                           f"{self.max_first_share:g} of the {time_limit:g} s limit")
             elif self.gate and last["gated"]:
-                reason = (f"the gate refused {key[0]}'s last start on {where} (worse than nearest "
+                reason = (f"the gate refused {key[0]}'s last start on {where} (not better than nearest "
                           "neighbour)")
             else:
                 return None

@@ -210,7 +210,7 @@ class RRNCO(Solver):
             policy, card, path, _ = future.result(timeout=wait)
         except concurrent.futures.TimeoutError:
             return self._fallback(problem, time_limit, "the model was still loading at the deadline "
-                                  "(call hybridroute.load_solver('rrnco') ahead of time)")
+                                  "(call hybridroute.load_solver('rrnco') ahead of time)", cause="loading")
         _check_kind(policy, path, problem.kind)
         waited = time.perf_counter() - t0
         routes, effort = self._decode(policy, problem, deadline, seed)
@@ -218,7 +218,8 @@ class RRNCO(Solver):
                 **_size_stats(card, problem), "augment_requested": self.augment,
                 "load_seconds": waited, **effort.as_stats()}
         if routes is None:
-            return self._fallback(problem, time_limit, "no decoding pass finished before the deadline", info)
+            return self._fallback(problem, time_limit, "no decoding pass finished before the deadline", info,
+                                  cause="deadline")
         num_starts = problem.size
         if effort.augment < self.augment or effort.starts < min(self.starts or num_starts, num_starts):
             logger.info("rrnco: %s n=%d, %g s: decoded %d starts x %d of %d transforms (%s)",
@@ -242,12 +243,15 @@ class RRNCO(Solver):
         return routes, effort
 
     def _fallback(self, problem: Problem, time_limit: float, why: str,
-                  info: dict[str, Any] | None = None) -> SolveOutput:
+                  info: dict[str, Any] | None = None, cause: str = "deadline") -> SolveOutput:
+        """Nearest-neighbour routes, with ``stats["fallback_cause"]``: ``"loading"`` (the model
+        was not ready: a one-off) or ``"deadline"`` (no decoding pass fits this size and budget)."""
         from .baselines import nearest_neighbour_routes
 
         logger.warning("rrnco: %s; returning the nearest-neighbour construction (%s n=%d, %g s)",
                        why, problem.kind.value, problem.num_nodes, time_limit)
-        stats = {**(info or {}), "fallback": "nearest", "fallback_reason": why, "augment_requested": self.augment}
+        stats = {**(info or {}), "fallback": "nearest", "fallback_reason": why, "fallback_cause": cause,
+                 "augment_requested": self.augment}
         stats.setdefault("augment", 0)
         stats.setdefault("starts", 0)
         return SolveOutput(routes=nearest_neighbour_routes(problem), stats=stats,

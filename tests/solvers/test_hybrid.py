@@ -117,11 +117,17 @@ class FallbackFirstStage(Solver):
 
     name = "fallback-first"
 
+    def __init__(self, cause: str = "deadline"):
+        self.cause = cause
+        self.calls = 0
+
     def _solve(self, problem, *, time_limit, seed, initial):
         from hybridroute.solvers.baselines import nearest_neighbour_routes
 
+        self.calls += 1
         return SolveOutput(routes=nearest_neighbour_routes(problem),
-                           stats={"fallback": "nearest", "fallback_reason": "no decoding pass finished"})
+                           stats={"fallback": "nearest", "fallback_reason": "no decoding pass finished",
+                                  "fallback_cause": self.cause})
 
 
 def test_a_first_stage_that_fell_back_to_nearest_neighbour_is_not_handed_on(acvrp12):
@@ -130,6 +136,14 @@ def test_a_first_stage_that_fell_back_to_nearest_neighbour_is_not_handed_on(acvr
     sol = hybrid.solve(acvrp12, time_limit=2, seed=0)
     assert "fell back to nearest (no decoding pass finished)" in sol.stats["start_gated"]
     assert sol.stats["initial_accepted"] is False and sol.is_feasible
+    # a fallback for want of time on this size also skips the next calls (as a refused start does) ...
+    assert "the gate refused" in hybrid.solve(acvrp12, time_limit=2, seed=0).stats["first_skipped"]
+    # ... one while the model was loading does not: the next call runs the first stage again
+    loading = FallbackFirstStage(cause="loading")
+    loading.name = "loading-first"  # the skip rule's records are per first stage, kind and size
+    hybrid = Hybrid(first=loading, then="pyvrp", then_settings={"max_iterations": 50})
+    assert "start_gated" in hybrid.solve(acvrp12, time_limit=2, seed=0).stats
+    assert "first_skipped" not in hybrid.solve(acvrp12, time_limit=2, seed=0).stats and loading.calls == 2
     # the same routes from a first stage that chose them are handed on
     chosen = Hybrid(first="nearest", then="pyvrp", then_settings={"max_iterations": 50}).solve(
         acvrp12, time_limit=2, seed=0)
