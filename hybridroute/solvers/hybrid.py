@@ -21,7 +21,9 @@ ended 2-7 % above cold OR-Tools at the same budget):
   the last problem of the same kind and size (in this process), it is skipped and the
   improver gets the whole budget, so that short budgets are not spent on one slow pass.
   Likewise, after the gate refused a start, the next few problems of that kind and size skip
-  the first stage. Either way it is measured again every fifth call.
+  the first stage; after it fell back for want of time (no decoding pass fitted its share),
+  the next few with a time limit no larger skip it, while larger limits still run it. Either
+  way it is measured again every fifth call.
 
 Fleet features (several depots, vehicle types, optional stops, shifts, ...): a hybrid honours
 what its improver honours. When the first stage does not (the neural policy models one depot
@@ -149,9 +151,7 @@ class Hybrid(Solver):
         with _FIRST_LOCK:
             # without a one-off model load (the neural stage reports it), which later calls skip
             seconds = start.runtime - float(start.stats.get("load_seconds", 0.0))
-            # a fallback because the model was still loading says nothing about later calls
-            one_off = start.stats.get("fallback_cause") == "loading"
-            _FIRST_RECORD[key] = {"seconds": seconds, "gated": gated is not None and not one_off, "skipped": 0}
+            _FIRST_RECORD[key] = _first_record(_FIRST_RECORD.get(key), start, seconds, gated, time_limit)
         rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
         final = then.solve(problem, time_limit=rest, seed=seed, initial=handed)
         stats = _stage_stats(start, final, t_first)
@@ -180,7 +180,10 @@ class Hybrid(Solver):
             if last["skipped"] >= _REPROBE_AFTER:
                 return None  # measure again: a first call is slow (warm-up), starts vary
             where = f"{key[1]} n={key[2]}"
-            if last["seconds"] > self.max_first_share * time_limit:
+            if last["short_at"] is not None and time_limit <= last["short_at"]:
+                reason = (f"{key[0]} found no solution within its share of a {last['short_at']:g} s limit "
+                          f"on {where} (this limit is no larger)")
+            elif last["seconds"] > self.max_first_share * time_limit:
                 reason = (f"{key[0]} took {last['seconds']:.3g} s last time on {where}, more than "
                           f"{self.max_first_share:g} of the {time_limit:g} s limit")
             elif self.gate and last["gated"]:
@@ -212,6 +215,25 @@ class Hybrid(Solver):
                    f"neighbour {yardstick.cost:.6g}: the improver starts cold")
         logger.info("%s: %s", self.name, why)
         return None, why
+
+
+def _first_record(last: dict[str, Any] | None, start: Solution, seconds: float, gated: str | None,
+                  time_limit: float) -> dict[str, Any]:
+    """What the skip rule remembers of a first stage's call.
+
+    ``gated``: the gate refused a start of the stage's own (its next calls on this kind and size
+    are skipped). A fallback is not such a start: one while the model was loading is a one-off;
+    one for want of time (``fallback_cause == "deadline"``) says that limits up to this one are
+    too short, which ``short_at`` keeps (the largest such limit) so that larger limits still run
+    the stage. A call that found a solution of its own within a limit clears ``short_at`` when
+    it is at or below that limit."""
+    cause = start.stats.get("fallback_cause") if start.stats.get("fallback") else None
+    short_at = None if last is None else last.get("short_at")
+    if cause == "deadline":
+        short_at = max(short_at or 0.0, time_limit)
+    elif cause is None and short_at is not None and time_limit <= short_at:
+        short_at = None
+    return {"seconds": seconds, "gated": gated is not None and cause is None, "short_at": short_at, "skipped": 0}
 
 
 def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, Any]:

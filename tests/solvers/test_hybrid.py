@@ -1,5 +1,7 @@
 """Warm-started hybrids: both stages recorded, never worse than the first stage, one budget."""
 
+import types
+
 import pytest
 
 import hybridroute as hr
@@ -136,8 +138,12 @@ def test_a_first_stage_that_fell_back_to_nearest_neighbour_is_not_handed_on(acvr
     sol = hybrid.solve(acvrp12, time_limit=2, seed=0)
     assert "fell back to nearest (no decoding pass finished)" in sol.stats["start_gated"]
     assert sol.stats["initial_accepted"] is False and sol.is_feasible
-    # a fallback for want of time on this size also skips the next calls (as a refused start does) ...
-    assert "the gate refused" in hybrid.solve(acvrp12, time_limit=2, seed=0).stats["first_skipped"]
+    # a fallback for want of time skips the next calls with a limit no larger ...
+    skipped = hybrid.solve(acvrp12, time_limit=1.5, seed=0).stats["first_skipped"]
+    assert "found no solution within its share of a 2 s limit" in skipped
+    # ... while a larger limit runs the first stage again
+    assert "first_skipped" not in hybrid.solve(acvrp12, time_limit=3, seed=0).stats
+    assert hybrid.first.calls == 2
     # ... one while the model was loading does not: the next call runs the first stage again
     loading = FallbackFirstStage(cause="loading")
     loading.name = "loading-first"  # the skip rule's records are per first stage, kind and size
@@ -197,3 +203,22 @@ def test_after_a_refused_start_the_first_stage_is_skipped_then_retried(acvrp12):
     assert "first_skipped" not in sols[-1].stats  # tried again
     assert poor.calls == 2
     assert all(s.is_feasible for s in sols)
+
+
+def test_the_skip_rule_keeps_the_largest_limit_a_first_stage_fell_short_at():
+    from hybridroute.solvers.hybrid import _first_record
+
+    def start(cause=None):  # only the stats of the first stage's solution matter here
+        return types.SimpleNamespace(stats={"fallback": "nearest", "fallback_cause": cause} if cause else {})
+
+    rec = _first_record(None, start("deadline"), 0.2, "fell back", 2.0)
+    assert rec["short_at"] == 2.0 and rec["gated"] is False
+    rec = _first_record(rec, start("deadline"), 0.1, "fell back", 1.0)
+    assert rec["short_at"] == 2.0  # the largest limit that was too short is kept
+    rec = _first_record(rec, start(), 0.9, None, 10.0)
+    assert rec["short_at"] == 2.0  # a success at a larger limit says nothing about 2 s
+    rec = _first_record(rec, start(), 0.2, None, 2.0)
+    assert rec["short_at"] is None  # a success at that limit clears it
+    rec = _first_record(rec, start("loading"), 0.0, "fell back", 1.0)
+    assert rec["short_at"] is None and rec["gated"] is False  # loading is a one-off
+    assert _first_record(rec, start(), 0.1, "worse than nearest", 1.0)["gated"] is True
