@@ -203,14 +203,14 @@ class Hybrid(Solver):
         from ..solution import evaluate
         from .baselines import nearest_neighbour_routes
 
-        yardstick = evaluate(problem, nearest_neighbour_routes(problem))
         fallback = start.stats.get("fallback")
-        if not fallback and (not start.is_feasible, start.cost) <= (not yardstick.is_feasible, yardstick.cost):
-            return start, None
-        if fallback:
+        if fallback:  # no start of its own: no need to build the yardstick
             why = (f"first stage fell back to {fallback} ({start.stats.get('fallback_reason', 'no reason given')}): "
                    "the improver starts cold")
         else:
+            yardstick = evaluate(problem, nearest_neighbour_routes(problem))
+            if (not start.is_feasible, start.cost) <= (not yardstick.is_feasible, yardstick.cost):
+                return start, None
             why = (f"first stage cost {start.cost:.6g} (feasible={start.is_feasible}) does not beat nearest "
                    f"neighbour {yardstick.cost:.6g}: the improver starts cold")
         logger.info("%s: %s", self.name, why)
