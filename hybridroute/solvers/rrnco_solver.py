@@ -243,7 +243,7 @@ class RRNCO(Solver):
         return routes, effort
 
     def _fallback(self, problem: Problem, time_limit: float, why: str,
-                  info: dict[str, Any] | None = None, cause: str = "deadline") -> SolveOutput:
+                  info: dict[str, Any] | None = None, *, cause: str) -> SolveOutput:
         """Nearest-neighbour routes, with ``stats["fallback_cause"]``: ``"loading"`` (the model
         was not ready: a one-off) or ``"deadline"`` (no decoding pass fits this size and budget)."""
         from .baselines import nearest_neighbour_routes
