@@ -64,7 +64,11 @@ class Effort:
 
     ``starts`` and ``augment`` are the start nodes per transform and the transforms fully
     decoded; ``rollouts`` counts every finished rollout; ``passes`` lists each pass as
-    ``(transforms, rollouts)``; ``stopped`` says why decoding ended.
+    ``(transforms, rollouts)``; ``stopped`` says why decoding ended. ``first_pass_s`` is what
+    the first pass (encoder and the first few starts) took in seconds or, when the deadline
+    stopped it, would have taken: extrapolated from the share of the nodes it had visited, or
+    twice the time spent when it stopped before its first step (None: no pass was started).
+    A caller that wants a usable tour from this instance size gives at least that much time.
     """
 
     starts: int = 0
@@ -74,11 +78,12 @@ class Effort:
     passes: list[tuple[int, int]] = field(default_factory=list)
     stopped: str = "complete"
     interrupted: bool = False
+    first_pass_s: float | None = None
 
     def as_stats(self) -> dict[str, Any]:
         return {"starts": self.starts, "augment": self.augment, "rollouts": self.rollouts,
                 "sampled_passes": self.samples, "passes": len(self.passes),
-                "stopped": self.stopped, "interrupted": self.interrupted}
+                "stopped": self.stopped, "interrupted": self.interrupted, "first_pass_s": self.first_pass_s}
 
 
 @dataclass
@@ -119,6 +124,17 @@ class _Clock:
                 return float(coef[0] + coef[1] * rollouts)
         r0, s0 = max(self.decodes)
         return s0 * max(rollouts / r0, 1.0)
+
+
+def _needed(spent: float, clock: _Clock, progress: float, num_nodes: int) -> float:
+    """Seconds a first pass stopped at the deadline would have needed: the encoder's time plus
+    the decoding time so far scaled up by the share of the nodes visited; twice the time spent
+    when decoding had not got past its start nodes (a lower bound, doubled on every retry)."""
+    encode = sum(clock.encodes)
+    decoded = spent - encode
+    if progress * num_nodes <= 2.0 or decoded <= 0.0:
+        return 2.0 * spent
+    return encode + decoded / progress
 
 
 def _generator(seed: int, form: int, sample: int, device: torch.device) -> torch.Generator:
@@ -177,6 +193,8 @@ def decode_within(policy: RRNCOPolicy, inst: Instances, *, deadline: float, augm
         if not fits(forms, len(nodes)):
             effort.stopped = "next pass predicted past the deadline"
             return False
+        first_pass = not effort.passes
+        t_pass = time.perf_counter()
         try:
             for f in forms:
                 gen = _generator(seed, f, sample, dev)
@@ -192,9 +210,14 @@ def decode_within(policy: RRNCOPolicy, inst: Instances, *, deadline: float, augm
                 clock.decodes.append((len(nodes), time.perf_counter() - t0))
                 best.update(out.length, out.starts, out.actions)
                 effort.rollouts += len(nodes)
-        except DeadlineExceeded:
+        except DeadlineExceeded as stop:
             effort.stopped, effort.interrupted = "deadline reached during a pass", True
+            if first_pass:
+                effort.first_pass_s = _needed(time.perf_counter() - t_pass, clock, stop.progress,
+                                              inst.num_nodes)
             return False
+        if first_pass:
+            effort.first_pass_s = time.perf_counter() - t_pass
         effort.passes.append((len(forms), len(forms) * len(nodes)))
         return True
 

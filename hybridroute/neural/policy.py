@@ -36,7 +36,14 @@ def local_scale(dist: Tensor, k: int = KNN_SCALE_K) -> Tensor:
 
 
 class DeadlineExceeded(RuntimeError):
-    """Decoding was stopped because its deadline passed (the rollouts are discarded)."""
+    """Decoding was stopped because its deadline passed (the rollouts are discarded).
+
+    ``progress`` is the share of the nodes the rollouts had visited (mean over rollouts,
+    0–1), so that a caller can tell how much longer the pass would have needed."""
+
+    def __init__(self, message: str, progress: float = 0.0):
+        super().__init__(message)
+        self.progress = float(progress)
 
 
 @dataclass(frozen=True)
@@ -205,8 +212,9 @@ class RRNCOPolicy(nn.Module):
             if bool(state.done.all()):
                 break
             if deadline is not None and time.perf_counter() > deadline:
+                progress = float(state.visited.float().mean())
                 raise DeadlineExceeded(f"decoding stopped at step {len(actions)} of {inst.num_nodes}: "
-                                       "the deadline passed")
+                                       "the deadline passed", progress=progress)
             mask = env.action_mask(state)
             logp = self.decoder(cache, state, mask, inst)
             if decode == "greedy":

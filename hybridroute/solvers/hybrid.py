@@ -17,13 +17,16 @@ ended 2-7 % above cold OR-Tools at the same budget):
   fits its share) is refused the same way: those routes are no start of its own, and handing
   them on cost OR-Tools 6 points at ACVRP n = 500 with 2 s, where its own construction is
   better (``benchmarks/results/time_to_target_acvrp_s14798.md``).
-* ``max_first_share``: when the first stage took more than this share of the time limit on
-  the last problem of the same kind and size (in this process), it is skipped and the
-  improver gets the whole budget, so that short budgets are not spent on one slow pass.
-  Likewise, after the gate refused a start, the next few problems of that kind and size skip
-  the first stage; after it fell back for want of time (no decoding pass fitted its share),
-  the next few with a time limit no larger skip it, while larger limits still run it. Either
-  way it is measured again every fifth call.
+* ``max_first_share``: the first stage never gets more than this share of the time limit.
+  The neural stage says how long its first decoding pass takes (``stats["first_pass_s"]``,
+  measured, or extrapolated when its share was too short); the next problems of the same
+  kind and size (in this process) give it ``split`` of the limit or 1.3 times that need,
+  whichever is larger, and skip it when the need does not fit in ``max_first_share``, so
+  that short budgets are not spent on a pass that cannot finish. A first stage that says
+  nothing of the kind is skipped when it took more than ``max_first_share`` last time, and
+  after it fell back for want of time, on the next few calls with a time limit no larger.
+  After the gate refused a start, the next few problems of that kind and size skip the first
+  stage. Either way it is measured again every fifth call.
 
 Fleet features (several depots, vehicle types, optional stops, shifts, ...): a hybrid honours
 what its improver honours. When the first stage does not (the neural policy models one depot
@@ -57,6 +60,11 @@ _FIRST_LOCK = threading.Lock()
 # many calls on problems of the same kind and size, then measured again (the first pass of a
 # process is slow, and starts vary between instances).
 _REPROBE_AFTER = 4
+# A first stage that says how long its first pass takes (``stats["first_pass_s"]``: the neural
+# stage's encoder and first few rollouts) gets at least this multiple of it as its share, so that
+# the pass fits despite the noise between calls (the same pass varies by up to 2x on a shared
+# CPU): with a flat 10 % share the neural stage fitted no pass at ACVRP n >= 200 with 1-2 s.
+_FIRST_PASS_MARGIN = 1.3
 
 
 class Hybrid(Solver):
@@ -68,16 +76,18 @@ class Hybrid(Solver):
         Registry names (or Solver instances) of the two stages. ``then`` must accept a
         warm start.
     split
-        Share of the time limit for the first stage (0 < split < 1). A one-shot first stage
-        (the neural policy) simply finishes early and leaves the rest to ``then``.
+        Share of the time limit for the first stage (0 < split < 1), raised to fit its first
+        pass when it reports one (``stats["first_pass_s"]``, see above). A one-shot first
+        stage simply finishes early and leaves the rest to ``then``.
     first_settings, then_settings
         Constructor settings of the two stages when given by name.
     gate
         Hand the first stage's solution on only when it beats a nearest-neighbour
         construction (``stats["start_gated"]`` records a refusal).
     max_first_share
-        Skip the first stage when it last took more than this share of the time limit on a
-        problem of the same kind and size (``stats["first_skipped"]`` says why); 1 never skips.
+        The most of the time limit the first stage gets. It is skipped when its first pass
+        needs more (or, for a stage that does not report its first pass, when it last took
+        more) on a problem of the same kind and size (``stats["first_skipped"]`` says why).
     """
 
     accepts_initial = False
@@ -145,7 +155,7 @@ class Hybrid(Solver):
                                       "then_cost": final.cost, "then_stats": dict(final.stats),
                                       "initial_accepted": False, "kept_first_stage": False},
                                proven_optimal=final.status.value == "optimal", message=final.message)
-        start = first.solve(problem, time_limit=max(time_limit * self.split, _MIN_IMPROVER_SECONDS), seed=seed)
+        start = first.solve(problem, time_limit=self._first_share(key, time_limit), seed=seed)
         t_first = time.perf_counter() - t0
         handed, gated = self._hand_on(problem, start)
         with _FIRST_LOCK:
@@ -171,6 +181,17 @@ class Hybrid(Solver):
         return SolveOutput(routes=[list(r) for r in best.routes], history=history, stats=stats,
                            proven_optimal=best.status.value == "optimal", vehicle_types=list(best.vehicle_types))
 
+    def _first_share(self, key: tuple[str, str, int], time_limit: float) -> float:
+        """Seconds for the first stage: ``split`` of the limit, raised to fit its first pass
+        (``_FIRST_PASS_MARGIN`` times what it last needed on this kind and size, when it says)
+        but never above ``max_first_share`` of the limit."""
+        share = time_limit * self.split
+        with _FIRST_LOCK:
+            need = (_FIRST_RECORD.get(key) or {}).get("need_s")
+        if need is not None:
+            share = max(share, min(_FIRST_PASS_MARGIN * need, self.max_first_share * time_limit))
+        return max(share, _MIN_IMPROVER_SECONDS)
+
     def _skip_reason(self, key: tuple[str, str, int], time_limit: float) -> str | None:
         """Why the first stage should not run on this problem (None: run it)."""
         with _FIRST_LOCK:
@@ -180,7 +201,19 @@ class Hybrid(Solver):
             if last["skipped"] >= _REPROBE_AFTER:
                 return None  # measure again: a first call is slow (warm-up), starts vary
             where = f"{key[1]} n={key[2]}"
-            if last["short_at"] is not None and time_limit <= last["short_at"]:
+            need = last.get("need_s")
+            if need is not None:
+                # the stage says what its first pass needs: that, not its last runtime (which
+                # fills whatever share it was given), decides whether this limit leaves room
+                if _FIRST_PASS_MARGIN * need > self.max_first_share * time_limit:
+                    reason = (f"{key[0]}'s first pass needs about {need:.3g} s on {where} ({_FIRST_PASS_MARGIN:g}x "
+                              f"that is more than {self.max_first_share:g} of the {time_limit:g} s limit)")
+                elif self.gate and last["gated"]:
+                    reason = (f"the gate refused {key[0]}'s last start on {where} (not better than nearest "
+                              "neighbour)")
+                else:
+                    return None
+            elif last["short_at"] is not None and time_limit <= last["short_at"]:
                 reason = (f"{key[0]} found no solution within its share of a {last['short_at']:g} s limit "
                           f"on {where} (this limit is no larger)")
             elif last["seconds"] > self.max_first_share * time_limit:
@@ -229,11 +262,15 @@ def _first_record(last: dict[str, Any] | None, start: Solution, seconds: float, 
     it is at or below that limit."""
     cause = start.stats.get("fallback_cause") if start.stats.get("fallback") else None
     short_at = None if last is None else last.get("short_at")
+    need = start.stats.get("first_pass_s")
+    if need is None and last is not None:
+        need = last.get("need_s")  # e.g. a fallback while loading says nothing of the pass
     if cause == "deadline":
         short_at = max(short_at or 0.0, time_limit)
     elif cause is None and short_at is not None and time_limit <= short_at:
         short_at = None
-    return {"seconds": seconds, "gated": gated is not None and cause is None, "short_at": short_at, "skipped": 0}
+    return {"seconds": seconds, "gated": gated is not None and cause is None, "short_at": short_at,
+            "need_s": None if need is None else float(need), "skipped": 0}
 
 
 def _stage_stats(start: Solution, final: Solution, t_first: float) -> dict[str, Any]:

@@ -175,6 +175,58 @@ def test_a_first_stage_too_slow_for_the_budget_is_skipped_next_time(atsp10):
     assert slow.calls == 3
 
 
+class PassFirstStage(Solver):
+    """A first stage that reports what its first pass needs (``first_pass_s``), as the neural
+    stage does, and records the time limits it was given."""
+
+    name = "pass-first"
+
+    def __init__(self, need: float):
+        self.need = need
+        self.limits = []
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+        self.limits.append(time_limit)
+        return SolveOutput(routes=nearest_neighbour_routes(problem), stats={"first_pass_s": self.need})
+
+
+def test_the_first_share_is_sized_to_fit_the_first_pass(acvrp12):
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers.hybrid import _FIRST_PASS_MARGIN
+
+    stage = PassFirstStage(need=0.4)
+    hybrid = Hybrid(first=stage, then="pyvrp", split=0.1, then_settings={"max_iterations": 20})
+    hybrid.solve(acvrp12, time_limit=2.0, seed=0)  # nothing known yet: split x limit
+    assert stage.limits == [pytest.approx(0.2)]
+    sol = hybrid.solve(acvrp12, time_limit=2.0, seed=0)  # now: the margin times the need
+    assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * 0.4) and "first_skipped" not in sol.stats
+    hybrid.solve(acvrp12, time_limit=20.0, seed=0)  # split x limit is larger: kept
+    assert stage.limits[-1] == pytest.approx(2.0)
+    # 1.3 x 0.4 s is more than half of 1 s: skipped, with the need in the reason, never the
+    # last runtime (2 s at the 20 s limit would otherwise have skipped every limit below 4 s)
+    skipped = hybrid.solve(acvrp12, time_limit=1.0, seed=0)
+    assert "first pass needs about 0.4 s" in skipped.stats["first_skipped"] and skipped.is_feasible
+    assert len(stage.limits) == 3
+    assert "first_skipped" not in hybrid.solve(acvrp12, time_limit=1.5, seed=0).stats
+    assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * 0.4)
+
+
+def test_the_skip_rule_keeps_the_last_first_pass_need():
+    from hybridroute.solvers.hybrid import _first_record
+
+    def start(stats):
+        return types.SimpleNamespace(stats=stats)
+
+    rec = _first_record(None, start({"fallback": "nearest", "fallback_cause": "deadline", "first_pass_s": 0.9}),
+                        0.2, "fell back", 2.0)
+    assert rec["need_s"] == 0.9
+    rec = _first_record(rec, start({"fallback": "nearest", "fallback_cause": "loading"}), 0.0, "fell back", 2.0)
+    assert rec["need_s"] == 0.9  # a call that says nothing of the pass keeps what is known
+    assert _first_record(rec, start({"first_pass_s": 0.7}), 1.0, None, 10.0)["need_s"] == 0.7
+
+
 def test_hybrid_validates_max_first_share():
     with pytest.raises(ValueError, match="max_first_share"):
         Hybrid(first="nearest", then="pyvrp", max_first_share=0)

@@ -155,6 +155,47 @@ def test_passes_predicted_past_the_deadline_are_not_started(acvrp12, monkeypatch
 
 
 @torch_needed
+def test_the_first_pass_time_is_measured_or_extrapolated(acvrp12, monkeypatch):
+    """``first_pass_s`` is what the first pass took, or, stopped at the deadline, what it
+    would have needed: a caller sizes the next budget on it (the hybrids do)."""
+    from hybridroute.neural import anytime
+    from hybridroute.neural.policy import DeadlineExceeded
+
+    policy, inst = _policy_and_instance(acvrp12)
+    t0 = time.perf_counter()
+    _, _, done = anytime.decode_within(policy, inst, deadline=math.inf, augment=8)
+    assert 0 < done.first_pass_s < time.perf_counter() - t0
+    assert done.as_stats()["first_pass_s"] == done.first_pass_s
+
+    def stop_at(progress):
+        def decode(*args, **kwargs):
+            time.sleep(0.02)
+            raise DeadlineExceeded("stopped", progress=progress)
+        return decode
+
+    # stopped a quarter of the way through: about four times the decoding so far
+    monkeypatch.setattr(policy, "decode", stop_at(0.25))
+    routes, _, quarter = anytime.decode_within(policy, inst, deadline=math.inf, augment=8)
+    assert routes is None and quarter.interrupted
+    assert quarter.first_pass_s >= 4 * 0.02
+    # stopped before the rollouts left their start nodes: twice the time spent, a lower bound
+    monkeypatch.setattr(policy, "decode", stop_at(1 / 13))
+    t0 = time.perf_counter()
+    _, _, early = anytime.decode_within(policy, inst, deadline=math.inf, augment=8)
+    assert 2 * 0.02 <= early.first_pass_s <= 2 * (time.perf_counter() - t0)
+
+
+def test_needed_scales_the_decoding_time_by_the_progress_made():
+    from hybridroute.neural.anytime import _Clock, _needed
+
+    clock = _Clock()
+    clock.encodes.append(0.1)
+    assert _needed(0.3, clock, 0.5, 100) == pytest.approx(0.1 + 0.2 / 0.5)
+    assert _needed(0.3, clock, 0.01, 100) == pytest.approx(0.6)  # no step yet: doubled
+    assert _needed(0.05, _Clock(), 0.5, 100) == pytest.approx(0.1)  # no encoder time recorded
+
+
+@torch_needed
 def test_a_deadline_already_passed_finishes_no_pass(acvrp12):
     from hybridroute.neural.anytime import decode_within
 
