@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads must not spin
 
 import numpy as np
 import pandas as pd
@@ -79,6 +82,11 @@ def run(args) -> pd.DataFrame:
             for p in sample_instances(city, kind, n, args.count, seed=args.instance_seed)]
     rows = []
     if any(s.startswith("rrnco") for s in solvers):
+        import torch
+
+        # the neural stage on --threads threads (default one, as in neural_eval.py): with
+        # torch's default of every core, its passes slowed down by up to 4x beside another job
+        torch.set_num_threads(args.threads)
         # load each kind's checkpoint before timing: a first call's model load is not search time
         for kind in args.kinds:
             hr.solve(sample_instances(city, kind, 10, 1, seed=0)[0], "rrnco", time_limit=0.1)
@@ -185,6 +193,7 @@ def main() -> None:
     ap.add_argument("--kinds", type=lambda s: s.split(","), default=["ATSP", "ACVRP", "ACVRPTW"])
     ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[50, 100])
     ap.add_argument("--count", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for the neural stage (default 1)")
     ap.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--budgets", type=lambda s: [float(x) for x in s.split(",")], default=[0.5, 1, 2, 5])
     ap.add_argument("--solvers", type=lambda s: s.split(","), default=list(DEFAULT_SOLVERS))

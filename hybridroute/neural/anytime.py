@@ -11,8 +11,8 @@ and stops when the next pass is not predicted to fit in what is left of the dead
 2. the other augmentations, whole transforms at a time (1, 2, 4, ... per pass);
 3. ``samples`` sampled passes per transform, where asked for.
 
-A pass that is still running at the deadline is stopped within one decoding step and
-discarded. The encoder runs once per transform and its output is reused by every later pass;
+A pass that is still running at the deadline is stopped within one decoding step (or
+encoder layer) and discarded. The encoder runs once per transform and its output is reused by every later pass;
 a decode of P rollouts is fitted as ``a + b × P`` seconds (per-step overhead plus per-rollout
 work); until two pass sizes are known the prediction is proportional to P, an over-estimate.
 
@@ -202,7 +202,8 @@ def decode_within(policy: RRNCOPolicy, inst: Instances, *, deadline: float, augm
                     if f not in encoded:
                         t0 = time.perf_counter()
                         # the distance sampling draws from the transform's own stream
-                        encoded[f] = policy.encode(inst, dihedral(coords, forms=[f]), _generator(seed, f, 0, dev))
+                        encoded[f] = policy.encode(inst, dihedral(coords, forms=[f]), _generator(seed, f, 0, dev),
+                                                   deadline=deadline)
                         clock.encodes.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
                     out = policy.decode(inst, encoded[f], torch.tensor([nodes], device=dev), decode=decode,

@@ -173,8 +173,8 @@ class RRNCOPolicy(nn.Module):
             Optional (B, m, 2) coordinates replacing ``inst.coords`` (dihedral augmentation).
         deadline
             Optional :func:`time.perf_counter` instant: decoding stops with
-            :class:`DeadlineExceeded` at the first step that starts after it (a solve's time
-            limit is kept to within one decoding step).
+            :class:`DeadlineExceeded` at the first encoder layer or decoding step that starts
+            after it (a solve's time limit is kept to within one layer or step).
         """
         if inst.kind is not self.kind:
             raise ValueError(f"policy is for {self.kind.value}, instances are {inst.kind.value}")
@@ -183,14 +183,15 @@ class RRNCOPolicy(nn.Module):
         env = RoutingEnv(inst)
         if starts is None:
             starts = env.default_starts()
-        cache = self.encode(inst, coords, generator)
+        cache = self.encode(inst, coords, generator, deadline=deadline)
         return self.decode(inst, cache, starts, decode=decode, generator=generator, deadline=deadline)
 
     def encode(self, inst: Instances, coords: Tensor | None = None,
-               generator: torch.Generator | None = None):
-        """The encoder's output, ready for :meth:`decode` (reusable across start nodes)."""
+               generator: torch.Generator | None = None, deadline: float | None = None):
+        """The encoder's output, ready for :meth:`decode` (reusable across start nodes).
+        With a ``deadline``, :class:`DeadlineExceeded` when a layer would start after it."""
         seen = self.model_view(inst)
-        rows, cols = self.encoder(seen, coords, generator, folded=self.folded_bias)
+        rows, cols = self.encoder(seen, coords, generator, folded=self.folded_bias, deadline=deadline)
         return self.decoder.precompute(rows, cols, seen)
 
     def model_view(self, inst: Instances) -> Instances:

@@ -307,3 +307,14 @@ def test_the_hybrid_gives_its_first_stage_a_bounded_share_and_the_improver_the_r
     assert (first, then) == ("first-stage", "then-stage")
     assert t_first == pytest.approx(1.0)
     assert 5.0 - elapsed <= t_then < 5.0  # exactly what the first stage left
+
+
+@torch_needed
+def test_the_encoder_stops_between_layers_at_its_deadline(acvrp12):
+    """At n = 500 the encoder alone can take longer than a short share: it must not run on."""
+    from hybridroute.neural.policy import DeadlineExceeded
+
+    policy, inst = _policy_and_instance(acvrp12)
+    with pytest.raises(DeadlineExceeded, match="encoding stopped before layer 1"):
+        policy.encode(inst, deadline=time.perf_counter() - 1)
+    assert policy.encode(inst, deadline=time.perf_counter() + 60) is not None
