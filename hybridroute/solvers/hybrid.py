@@ -201,31 +201,32 @@ class Hybrid(Solver):
             if last["skipped"] >= _REPROBE_AFTER:
                 return None  # measure again: a first call is slow (warm-up), starts vary
             where = f"{key[1]} n={key[2]}"
-            need = last.get("need_s")
-            if need is not None:
-                # the stage says what its first pass needs: that, not its last runtime (which
-                # fills whatever share it was given), decides whether this limit leaves room
-                if _FIRST_PASS_MARGIN * need > self.max_first_share * time_limit:
-                    reason = (f"{key[0]}'s first pass needs about {need:.3g} s on {where} ({_FIRST_PASS_MARGIN:g}x "
-                              f"that is more than {self.max_first_share:g} of the {time_limit:g} s limit)")
-                elif self.gate and last["gated"]:
-                    reason = (f"the gate refused {key[0]}'s last start on {where} (not better than nearest "
-                              "neighbour)")
-                else:
-                    return None
-            elif last["short_at"] is not None and time_limit <= last["short_at"]:
-                reason = (f"{key[0]} found no solution within its share of a {last['short_at']:g} s limit "
-                          f"on {where} (this limit is no larger)")
-            elif last["seconds"] > self.max_first_share * time_limit:
-                reason = (f"{key[0]} took {last['seconds']:.3g} s last time on {where}, more than "
-                          f"{self.max_first_share:g} of the {time_limit:g} s limit")
-            elif self.gate and last["gated"]:
+            reason = self._time_reason(key[0], where, last, time_limit)
+            if reason is None and self.gate and last["gated"]:
                 reason = (f"the gate refused {key[0]}'s last start on {where} (not better than nearest "
                           "neighbour)")
-            else:
+            if reason is None:
                 return None
             last["skipped"] += 1
             return f"{reason}; tried again after {_REPROBE_AFTER} skips"
+
+    def _time_reason(self, name: str, where: str, last: dict[str, Any], time_limit: float) -> str | None:
+        """Why this limit leaves the first stage too little time (None: it leaves enough)."""
+        need = last.get("need_s")
+        if need is not None:
+            # the stage says what its first pass needs: that, not its last runtime (which
+            # fills whatever share it was given), decides whether this limit leaves room
+            if _FIRST_PASS_MARGIN * need > self.max_first_share * time_limit:
+                return (f"{name}'s first pass needs about {need:.3g} s on {where} ({_FIRST_PASS_MARGIN:g}x "
+                        f"that is more than {self.max_first_share:g} of the {time_limit:g} s limit)")
+            return None
+        if last["short_at"] is not None and time_limit <= last["short_at"]:
+            return (f"{name} found no solution within its share of a {last['short_at']:g} s limit "
+                    f"on {where} (this limit is no larger)")
+        if last["seconds"] > self.max_first_share * time_limit:
+            return (f"{name} took {last['seconds']:.3g} s last time on {where}, more than "
+                    f"{self.max_first_share:g} of the {time_limit:g} s limit")
+        return None
 
     def _hand_on(self, problem: Problem, start: Solution) -> tuple[Solution | None, str | None]:
         """The start for the improver (None: cold) and, if it was refused, why."""

@@ -5,7 +5,9 @@ up to 8 dihedral coordinate augmentations, best of all. ``solve`` keeps ``time_l
 checkpoint loads in a background thread (its import of torch included) while the clock runs,
 then :func:`hybridroute.neural.anytime.decode_within` decodes passes of growing size until
 the next one would not fit, and stops a running pass at the deadline. ``stats`` say what was
-decoded (``starts``, ``augment``, ``rollouts``, ``stopped``). When the model is still loading
+decoded (``starts``, ``augment``, ``rollouts``, ``stopped``) and ``first_pass_s``, what the
+first pass took or would have needed (the hybrids size their neural share on it). When the
+model is still loading
 at the deadline, or no pass finished in time, the nearest-neighbour construction is returned
 instead, with ``stats["fallback"]`` saying why and a logged warning: load ahead of time with
 :func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that short budgets go to
