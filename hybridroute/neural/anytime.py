@@ -12,9 +12,11 @@ and stops when the next pass is not predicted to fit in what is left of the dead
 3. ``samples`` sampled passes per transform, where asked for.
 
 A pass that is still running at the deadline is stopped within one decoding step (or
-encoder layer) and discarded. The encoder runs once per transform and its output is reused by every later pass;
-a decode of P rollouts is fitted as ``a + b × P`` seconds (per-step overhead plus per-rollout
-work); until two pass sizes are known the prediction is proportional to P, an over-estimate.
+encoder layer) and discarded. The encoder runs once per transform and its output is reused
+by every later pass; a decode of P rollouts is fitted as ``a + b × P`` seconds (per-step
+overhead plus per-rollout work); until two pass sizes are known the prediction is
+proportional to P, an over-estimate. The first pass's time (or, when it was stopped, what it
+would have needed) is reported as ``Effort.first_pass_s``.
 
 Every transform draws its distance samples from a generator seeded by ``(seed, transform)``,
 so a rollout's result does not depend on how the work was split into passes: with enough time
