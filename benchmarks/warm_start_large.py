@@ -1,0 +1,76 @@
+"""Cold search against the neural warm start on one large size (default ACVRP n = 1000, 10 s).
+
+Instances are sampled (seed ``--instance-seed``) from a held-out city build with more points
+than the 1000-point training builds, e.g.::
+
+    python -m hybridroute.osrm.build ../shared/data/osm/Helsinki.osm.pbf -o data/bench --points 1001 --seed 0
+    python benchmarks/warm_start_large.py --then pyvrp --n 1000 --budget 10 --count 5
+
+Each instance runs cold ``--then``, ``rrnco+<then>`` and nearest neighbour in one process, one
+after another (the neural stage on one thread). Writes one JSON line per instance and a
+summary to ``results/warm_start_large_<kind>_n<n>_<then>.jsonl`` and prints them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: idle threads must not spin
+
+import numpy as np
+
+import hybridroute as hr
+from hybridroute.osrm import load_city, sample_instances
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--city", default="data/bench/Helsinki_data.npz")
+    ap.add_argument("--kind", default="ACVRP")
+    ap.add_argument("--then", default="pyvrp", help="the improver: pyvrp or ortools")
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--count", type=int, default=5)
+    ap.add_argument("--budget", type=float, default=10.0, help="seconds per solve")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--instance-seed", type=int, default=20251111)
+    args = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    city = load_city(args.city)
+    hr.load_solver("rrnco").warm_up([args.kind])  # a model load is not search time
+    out = RESULTS / f"warm_start_large_{args.kind.lower()}_n{args.n}_{args.then}.jsonl"
+    lines = [json.dumps({"command": "python benchmarks/warm_start_large.py " + " ".join(sys.argv[1:]),
+                         "date": datetime.date.today().isoformat()})]
+    diffs = []
+    for i, p in enumerate(sample_instances(city, args.kind, args.n, args.count, seed=args.instance_seed)):
+        cold = hr.solve(p, args.then, time_limit=args.budget, seed=args.seed)
+        hyb = hr.solve(p, f"rrnco+{args.then}", time_limit=args.budget, seed=args.seed)
+        nearest = hr.solve(p, "nearest")
+        first = hyb.stats.get("first_stats") or {}
+        row = {"instance": i, "cold": cold.cost, "hybrid": hyb.cost, "nearest": nearest.cost,
+               "hybrid_minus_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
+               "neural_cost": hyb.stats.get("first_cost"), "start_accepted": hyb.stats.get("initial_accepted"),
+               "neural_s": hyb.stats.get("first_runtime"), "neural_starts": first.get("starts"),
+               "first_pass_s": first.get("first_pass_s"), "first_skipped": hyb.stats.get("first_skipped"),
+               "cold_wall_s": cold.runtime, "hybrid_wall_s": hyb.runtime}
+        diffs.append(row["hybrid_minus_cold_pct"])
+        lines.append(json.dumps(row))
+        print(lines[-1], flush=True)
+    summary = {"median_hybrid_minus_cold_pct": float(np.median(diffs)),
+               "hybrid_better": int(sum(d < 0 for d in diffs)), "instances": len(diffs)}
+    lines.append(json.dumps(summary))
+    print(lines[-1])
+    out.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
