@@ -23,7 +23,9 @@ Training
     ``batch_nodes`` caps the nodes in a step (``batch_size`` × n), so that the largest sizes
     take fewer instances per step instead of most of the run's time. The learning rate is
     ``lr``, or ``lr_from_step = { 10000 = 1e-4 }`` from a step on; a resumed run takes it (and
-    ``weight_decay``) from the config, not from the saved optimizer.
+    ``weight_decay``) from the config, not from the saved optimizer. A run that grows its label
+    pool records when: ``chunks_until_step = { 5486 = 88 }`` makes steps below 5486 draw from
+    the first 88 chunks only, so the whole curve stays a function of (config, step).
     The resume state (``state.pt``: weights, optimizer, step), the curve (``log.jsonl``) and
     the validation references live in ``models/training/<name>/`` and are committed.
 Validation
@@ -96,6 +98,7 @@ class ImitationConfig:
     rotations: int = 8
     lr: float = 2e-4
     lr_from_step: dict[int, float] = field(default_factory=dict)
+    chunks_until_step: dict[int, int] = field(default_factory=dict)
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
     seed: int = 1234
@@ -110,6 +113,12 @@ class ImitationConfig:
     val_minutes: float = 15.0
     source: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        too_many = {s: c for s, c in self.chunks_until_step.items() if not 0 < c <= self.label_chunks}
+        if too_many:
+            raise ValueError(f"{self.name}: chunks_until_step {too_many} must be within 1 … label_chunks "
+                             f"({self.label_chunks})")
+
     @property
     def kind(self) -> ProblemKind:
         return self.model.problem_kind
@@ -120,6 +129,12 @@ class ImitationConfig:
         resumed run follows the same one)."""
         started = [s for s in self.lr_from_step if s <= step]
         return self.lr_from_step[max(started)] if started else self.lr
+
+    def chunks_at(self, step: int) -> int:
+        """The label chunks step ``step`` draws from: the ``chunks_until_step`` entry with the
+        smallest step above it, else all ``label_chunks`` (a pool that grew during the run)."""
+        pending = [s for s in self.chunks_until_step if s > step]
+        return self.chunks_until_step[min(pending)] if pending else self.label_chunks
 
     @property
     def all_sizes(self) -> tuple[int, ...]:
@@ -149,6 +164,8 @@ def load_config(name_or_path: str | Path) -> ImitationConfig:
         flat["sizes_from_chunk"] = {int(k): tuple(int(n) for n in v) for k, v in flat["sizes_from_chunk"].items()}
     if "lr_from_step" in flat:
         flat["lr_from_step"] = {int(k): float(v) for k, v in flat["lr_from_step"].items()}
+    if "chunks_until_step" in flat:
+        flat["chunks_until_step"] = {int(k): int(v) for k, v in flat["chunks_until_step"].items()}
     return ImitationConfig(name=raw["run"]["name"], model=ModelConfig.from_dict(raw["model"]), source=raw, **flat)
 
 
@@ -439,7 +456,7 @@ def step_batch_size(cfg: ImitationConfig, num_nodes: int, available: int) -> int
 
 
 def _step_data(store: _LabelStore, cfg: ImitationConfig, step: int):
-    files = store.files_cached()
+    files = store.files_cached()[: cfg.chunks_at(step)]
     rng = np.random.default_rng([cfg.seed, step])
     batch, tours = store.get(files[int(rng.integers(len(files)))])
     size = step_batch_size(cfg, batch.distance.shape[-1], len(tours))

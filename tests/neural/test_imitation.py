@@ -299,6 +299,32 @@ def test_the_learning_rate_schedule_is_a_function_of_the_step(tmp_path):
     assert imitation.load_config(copy).lr_from_step == {9000: 1e-4}
 
 
+def test_a_pool_that_grew_keeps_the_earlier_steps_on_the_earlier_chunks(cfg):
+    imitation.write_labels(cfg, max_minutes=1)
+    grown = dataclasses.replace(cfg, chunks_until_step={6: 1})
+    assert [grown.chunks_at(s) for s in (0, 5, 6, 100)] == [1, 1, 2, 2]
+    store, whole = imitation._LabelStore(grown), imitation._LabelStore(cfg)
+    files = store.files_cached()
+    seen: list = []
+    get = store.get
+    store.get = lambda path: (seen.append(path), get(path))[1]
+    for s in range(6):
+        imitation._step_data(store, grown, s)
+    assert set(seen) == {files[0]}  # steps before 6 drew only from the pool they had
+    later = [imitation._step_data(store, grown, s) for s in range(6, 30)]
+    assert set(seen) == set(files)
+    # from step 6 on the steps are those of a run that had the whole pool from the start
+    for s, (_, seqs, form, _) in enumerate(later, start=6):
+        _, whole_seqs, whole_form, _ = imitation._step_data(whole, cfg, s)
+        np.testing.assert_array_equal(seqs, whole_seqs)
+        assert form == whole_form
+    with pytest.raises(ValueError, match="chunks_until_step"):
+        dataclasses.replace(cfg, chunks_until_step={6: 3})
+    # the shipped configs record when their pools grew
+    assert imitation.load_config("acvrp-imit").chunks_at(5485) == 88
+    assert imitation.load_config("atsp-imit").chunks_at(7963) == 440
+
+
 def test_a_resumed_run_takes_the_configs_learning_rate_not_the_saved_one(cfg):
     imitation.write_labels(cfg, max_minutes=1)
     rdir = imitation.train(dataclasses.replace(cfg, lr=1e-3), max_minutes=60, until_step=10)
