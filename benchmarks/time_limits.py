@@ -5,7 +5,7 @@ imports, any model load and any side processes are inside the measured time, as 
 for a user's first solve. The contract (``hybridroute.solvers.base.allowed_runtime``) is
 ``time_limit × 1.1 + 0.5 s``; a cell outside it is marked ``✗``.
 
-Instances: ACVRP (ATSP for ``lkh``, which solves ATSP only) with n = 10, 100, 200, 500 and
+Instances: ACVRP (``--kind``; ATSP for ``lkh``, which solves ATSP only) with n = 10, 100, 200, 500 and
 1000 customers sampled, seed 0, from a 1001-point city built with OSRM from the Monaco
 extract (``python -m hybridroute.osrm.build monaco.osm.pbf --points 1001``; built here on first
 use from ``--extract``, default ``../shared/data/osm/monaco.osm.pbf``).
@@ -15,6 +15,7 @@ Writes ``results/time_limits.csv`` and ``results/time_limits.md`` (and prints th
 Usage::
 
     python benchmarks/time_limits.py [--limits 1,10] [--sizes 10,100,200,500,1000] [--solvers all]
+                                     [--kind ACVRPTW] [--out time_limits_acvrptw]
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limits", default="1,10", help="time limits in seconds (comma-separated)")
     ap.add_argument("--sizes", default="10,100,200,500,1000", help="customers (comma-separated)")
     ap.add_argument("--solvers", default="all", help="backends (comma-separated) or 'all' installed")
+    ap.add_argument("--kind", default="ACVRP", choices=["ATSP", "ACVRP", "ACVRPTW"],
+                    help="problem kind of every cell (lkh: always ATSP)")
     ap.add_argument("--extract", type=Path, default=DEFAULT_EXTRACT, help="OSM extract for the city")
     ap.add_argument("--out", default="time_limits", help="results/<out>.csv and .md")
     args = ap.parse_args(argv)
@@ -130,7 +133,7 @@ def main(argv=None) -> int:
     rows = []
     for limit in limits:
         for solver in solvers:
-            kind = "ATSP" if solver == "lkh" else "ACVRP"
+            kind = "ATSP" if solver == "lkh" else args.kind
             for n in sizes:
                 row = run_cell(solver, kind, n, limit, city)
                 rows.append(row)

@@ -110,7 +110,8 @@ def run(args) -> pd.DataFrame:
                 for b in budgets:
                     bar.set_postfix_str(f"{kind} n={n} {solver} {b:g}s")
                     t0 = time.perf_counter()
-                    sol = hr.solve(problem, solver, time_limit=b, seed=seed)
+                    settings = {"split": args.split} if "+" in solver and args.split is not None else {}
+                    sol = hr.solve(problem, solver, time_limit=b, seed=seed, **settings)
                     runs.append((solver, seed, b, sol, time.perf_counter() - t0))
                     bar.update()
         best = min([s.cost for *_, s, _ in runs if s.is_feasible] + [prior.get((kind, n, problem.name), np.inf)])
@@ -197,6 +198,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     ap.add_argument("--budgets", type=lambda s: [float(x) for x in s.split(",")], default=[0.5, 1, 2, 5])
     ap.add_argument("--solvers", type=lambda s: s.split(","), default=list(DEFAULT_SOLVERS))
+    ap.add_argument("--split", type=float, default=None,
+                    help="the hybrids' split (their neural stage's least share of the limit; default theirs)")
     ap.add_argument("--target-pct", type=float, default=1.0)
     ap.add_argument("--instance-seed", type=int, default=7)
     ap.add_argument("--tag", default="", help="suffix for the output files")

@@ -76,6 +76,27 @@ def test_fleet_grows_for_a_feasible_start_with_many_routes(acvrp12):
     assert sol.stats["vehicles"] >= 12
 
 
+def test_an_unlimited_time_window_fleet_is_sized_from_a_construction(acvrptw12):
+    """One vehicle per customer made OR-Tools' local search overrun its limit at n = 200."""
+    from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+    built = len(nearest_neighbour_routes(acvrptw12))
+    sol = _solve(acvrptw12)
+    assert sol.is_feasible
+    assert sol.stats["vehicles"] == min(built + built // 2 + 2, acvrptw12.num_customers) < acvrptw12.num_customers
+    assert sol.stats["fleet_bound"].startswith("nearest-neighbour")
+    # a fleet limit the user set is kept as it is
+    limited = _solve(acvrptw12.replace(num_vehicles=11))
+    assert limited.stats["vehicles"] == 11 and "fleet_bound" not in limited.stats
+
+
+def test_a_warm_start_with_more_routes_than_the_sized_fleet_is_accepted(acvrptw12):
+    start = [[v] for v in acvrptw12.customers]
+    sol = _solve(acvrptw12, initial=start)
+    assert sol.stats["initial_accepted"] is True
+    assert sol.stats["vehicles"] == acvrptw12.num_customers
+
+
 def test_too_few_vehicles_reports_no_solution(acvrp12):
     # Total demand 72 fits 4 vehicles of capacity 20 on paper, but the six customers of
     # demand 11 need a vehicle each.
