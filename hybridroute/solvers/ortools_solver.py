@@ -14,7 +14,7 @@ import numpy as np
 from ..fleet import FEATURES
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, fleet_size, keep_better
-from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
+from ._parallel import (SideProcess, SideProcessError, check_workers, side_grace,
                         resolve_workers, start_side_processes)
 from .base import SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledProblem, scale_fleet, scale_problem
@@ -288,9 +288,9 @@ class ORToolsSolver(Solver):
         else:
             vehicles = fleet_size(problem)
             if problem.num_vehicles is None and problem.kind.has_time_windows:
-                vehicles = _time_window_fleet(problem, vehicles)
-                stats["fleet_bound"] = "nearest-neighbour routes x 1.5 + 2" if vehicles < fleet_size(problem) \
-                    else "one per customer"
+                sized = _time_window_fleet(problem, vehicles)
+                stats["fleet_bound"] = "nearest-neighbour routes x 1.5 + 2" if sized < vehicles else "one per customer"
+                vehicles = sized
             if problem.num_vehicles is None and problem.kind is not ProblemKind.ATSP and initial:
                 # An unlimited fleet must not make a feasible start too big for the model.
                 start_routes = clean_initial(problem, initial).routes or []
@@ -335,6 +335,8 @@ class ORToolsSolver(Solver):
         stats["first_solution_strategy"] = best.strategy
         stats["status"] = _STATUS_NAMES.get(status, str(status))
         proven, message = _status(status, routes is not None)
+        if not fleet and run.num_vehicles < fleet_size(problem):
+            proven = False  # optimal for the sized fleet, not proven for an unlimited one
         if fleet:
             routes, restored = keep_better(problem, routes, run.start_routes, types, run.start_types)
             types = list(run.start_types) if restored else types
@@ -398,7 +400,7 @@ class ORToolsSolver(Solver):
                       overrides: Mapping[str, Any], best: "_Best") -> None:
         """A side search's outcome into ``best``; a crashed or stuck one is logged and skipped."""
         try:
-            routes, types, status, history, elapsed = process.result(round_end + SIDE_GRACE_S)
+            routes, types, status, history, elapsed = process.result(round_end + side_grace(best.routes is not None))
         except SideProcessError as exc:
             _side_failed(run, strategy, exc, best)
             return
@@ -475,7 +477,7 @@ def _time_window_fleet(problem: Problem, bound: int) -> int:
     One per customer is always enough but makes OR-Tools' local search slow: at ACVRPTW n = 200
     (Helsinki, 10 instances, 2 s) its 200 vehicles left the first descent unfinished and
     overran the limit by up to 1.3 s; 63-74 vehicles (solutions use 20-28 routes; the
-    construction 41-48) ran within 0.34 s of the limit and ended equal or lower on all ten.
+    construction 41-48) ran within 0.38 s of the limit and ended equal or lower on all ten.
     A construction that is not feasible leaves ``bound``.
     """
     from ..solution import evaluate

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..problem import Problem, ProblemKind
 from ._backend import clean_initial, keep_better
-from ._parallel import (SIDE_GRACE_S, SideProcess, SideProcessError, check_workers,
+from ._parallel import (SideProcess, SideProcessError, check_workers, side_grace,
                         resolve_workers, start_side_processes)
 from .base import SEED_LIMIT, SolveOutput, Solver, SolverError
 from .scaling import IntegerLimits, ScaledFleet, ScaledProblem, scale_fleet, scale_problem
@@ -147,8 +147,9 @@ class PyVRPSolver(Solver):
                           initial=initial, initial_types=initial_types, end=end)
                     for k, process in enumerate(side)]
             outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial, initial_types))]
+            grace = side_grace(bool(outputs[0][2].routes))
             for k, (process, ok) in enumerate(zip(side, sent)):
-                outputs.append(_collect(process, ok, _side_seed(seed, k), t0, end))
+                outputs.append(_collect(process, ok, _side_seed(seed, k), t0, end + grace))
         finally:
             for process in side:
                 process.close()
@@ -241,12 +242,13 @@ def _send(process: SideProcess, **kwargs: Any) -> bool:
 
 
 def _collect(process: SideProcess, sent: bool, seed: int, t0: float,
-             end: float) -> tuple[int, float, SolveOutput | None]:
-    """(seed, its start relative to ``t0``, output or None when the side search was lost)."""
+             wait_until: float) -> tuple[int, float, SolveOutput | None]:
+    """(seed, its start relative to ``t0``, output or None when the side search was lost or
+    had not answered by ``wait_until``, a ``time.monotonic()`` reading)."""
     if not sent:
         return seed, 0.0, None
     try:
-        started, out = process.result(end + SIDE_GRACE_S)
+        started, out = process.result(wait_until)
     except SideProcessError as exc:
         logger.warning("pyvrp: side search with seed %d lost: %s", seed, exc)
         return seed, 0.0, None

@@ -318,3 +318,39 @@ def test_the_encoder_stops_between_layers_at_its_deadline(acvrp12):
     with pytest.raises(DeadlineExceeded, match="encoding stopped before layer 1"):
         policy.encode(inst, deadline=time.perf_counter() - 1)
     assert policy.encode(inst, deadline=time.perf_counter() + 60) is not None
+
+
+# -- side searches ------------------------------------------------------------------------
+
+_SLOW_SIDE = '''
+import time
+
+
+def search(**kwargs):
+    time.sleep(120)  # a side search that cannot answer in time (e.g. still importing under load)
+'''
+
+
+@pytest.mark.parametrize("name, module, limit", [("ortools", "ortools_solver", 1.0),
+                                                 ("pyvrp", "pyvrp_solver", 2.5)])
+def test_a_late_side_search_is_given_up_when_the_main_search_has_a_solution(
+        name, module, limit, atsp10, acvrp12, tmp_path, monkeypatch):
+    import importlib
+
+    pytest.importorskip(name)
+    (tmp_path / "slow_side.py").write_text(_SLOW_SIDE)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(importlib.import_module(f"hybridroute.solvers.{module}"), "_SIDE_TARGET",
+                        "slow_side:search")
+    problem = atsp10 if name == "ortools" else acvrp12  # ortools: its ATSP portfolio
+    t0 = time.monotonic()
+    sol = hr.get_solver(name, workers=2).solve(problem, time_limit=limit)
+    waited = time.monotonic() - t0
+    assert sol.is_feasible
+    # the side search would answer after 120 s; a caller without a solution of its own
+    # would wait SIDE_GRACE_S (10 s) past the limit for it. This one holds its own result.
+    from hybridroute.solvers._parallel import SIDE_GRACE_S
+
+    assert waited < limit + SIDE_GRACE_S / 2
+    searches = sol.stats["portfolio" if name == "ortools" else "searches"]
+    assert [entry.get("status") for entry in searches].count("side process failed") == 1
