@@ -66,9 +66,12 @@ class PyVRPSolver(Solver):
         (:mod:`hybridroute.solvers._parallel`), each for the whole time limit on its own
         core. ``"auto"`` (default): one per usable core, at most :data:`MAX_AUTO_SEARCHES`;
         one inside a worker process (``solve_many``, Dask) or when the time limit is under
-        :data:`MIN_SIDE_SECONDS` without ``max_iterations``. A seed gives the same routes for
-        the same ``workers`` and ``max_iterations``, so pin ``workers`` for results that must
-        match across machines. Under an iteration limit more workers never give a worse
+        :data:`MIN_SIDE_SECONDS` without ``max_iterations``. Only the first search starts
+        from a warm start (``initial``); the others start cold, so that the start adds a
+        trajectory to the independent ones instead of replacing them (``docs/decisions.md``).
+        A seed gives the same routes for the same ``workers`` and ``max_iterations``, so pin
+        ``workers`` for results that must match across machines. Under an iteration limit
+        more workers never give a worse
         result: the first search is the ``workers=1`` one.
 
     Notes
@@ -143,8 +146,10 @@ class PyVRPSolver(Solver):
         side = start_side_processes(_SIDE_TARGET, count - 1)
         try:
             settings = {**self.get_params(), "workers": 1}
+            # only this search starts from a warm start: the side searches start cold, so that
+            # the start adds a trajectory to the independent ones instead of replacing them
             sent = [_send(process, settings=settings, problem=problem, seed=_side_seed(seed, k),
-                          initial=initial, initial_types=initial_types, end=end)
+                          initial=None, initial_types=None, end=end)
                     for k, process in enumerate(side)]
             outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial, initial_types))]
             grace = side_grace(bool(outputs[0][2].routes))
@@ -278,7 +283,9 @@ def _best_of(problem: Problem, outputs: list[tuple[int, float, SolveOutput | Non
         summary.append(entry)
         if best is None or key < best_key:
             best, best_key = out, key
-    stats = {**best.stats, "workers": workers, "searches": summary}
+    # what became of a warm start is the first search's to say (the side searches start cold)
+    warm = {k: v for k, v in outputs[0][2].stats.items() if k.startswith("initial_")}
+    stats = {**best.stats, **warm, "workers": workers, "searches": summary}
     return SolveOutput(routes=best.routes, history=history, stats=stats, message=best.message,
                        vehicle_types=best.vehicle_types)
 

@@ -164,11 +164,19 @@ def test_side_searches_never_lose_to_the_single_search(name, request):
     assert _solve(problem, workers=2, max_iterations=100).routes == two.routes  # reproducible
 
 
-def test_side_searches_all_start_from_the_warm_start(acvrp12):
+def test_only_the_first_search_starts_from_the_warm_start(acvrp12, monkeypatch):
+    """The side searches start cold: a start shared by every search would replace their
+    independence (what the side searches are for) with one trajectory's neighbourhood."""
+    from hybridroute.solvers import pyvrp_solver
+
+    sent = []
+    send = pyvrp_solver._send
+    monkeypatch.setattr(pyvrp_solver, "_send", lambda process, **kw: (sent.append(kw), send(process, **kw))[1])
     start = [[v] for v in range(1, 13)]  # one customer per route: feasible and poor
     sol = _solve(acvrp12, initial=start, workers=2, max_iterations=50)
     assert sol.stats["initial_accepted"] is True
-    assert all(s["cost"] <= hr.evaluate(acvrp12, start).cost for s in sol.stats["searches"])
+    assert [(kw["initial"], kw["initial_types"]) for kw in sent] == [(None, None)]
+    assert sol.cost <= hr.evaluate(acvrp12, start).cost
 
 
 def test_a_lost_side_search_keeps_the_first_result(atsp10, monkeypatch, caplog):
