@@ -69,6 +69,25 @@ def policy_costs(checkpoint: str, problems, augment: int, starts: int | None = N
     return np.array([s.cost if s.is_feasible else np.inf for s in sols]), (time.perf_counter() - t0) / len(sols)
 
 
+def _merge_into_file(path: Path, data: dict, run: dict | None = None) -> dict:
+    """Merge this run's references and results into ``path`` as it is now (re-read, so that
+    runs made side by side keep theirs), plus ``run`` in its list of runs; returns the whole."""
+    import fcntl
+
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one read-modify-write at a time
+        current = json.loads(path.read_text()) if path.exists() else {"references": {}, "results": {}}
+        current["references"].update(data["references"])
+        for label, per in data["results"].items():
+            current["results"].setdefault(label, {}).update(per)
+        if run is not None:
+            current["runs"] = current.get("runs", []) + [run]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(current, indent=1) + "\n")
+        tmp.replace(path)
+    return current
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", default="ATSP")
@@ -92,16 +111,19 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out_json = RESULTS / f"{args.kind.lower()}_sizes.json"
-    data = json.loads(out_json.read_text()) if out_json.exists() else {"references": {}, "results": {}}
+    known = json.loads(out_json.read_text())["references"] if out_json.exists() else {}
+    # only this run's own entries: merged into the file as it is when written, so that runs of
+    # other sizes or checkpoints made side by side keep theirs
+    data: dict = {"references": {}, "results": {}}
     sizes = [int(x) for x in args.sizes.split(",")]
     for n in sizes:
         problems = instances(args.city, args.kind, n, args.count, args.seed)
         key = f"n{n}"
-        if key not in data["references"]:
+        if key not in known:
             t0 = time.perf_counter()
-            data["references"][key] = references(problems, args.kind, args.ref_seconds)
+            data["references"][key] = known[key] = references(problems, args.kind, args.ref_seconds)
             print(f"n={n}: references in {time.perf_counter() - t0:.0f} s", flush=True)
-        ref = np.asarray(data["references"][key])
+        ref = np.asarray(known[key])
         nn = hr.get_solver("nearest", starts=problems[0].num_nodes)
         nn_cost = np.array([nn.solve(p, time_limit=math.inf).cost for p in problems])
         data["results"].setdefault("nearest (all starts)", {})[key] = {"gap_pct": 100 * float(np.mean(nn_cost / ref - 1))}
@@ -115,10 +137,9 @@ def main(argv=None) -> int:
                     data["results"].setdefault(label, {})[key] = {
                         "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4)}
                     print(f"n={n} {label}: {data['results'][label][key]}", flush=True)
-        out_json.write_text(json.dumps(data, indent=1) + "\n")
+        _merge_into_file(out_json, data)
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    data["runs"] = data.get("runs", []) + [{"command": command, "date": datetime.date.today().isoformat()}]
-    out_json.write_text(json.dumps(data, indent=1) + "\n")
+    data = _merge_into_file(out_json, data, run={"command": command, "date": datetime.date.today().isoformat()})
     text = report(data, args.kind, args.ref_seconds, args.count)
     (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
     print(text)

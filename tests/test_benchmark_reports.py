@@ -174,3 +174,16 @@ def test_classical_report_shows_the_quiet_rerun_first(classical, tmp_path):
     assert "opt … 1.20 (3 runs)" in text  # best and worst of the repeats
     assert "| ATSP ≤ 100 nodes: OR-Tools within 2 % at 5 s | 1/1 | 3 | 1.20 | pending" in text
     assert "ftv55 ortools 2.80%" in text  # the loaded single run stays visible below
+
+
+def test_neural_eval_runs_side_by_side_keep_each_others_rows(tmp_path):
+    neural_eval = _load("neural_eval")
+    path = tmp_path / "acvrp_sizes.json"
+    small = {"references": {"n20": [1.0]}, "results": {"cand x8": {"n20": {"gap_pct": 2.0}}}}
+    large = {"references": {"n500": [5.0]}, "results": {"cand x1": {"n500": {"gap_pct": 9.0}}}}
+    neural_eval._merge_into_file(path, small)
+    neural_eval._merge_into_file(path, large, run={"command": "--sizes 500", "date": "2026-12-04"})
+    whole = neural_eval._merge_into_file(path, small, run={"command": "--sizes 20", "date": "2026-12-04"})
+    assert whole["references"] == {"n20": [1.0], "n500": [5.0]}
+    assert whole["results"] == {"cand x8": {"n20": {"gap_pct": 2.0}}, "cand x1": {"n500": {"gap_pct": 9.0}}}
+    assert [r["command"] for r in whole["runs"]] == ["--sizes 500", "--sizes 20"]
