@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .env import Instances, actions_to_routes
+from .env import Instances, actions_to_routes, fleet_key
 from .inference import dihedral
 from .policy import DeadlineExceeded, RRNCOPolicy
 
@@ -94,10 +94,16 @@ class _Best:
     start: int = -1
     actions: list[int] = field(default_factory=list)
 
-    def update(self, length: torch.Tensor, starts: torch.Tensor, actions: torch.Tensor) -> None:
+    #: whether the kept rollout uses more routes than the fleet has (see ``fleet_key``)
+    over_fleet: bool = True
+
+    def update(self, inst: Instances, length: torch.Tensor, starts: torch.Tensor, actions: torch.Tensor) -> None:
+        key = fleet_key(inst, length, starts, actions).reshape(-1)
         flat = length.reshape(-1)
-        k = int(flat.argmin())
-        if float(flat[k]) < self.length:
+        k = int(key.argmin())
+        over = bool(key[k] != flat[k])
+        if (over, float(flat[k])) < (self.over_fleet, self.length):
+            self.over_fleet = over
             self.length = float(flat[k])
             self.start = int(starts.reshape(-1)[k])
             self.actions = actions.reshape(-1, actions.shape[-1])[k].tolist()
@@ -211,7 +217,7 @@ def decode_within(policy: RRNCOPolicy, inst: Instances, *, deadline: float, augm
                     out = policy.decode(inst, encoded[f], torch.tensor([nodes], device=dev), decode=decode,
                                         generator=gen, deadline=deadline)
                 clock.decodes.append((len(nodes), time.perf_counter() - t0))
-                best.update(out.length, out.starts, out.actions)
+                best.update(inst, out.length, out.starts, out.actions)
                 effort.rollouts += len(nodes)
         except DeadlineExceeded as stop:
             effort.stopped, effort.interrupted = "deadline reached during a pass", True

@@ -406,6 +406,22 @@ class RoutingEnv:
         return state
 
 
+def fleet_key(inst: "Instances", length: Tensor, starts: Tensor, actions: Tensor) -> Tensor:
+    """(B, P) selection key of rollouts: their length, raised above every rollout that keeps
+    the fleet for those that use more routes than ``inst.max_routes``.
+
+    The action mask keeps the fleet by a packing bound, which can still be overrun when the
+    last customers fit no open route (on tight fleets); picking by length alone could then
+    return a shorter rollout with a route too many over one that fits.
+    """
+    if not inst.kind.has_capacity or inst.max_routes is None:
+        return length
+    prev = torch.cat([starts.unsqueeze(-1), actions[..., :-1]], -1)
+    routes = 1 + ((prev == 0) & (actions != 0)).sum(-1)   # the first route, then each departure
+    over = routes.to(length.dtype) > inst.max_routes.to(length.dtype).view(-1, *([1] * (length.dim() - 1)))
+    return torch.where(over, length + length.abs().max() + 1, length)
+
+
 def actions_to_routes(kind: ProblemKind, start: int, actions: Sequence[int]) -> list[list[int]]:
     """hybridroute routes (node indices without the depot) from one rollout.
 

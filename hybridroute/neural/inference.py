@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ..problem import Problem
 from ..solution import Solution, evaluate
-from .env import Instances, actions_to_routes, instances_from_problems
+from .env import Instances, actions_to_routes, fleet_key, instances_from_problems
 from .policy import RRNCOPolicy
 
 __all__ = ["dihedral", "Best", "best_rollouts", "solve_problems", "resolve_device", "select_starts"]
@@ -98,7 +98,7 @@ def best_rollouts(policy: RRNCOPolicy, inst: Instances, *, augment: int = 8, sta
     length = torch.cat(lengths, 1)
     starts_cat = torch.cat(starts_all, 1)
     acts = torch.cat(actions_all, 1)
-    best = length.argmin(1)
+    best = fleet_key(inst, length, starts_cat, acts).argmin(1)  # within the fleet first, then shortest
     ar = torch.arange(B, device=dev)
     return Best(length=length[ar, best], starts=starts_cat[ar, best], actions=acts[ar, best],
                 rollouts=int(length.shape[1]))

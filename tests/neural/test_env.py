@@ -132,3 +132,22 @@ def test_mds_coords_recover_a_planar_layout():
     rec = mds_coords(d)
     d2 = np.linalg.norm(rec[:, None] - rec[None], axis=-1)
     np.testing.assert_allclose(d2, d, atol=1e-8)
+
+
+def test_rollouts_that_keep_the_fleet_are_chosen_before_shorter_ones_that_do_not(city):
+    from hybridroute.neural.env import fleet_key
+
+    problem = batch_to_problems(sample_batch(city, "ACVRP", 6, 1, seed=3))[0].replace(num_vehicles=2)
+    inst = instances_from_problems([problem], dtype=torch.float64)
+    starts = torch.tensor([[1, 1, 1]])
+    # three rollouts after start 1: one route, two routes, three routes (the last, shortest,
+    # is over the two-vehicle fleet); depot padding at the end adds no route
+    actions = torch.tensor([[[2, 3, 4, 5, 6, 0, 0],
+                             [2, 3, 0, 4, 5, 6, 0],
+                             [2, 0, 3, 4, 0, 5, 6]]])
+    length = torch.tensor([[30.0, 20.0, 10.0]], dtype=torch.float64)
+    key = fleet_key(inst, length, starts, actions)
+    assert int(key.argmin()) == 1
+    assert torch.equal(key[0, :2], length[0, :2])  # within the fleet: the length itself
+    unlimited = instances_from_problems([problem.replace(num_vehicles=None)], dtype=torch.float64)
+    assert int(fleet_key(unlimited, length, starts, actions).argmin()) == 2
