@@ -139,7 +139,8 @@ class RRNCO(Solver):
     ``objective="duration"``, waiting time not modelled). ``num_vehicles`` is kept by
     construction: a route is closed only while the vehicles left can still carry the demand
     left (a packing bound; should no customer fit the open route, the evaluator reports
-    ``too_many_routes``). With ``time_limit=math.inf``, the same seed gives the same routes
+    ``too_many_routes``), and of all rollouts the shortest that keeps the fleet is returned
+    before any shorter one that does not. With ``time_limit=math.inf``, the same seed gives the same routes
     (the seed drives the encoder's distance sampling, one stream per augmentation).
     """
 
