@@ -7,11 +7,10 @@ then :func:`hybridroute.neural.anytime.decode_within` decodes passes of growing 
 the next one would not fit, and stops a running pass at the deadline. ``stats`` say what was
 decoded (``starts``, ``augment``, ``rollouts``, ``stopped``) and ``first_pass_s``, what the
 first pass took or would have needed (the hybrids size their neural share on it). When the
-model is still loading
-at the deadline, or no pass finished in time, the nearest-neighbour construction is returned
-instead, with ``stats["fallback"]`` saying why and a logged warning: load ahead of time with
-:func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that short budgets go to
-decoding. ``time_limit=math.inf`` decodes everything (every start × ``augment``).
+model is still loading at the deadline, or no pass finished in time, the nearest-neighbour
+construction is returned instead, with ``stats["fallback"]`` saying why and a logged warning:
+load ahead of time with :func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that
+short budgets go to decoding. ``time_limit=math.inf`` decodes everything (every start × ``augment``).
 
 ``solve_batch`` always decodes with the configured ``augment`` and ``starts``, without a
 clock. Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
@@ -140,8 +139,9 @@ class RRNCO(Solver):
     construction: a route is closed only while the vehicles left can still carry the demand
     left (a packing bound; should no customer fit the open route, the evaluator reports
     ``too_many_routes``), and of all rollouts the shortest that keeps the fleet is returned
-    before any shorter one that does not. With ``time_limit=math.inf``, the same seed gives the same routes
-    (the seed drives the encoder's distance sampling, one stream per augmentation).
+    before any shorter one that does not. With ``time_limit=math.inf``, the same seed gives
+    the same routes (the seed drives the encoder's distance sampling, one stream per
+    augmentation).
     """
 
     name = "rrnco"
