@@ -2,6 +2,7 @@
 
 import types
 
+import numpy as np
 import pytest
 
 import hybridroute as hr
@@ -211,6 +212,49 @@ def test_the_first_share_is_sized_to_fit_the_first_pass(acvrp12):
     assert len(stage.limits) == 3
     assert "first_skipped" not in hybrid.solve(acvrp12, time_limit=1.5, seed=0).stats
     assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * 0.4)
+
+
+class SizedPassFirstStage(PassFirstStage):
+    """A first stage whose first pass needs ``seconds_per_node * n ** 1.5`` (it says so)."""
+
+    name = "sized-pass-first"
+
+    def __init__(self, seconds_per_node: float):
+        super().__init__(need=0.0)
+        self.seconds_per_node = seconds_per_node
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        self.need = self.seconds_per_node * problem.num_nodes ** 1.5
+        return super()._solve(problem, time_limit=time_limit, seed=seed, initial=initial)
+
+
+def _acvrp(n: int, seed: int = 0) -> hr.Problem:
+    from support import random_matrix
+
+    rng = np.random.default_rng(seed)
+    d = random_matrix(n + 1, rng)
+    return hr.Problem("ACVRP", d, d / 10.0, demand=np.r_[0, rng.integers(1, 10, n)], capacity=30,
+                      name=f"acvrp{n}")
+
+
+def test_a_size_not_seen_yet_is_sized_from_the_nearest_size_measured():
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers.hybrid import _FIRST_PASS_MARGIN, _NEED_EXPONENT
+
+    assert _NEED_EXPONENT == 1.5  # the stage below scales as the estimate does
+    stage = SizedPassFirstStage(seconds_per_node=0.002)
+    hybrid = Hybrid(first=stage, then="pyvrp", split=0.1, then_settings={"max_iterations": 20})
+    hybrid.solve(_acvrp(15), time_limit=2.0, seed=0)  # nothing known at any size: split x limit
+    assert stage.limits == [pytest.approx(0.2)]
+    # n = 30 (31 nodes) was never run: its need comes from 16 nodes, scaled, before the stage runs
+    sol = hybrid.solve(_acvrp(30), time_limit=2.0, seed=0)
+    need_31 = 0.002 * 31 ** 1.5
+    assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * need_31) and "first_skipped" not in sol.stats
+    # a size whose estimated need does not fit half the limit is skipped without a run, and says why
+    calls = len(stage.limits)
+    skipped = hybrid.solve(_acvrp(60), time_limit=0.4, seed=0)
+    assert "estimated from n=31" in skipped.stats["first_skipped"] and skipped.is_feasible
+    assert len(stage.limits) == calls
 
 
 def test_the_skip_rule_keeps_the_last_first_pass_need():
