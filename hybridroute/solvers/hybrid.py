@@ -59,6 +59,8 @@ _MIN_IMPROVER_SECONDS = 0.05
 # its runtime in seconds, whether the gate refused its start, and calls skipped since.
 _FIRST_RECORD: dict[tuple[str, str, int], dict[str, Any]] = {}
 _FIRST_LOCK = threading.Lock()
+# Skips decided on an estimated need (a size not run yet), per (first stage, kind).
+_ESTIMATED_SKIPS: dict[tuple[str, str], int] = {}
 # After a refused start or a pass too slow for the budget, the first stage is skipped on this
 # many calls on problems of the same kind and size, then measured again (the first pass of a
 # process is slow, and starts vary between instances).
@@ -217,6 +219,14 @@ class Hybrid(Solver):
                           "neighbour)")
             if reason is None:
                 return None
+            if last.get("estimated_from") is not None:
+                # sizes that all differ never repeat a key: count skips on estimates per stage
+                # and kind, so that the stage is still measured again every fifth call
+                family = key[:2]
+                _ESTIMATED_SKIPS[family] = _ESTIMATED_SKIPS.get(family, 0) + 1
+                if _ESTIMATED_SKIPS[family] > _REPROBE_AFTER:
+                    _ESTIMATED_SKIPS[family] = 0
+                    return None
             last["skipped"] += 1
             return f"{reason}; tried again after {_REPROBE_AFTER} skips"
 

@@ -255,6 +255,13 @@ def test_a_size_not_seen_yet_is_sized_from_the_nearest_size_measured():
     skipped = hybrid.solve(_acvrp(60), time_limit=0.4, seed=0)
     assert "estimated from n=31" in skipped.stats["first_skipped"] and skipped.is_feasible
     assert len(stage.limits) == calls
+    # sizes that all differ never repeat: the stage is still measured again every fifth call
+    from hybridroute.solvers.hybrid import _REPROBE_AFTER
+
+    sols = [hybrid.solve(_acvrp(61 + i), time_limit=0.4, seed=0) for i in range(_REPROBE_AFTER - 1)]
+    assert all("first_skipped" in s.stats for s in sols) and len(stage.limits) == calls
+    assert "first_skipped" not in hybrid.solve(_acvrp(70), time_limit=0.4, seed=0).stats
+    assert len(stage.limits) == calls + 1
 
 
 def test_the_skip_rule_keeps_the_last_first_pass_need():
