@@ -90,6 +90,24 @@ def test_an_unlimited_time_window_fleet_is_sized_from_a_construction(acvrptw12):
     assert limited.stats["vehicles"] == 11 and "fleet_bound" not in limited.stats
 
 
+def test_an_unlimited_vehicle_type_with_time_windows_is_sized_from_a_construction(acvrptw12):
+    """The fleet model (here: a fixed cost per vehicle) sizes an unlimited type the same way."""
+    from hybridroute.fleet import VehicleType
+    from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+    fleet = acvrptw12.replace(vehicle_types=[VehicleType(count=None, capacity=acvrptw12.capacity,
+                                                         fixed_cost=100.0)], num_vehicles=None, capacity=None)
+    assert fleet.features == {"fixed_costs"}
+    built = len(nearest_neighbour_routes(fleet))
+    sol = _solve(fleet)
+    assert sol.is_feasible
+    assert sol.stats["vehicles"] == built + built // 2 + 2 < fleet.num_customers
+    assert sol.stats["fleet_bound"].startswith("nearest-neighbour") and sol.status is not hr.Status.OPTIMAL
+    # a warm start still gets room for one route per customer
+    roomy = _solve(fleet, initial=[[v] for v in fleet.customers])
+    assert roomy.stats["vehicles"] == fleet.num_customers and "fleet_bound" not in roomy.stats
+
+
 def test_a_warm_start_with_more_routes_than_the_sized_fleet_is_accepted(acvrptw12):
     start = [[v] for v in acvrptw12.customers]
     sol = _solve(acvrptw12, initial=start)
