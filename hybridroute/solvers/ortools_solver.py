@@ -13,7 +13,7 @@ import numpy as np
 
 from ..fleet import FEATURES
 from ..problem import Problem, ProblemKind
-from ._backend import clean_initial, fleet_size, keep_better
+from ._backend import bounded_by_route_limits, clean_initial, construction_fleet, fleet_size, keep_better
 from ._parallel import (SideProcess, SideProcessError, check_workers, side_grace,
                         resolve_workers, start_side_processes)
 from .base import SolveOutput, Solver, SolverError
@@ -292,7 +292,7 @@ class ORToolsSolver(Solver):
         else:
             vehicles = fleet_size(problem)
             if problem.num_vehicles is None and problem.kind.has_time_windows:
-                sized = _time_window_fleet(problem, vehicles)
+                sized = construction_fleet(problem, vehicles)
                 stats["fleet_bound"] = "nearest-neighbour routes x 1.5 + 2" if sized < vehicles else "one per customer"
                 vehicles = sized
             if problem.num_vehicles is None and problem.kind is not ProblemKind.ATSP and initial:
@@ -472,29 +472,6 @@ def _side_search(problem: Problem, scaled: ScaledProblem, num_vehicles: int, par
 
 #: Total demand above this share of the fleet's capacity counts as a tight fleet.
 TIGHT_FLEET = 0.9
-
-
-def _time_window_fleet(problem: Problem, bound: int) -> int:
-    """Vehicles for a time-window problem without a fleet limit: half as many again as a
-    feasible nearest-neighbour construction uses, plus two, capped at ``bound`` (one per customer).
-
-    One per customer is always enough but makes OR-Tools' local search slow: at ACVRPTW n = 200
-    (Helsinki, 10 instances, 2 s) its 200 vehicles left the first descent unfinished and
-    overran the limit by up to 1.3 s; 63-74 vehicles (solutions use 20-28 routes; the
-    construction 41-48) ran within 0.38 s of the limit and ended equal or lower on all ten.
-    A construction that is not feasible leaves ``bound``.
-    """
-    from ..solution import evaluate
-    from .baselines import nearest_neighbour_routes
-
-    routes = nearest_neighbour_routes(problem)
-    try:
-        feasible = evaluate(problem, routes).is_feasible
-    except ValueError:  # e.g. routes the fleet cannot run from depot 0 (several depots)
-        feasible = False
-    if not feasible:
-        return bound
-    return min(bound, len(routes) + len(routes) // 2 + 2)
 
 
 def _tight_fleet(problem: Problem) -> bool:
@@ -769,9 +746,6 @@ class _Run:
 
 # -- the fleet model --------------------------------------------------------------------------
 
-#: Vehicle-type features that limit a route by time or distance: under them one stop may need
-#: a vehicle of its own, so an unlimited type gets one vehicle per customer.
-_ROUTE_LIMITS = frozenset({"shifts", "max_duration", "max_distance", "breaks"})
 #: Vehicle-type features that need the time dimension.
 _TIME_LIMITS = frozenset({"shifts", "max_duration", "breaks"})
 # Float noise ignored when flooring scaled times (as in scaling._round).
@@ -811,9 +785,9 @@ def _fleet_vehicles(problem: Problem, roomy: bool = False, sized: bool = True) -
             out += [t] * vt.count
             continue
         count = _unlimited_count(problem, t, roomy)
-        if sized and not roomy and (problem.time_windows is not None or vt.features & _ROUTE_LIMITS):
+        if sized and not roomy and bounded_by_route_limits(problem, t):
             if bound is None:
-                bound = _time_window_fleet(problem, customers)
+                bound = construction_fleet(problem, customers)
             count = min(count, bound)
         out += [t] * count
     return out
@@ -825,7 +799,7 @@ def _unlimited_count(problem: Problem, t: int, roomy: bool = False) -> int:
     :func:`~hybridroute.solvers._backend.fleet_size` for its capacity."""
     vt = problem.vehicle_types[t]
     customers = max(1, problem.num_customers)
-    if roomy or problem.time_windows is not None or vt.features & _ROUTE_LIMITS or problem.demand is None:
+    if roomy or bounded_by_route_limits(problem, t) or problem.demand is None:
         return customers
     need = math.ceil(float(problem.demand.sum()) / float(vt.capacity) - 1e-9)
     return max(1, min(customers, 2 * need + 1))

@@ -29,6 +29,22 @@ def test_feasible_warm_start_is_accepted_and_never_worse(acvrptw12):
     assert sol.cost <= start.cost
 
 
+def test_an_unlimited_time_window_fleet_is_sized_from_a_construction(acvrptw12):
+    """One vehicle per customer slowed VROOM past its limit at ACVRPTW n = 500."""
+    from hybridroute.solvers.baselines import nearest_neighbour_routes
+    from hybridroute.solvers.scaling import scale_fleet, scale_problem
+    from hybridroute.solvers.vroom_solver import VroomSolver, _vehicles
+
+    built = len(nearest_neighbour_routes(acvrptw12))
+    sol = _solve(acvrptw12)
+    assert sol.is_feasible and sol.stats["fleet_bound"].startswith("nearest-neighbour")
+    scaled = scale_problem(acvrptw12, VroomSolver.INTEGER_LIMITS, need_time=True)
+    fleet = scale_fleet(acvrptw12, scaled, VroomSolver.INTEGER_LIMITS)
+    assert len(_vehicles(acvrptw12, fleet, {})) == built + built // 2 + 2 < acvrptw12.num_customers
+    assert len(_vehicles(acvrptw12, fleet, {}, roomy=True)) == acvrptw12.num_customers  # a warm start
+    assert "fleet_bound" not in _solve(acvrptw12.replace(num_vehicles=11)).stats
+
+
 @pytest.mark.parametrize("start", [[list(range(1, 13))], [[1, 1, 0, 99, 2]], [[1, 2, 3]]])
 def test_rejected_or_odd_start_falls_back_without_crashing(acvrp12, start):
     sol = _solve(acvrp12, initial=start)
