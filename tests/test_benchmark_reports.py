@@ -187,3 +187,21 @@ def test_neural_eval_runs_side_by_side_keep_each_others_rows(tmp_path):
     assert whole["references"] == {"n20": [1.0], "n500": [5.0]}
     assert whole["results"] == {"cand x8": {"n20": {"gap_pct": 2.0}}, "cand x1": {"n500": {"gap_pct": 9.0}}}
     assert [r["command"] for r in whole["runs"]] == ["--sizes 500", "--sizes 20"]
+
+
+def test_varying_sizes_report_pairs_hybrid_and_cold_by_size_and_seed():
+    vs = _load("varying_sizes")
+    args = type("Args", (), {"then": "pyvrp"})()
+
+    def row(solver, n, seed, cost, accepted=None, skipped=None, wall=1.0):
+        return dict(budget_s=1.0, n=n, seed=seed, solver=solver, cost=cost, feasible=True, wall_s=wall,
+                    start_accepted=accepted, first_skipped=skipped)
+
+    rows = [row("pyvrp", 150, 0, 100.0), row("rrnco+pyvrp", 150, 0, 98.0, True, False),
+            row("pyvrp", 150, 1, 102.0), row("rrnco+pyvrp", 150, 1, 102.0, False, True, wall=1.3),
+            row("pyvrp", 160, 0, 200.0), row("rrnco+pyvrp", 160, 0, 204.0, True, False),
+            row("pyvrp", 160, 1, 200.0), row("rrnco+pyvrp", 160, 1, 200.0, False, False)]
+    line = vs.report(rows, args).splitlines()[-1]
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    # differences −2 %, 0, +2 %, 0: median 0; spreads 2 % (n = 150) and 0 (n = 160): median 1 %
+    assert cells == ["1", "2 of 4", "1", "+0.00", "1 / 2 / 1", "1.00", "1.30"]
