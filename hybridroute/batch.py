@@ -304,8 +304,10 @@ def solve_many(problems: Iterable[Problem], solver: str | Solver = "nearest", *,
     Solvers that batch (the neural ``"rrnco"`` backend, through its ``solve_batch`` method)
     solve all instances in this process when no executor is given: one model load, instances
     of equal size stacked into tensor batches by the backend; ``time_limit`` stays a
-    per-instance budget. A :class:`~hybridroute.solvers.hybrid.Hybrid` whose first stage
-    batches runs that stage batched here and fans the improver out on ``executor``.
+    per-instance budget (the neural backend then decodes each instance within it). A
+    :class:`~hybridroute.solvers.hybrid.Hybrid` whose first stage batches runs every first
+    stage here, one instance after the other with the hybrid's own share, gate and skip rules,
+    and fans the improvers out on ``executor``.
 
     On Ctrl-C (KeyboardInterrupt) the queued solves are cancelled and the workers of the
     process pool that ``solve_many`` created are terminated before the exception propagates;
@@ -440,69 +442,41 @@ def _batch_or_bisect(solver: Solver, problems: list[Problem], *, time_limit: flo
 
 def _solve_hybrid_batched(hybrid: Any, problems: list[Any], *, time_limit: float | None, seed: int,
                           executor: Any, max_workers: int | None, progress: bool) -> list[Solution]:
-    """A Hybrid whose first stage batches: one batched first stage here, the improver fanned out.
+    """A Hybrid whose first stage batches: every first stage here (one model load), the
+    improvers fanned out on ``executor``.
 
-    Mirrors :meth:`Hybrid._solve` per instance: the first stage gets ``split`` of the budget,
-    the improver the rest (at least ``_MIN_IMPROVER_SECONDS``) with the first stage's routes as
-    its warm start, and the better of the two is kept. The first stage's time per instance
-    is the batched call's wall time divided by the batch size.
+    Per instance as :meth:`Hybrid.solve`: :meth:`Hybrid.first_stage` runs (or skips) the first
+    stage with the hybrid's share, gate and skip rules, which learn from each instance in turn;
+    the improver gets the rest of that instance's ``time_limit`` with the start the gate let
+    through, and the result is never worse than the first stage's routes. ``runtime`` is the
+    instance's first stage plus its improver, so each keeps the time-limit contract.
     """
-    from .solvers.hybrid import _MIN_IMPROVER_SECONDS
+    from .solvers.base import solution_from_output
+    from .solvers.hybrid import _MIN_IMPROVER_SECONDS, skipped_output
 
     limit = float(time_limit) if time_limit is not None else hybrid.default_time_limit
-    first = hybrid._stage(hybrid.first, hybrid.first_settings)
     valid, failed = _split_valid(hybrid, problems)
     results: list[Solution | None] = [failed.get(i) for i in range(len(problems))]
-    if not valid:
-        return results  # type: ignore[return-value]
-    t0 = time.perf_counter()
-    starts = _solve_batched(first, [problems[i] for i in valid], seed=seed, progress=progress,
-                            time_limit=max(limit * hybrid.split, _MIN_IMPROVER_SECONDS))
-    t_first = (time.perf_counter() - t0) / len(valid)
-    rest = max(limit - t_first, _MIN_IMPROVER_SECONDS)
+    stages = {}
+    with _progress(len(valid), progress, f"first stage of {hybrid.name}") as bar:
+        for i in valid:
+            t0 = time.perf_counter()
+            try:
+                stages[i] = hybrid.first_stage(problems[i], time_limit=limit, seed=seed)
+            except Exception as exc:  # noqa: BLE001 - Hybrid.solve would raise: this instance fails alone
+                results[i] = _failed(SolveTask(problems[i], hybrid, (), time_limit, seed),
+                                     f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+            bar.update()
     then_settings = () if isinstance(hybrid.then, Solver) else tuple(sorted(hybrid.then_settings.items()))
-    improve = []
-    for i, start in zip(valid, starts):
-        if "error" in start.stats:
-            # The first stage raised on this instance: Hybrid.solve would raise too.
-            results[i] = _failed(SolveTask(problems[i], hybrid, (), time_limit, seed), start.message, t_first)
-        else:
-            improve.append((i, start))
-    # the same gate as Hybrid._solve: a start worse than nearest neighbour, or a fallback, is not handed on
-    handed = [hybrid._hand_on(problems[i], start) for i, start in improve]
-    tasks = [SolveTask(problems[i], hybrid.then, then_settings, rest, seed, initial=h)
-             for (i, _), (h, _) in zip(improve, handed)]
+    tasks = [SolveTask(problems[i], hybrid.then, then_settings,
+                       limit if st.skipped is not None else max(limit - st.seconds, _MIN_IMPROVER_SECONDS),
+                       seed, initial=st.handed) for i, st in stages.items()]
     finals = _run_tasks(tasks, executor, max_workers, progress, desc=f"solve {hybrid.name}")
-    for (i, start), final, (_, gated) in zip(improve, finals, handed):
-        sol = _combine_stages(hybrid.name, problems[i], start, final, t_first, len(valid))
-        sol = sol.with_info(stats={"time_limit": limit, **sol.stats})
-        if gated is not None:
-            sol = sol.with_info(stats={**sol.stats, "start_gated": gated, "initial_accepted": False})
-        results[i] = sol
+    for (i, st), final in zip(stages.items(), finals):
+        out = skipped_output(st, final) if st.skipped is not None else hybrid.combine(st, final)
+        out.stats.update(first_in_process=True, time_limit=limit)
+        results[i] = solution_from_output(hybrid.name, problems[i], out, st.seconds + final.runtime)
     return results  # type: ignore[return-value]
-
-
-def _combine_stages(name: str, problem: Problem, start: Solution, final: Solution, t_first: float,
-                    batch_size: int) -> Solution:
-    """The Hybrid's result from its two stage Solutions (as ``Hybrid._solve`` builds it)."""
-    from .solvers.base import _running_min
-    from .solvers.hybrid import _stage_stats
-
-    stats = _stage_stats(start, final, t_first)
-    stats.update(first_batched=True, first_batch_size=batch_size)
-    history = [(t, c) for t, c in start.history] + [(t_first + t, c) for t, c in final.history]
-    runtime = t_first + final.runtime
-    best = final
-    if start.is_feasible and (not final.is_feasible or start.cost < final.cost):
-        best = start
-        stats["kept_first_stage"] = True
-    if not best.routes:
-        return Solution.no_solution(problem, name, f"no solution: first stage: {start.message}; "
-                                                   f"then: {final.message}", runtime=runtime, stats=stats)
-    history = _running_min(history)
-    if best.is_feasible and (not history or history[-1][1] > best.cost):
-        history.append((runtime, best.cost))
-    return best.with_info(solver=name, runtime=runtime, history=history, stats=stats, message="")
 
 
 def _instance_name(problem: Any, i: int) -> str:

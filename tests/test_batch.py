@@ -177,25 +177,22 @@ def test_failing_batch_is_bisected_down_to_the_bad_instance():
     assert [s.stats["path"] for i, s in enumerate(sols) if i != 1] == ["batch"] * 5
 
 
-def test_hybrid_batches_its_first_stage_and_matches_per_instance_solves():
+def test_hybrid_runs_its_first_stage_in_process_and_matches_per_instance_solves():
     from hybridroute.solvers.hybrid import Hybrid
 
     from batch_helpers import Polish
 
-    FakeBatchSolver.calls.clear()
     # gate off: these first stages are deliberately poor, and this test is about the hand-over
     hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2, gate=False)
     problems = _problems(4)
     with cf.ThreadPoolExecutor(2) as pool:
         sols = hr.solve_many(problems, hybrid, time_limit=5.0, executor=pool, progress=False)
-    assert [c["count"] for c in FakeBatchSolver.calls] == [4]
-    assert FakeBatchSolver.calls[0]["time_limit"] == pytest.approx(1.0)
     for p, sol in zip(problems, sols):
         single = hybrid.solve(p, time_limit=5.0)
         assert sol.solver == single.solver == "fake-batch+polish"
         assert sol.routes == single.routes and sol.cost == single.cost
         assert set(single.stats) <= set(sol.stats)
-        assert sol.stats["first_batched"] and sol.stats["first_batch_size"] == 4
+        assert sol.stats["first_in_process"] and sol.stats["time_limit"] == 5.0
         assert sol.stats["first_solver"] == "fake-batch" and sol.stats["then_solver"] == "polish"
         assert sol.stats["initial_accepted"] and sol.stats["then_stats"]["got_initial"]
         assert 0 < sol.stats["then_stats"]["time_limit"] <= 5.0
@@ -245,18 +242,33 @@ def test_rrnco_batches_in_process_and_its_hybrid_fans_out_the_improver(tiny_rrnc
     hybrid = Hybrid(rrnco, "pyvrp", split=0.1, then_settings={"max_iterations": 30}, gate=False)
     mixed = problems + [hr.Problem("ACVRP", np.ones((3, 3)) - np.eye(3), demand=[0, 1, 1], capacity=2)]
     out = hr.solve_many(mixed, hybrid, time_limit=20.0, seed=1, executor="serial", progress=False)
-    assert calls == [6, 6, 1]  # one call per kind: the ACVRP one fails alone
+    assert calls == [6]  # the first stages ran one by one, each within its share of the limit
     # as Hybrid.solve, which raises when its first stage does
     assert out[-1].status is hr.Status.NO_SOLUTION and out[-1].solver == "rrnco+pyvrp"
     assert out[-1].message.startswith("UnsupportedProblemError: checkpoint tiny-atsp.safetensors is for ATSP")
     with pytest.raises(hr.UnsupportedProblemError):
         hybrid.solve(mixed[-1])
-    for first, sol in zip(sols, out):
-        assert sol.solver == "rrnco+pyvrp" and sol.stats["first_batched"]
-        assert sol.stats["first_cost"] == first.cost  # the same batched first stage
+    for sol in out[:-1]:
+        assert sol.solver == "rrnco+pyvrp" and sol.stats["first_in_process"]
+        assert sol.stats["first_stats"]["augment"] >= 1  # a neural start, not a fallback
         assert sol.stats["then_solver"] == "pyvrp" and sol.stats["initial_accepted"]
         assert sol.stats["then_stats"]["iterations"] == 30
-        assert sol.cost <= first.cost
+        assert sol.cost <= sol.stats["first_cost"] and sol.runtime <= 20.0 * 1.1 + 0.5
+
+
+def test_rrnco_keeps_a_per_instance_time_limit_in_solve_many(tiny_rrnco_checkpoint):
+    """A batched pass has a fixed effort (5 s per instance at ACVRP n = 200): with a time
+    limit every instance is decoded within it by the anytime decoder instead."""
+    from hybridroute.solvers.base import allowed_runtime
+    from hybridroute.solvers.rrnco_solver import RRNCO
+
+    rrnco = RRNCO(checkpoint=str(tiny_rrnco_checkpoint), augment=8, device="cpu")
+    problems = _problems(3, n=8)
+    timed = hr.solve_many(problems, rrnco, time_limit=2.0, seed=1, progress=False)
+    assert all(s.is_feasible and s.runtime <= allowed_runtime(2.0) for s in timed)
+    assert all("stopped" in s.stats and "first_pass_s" in s.stats for s in timed)  # the anytime decoder
+    batched = hr.solve_many(problems, rrnco, seed=1, progress=False)
+    assert not any("stopped" in s.stats for s in batched)
 
 
 # -- many instances in and out: DataFrames and folders -----------------------------------
@@ -406,8 +418,13 @@ def test_batched_hybrid_applies_the_same_gate_as_one_solve():
     hybrid = Hybrid(FakeBatchSolver(), Polish(), split=0.2)  # gate on
     problems = _problems(3)
     sols = hr.solve_many(problems, hybrid, time_limit=5.0, executor=None, progress=False)
-    for p, sol in zip(problems, sols):
+    ran = [(p, sol) for p, sol in zip(problems, sols) if "first_skipped" not in sol.stats]
+    assert ran  # after a refused start the skip rule skips the next ones, as in one-by-one solves
+    for p, sol in ran:
         nearest = hr.evaluate(p, hr.solvers.baselines.nearest_neighbour_routes(p))
         refused = sol.stats["first_cost"] > nearest.cost
         assert ("start_gated" in sol.stats) == refused
         assert sol.stats["then_stats"]["got_initial"] is not refused
+    for sol in sols:
+        if "first_skipped" in sol.stats:
+            assert "gate refused" in sol.stats["first_skipped"] and not sol.stats["then_stats"]["got_initial"]

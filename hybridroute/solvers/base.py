@@ -109,6 +109,35 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     return value
 
 
+def solution_from_output(name: str, problem: Problem, out: SolveOutput, runtime: float,
+                         extra_stats: dict[str, Any] | None = None) -> Solution:
+    """The :class:`~hybridroute.Solution` of a backend's raw output: routes re-evaluated by
+    :func:`hybridroute.evaluate`, the anytime history made monotone and closed at ``runtime``,
+    and, without routes, the reason with what the checks before solving find."""
+    stats = {**(extra_stats or {}), **out.stats}
+    if out.routes is None:
+        # Say what the checks before solving find (stops no vehicle type can serve, a fleet
+        # too small) rather than a bare status; cheap, no insertion search.
+        message = out.message or "no solution found"
+        try:
+            from ..explain import presolve_diagnosis
+
+            stats["diagnosis"], summary = presolve_diagnosis(problem)
+            message = f"{message}; {summary}"
+        except Exception:  # the diagnosis only adds to the message: never lose the backend's result to it
+            logger.warning("could not diagnose why solver %s found no solution", name, exc_info=True)
+        return Solution.no_solution(problem, name, message, runtime=runtime, stats=stats)
+    sol = evaluate(problem, out.routes, vehicle_types=out.vehicle_types)
+    status = sol.status
+    if out.proven_optimal and sol.is_feasible:
+        status = Status.OPTIMAL
+    history = _running_min(out.history)
+    if sol.is_feasible and (not history or history[-1][1] > sol.cost):
+        history.append((runtime, sol.cost))
+    return sol.with_info(solver=name, runtime=runtime, history=history, stats=stats,
+                         status=status, message=out.message)
+
+
 class Solver:
     """Base class of every backend.
 
@@ -242,28 +271,7 @@ class Solver:
         if runtime > allowed_runtime(limit):
             logger.warning("solver %s ran %.2f s with time_limit %g s (the contract allows %.2f s)",
                            self.name, runtime, limit, allowed_runtime(limit))
-        stats = {**extra_stats, **out.stats}
-        if out.routes is None:
-            # Say what the checks before solving find (stops no vehicle type can serve, a fleet
-            # too small) rather than a bare status; cheap, no insertion search.
-            message = out.message or "no solution found"
-            try:
-                from ..explain import presolve_diagnosis
-
-                stats["diagnosis"], summary = presolve_diagnosis(problem)
-                message = f"{message}; {summary}"
-            except Exception:  # the diagnosis only adds to the message: never lose the backend's result to it
-                logger.warning("could not diagnose why solver %s found no solution", self.name, exc_info=True)
-            return Solution.no_solution(problem, self.name, message, runtime=runtime, stats=stats)
-        sol = evaluate(problem, out.routes, vehicle_types=out.vehicle_types)
-        status = sol.status
-        if out.proven_optimal and sol.is_feasible:
-            status = Status.OPTIMAL
-        history = _running_min(out.history)
-        if sol.is_feasible and (not history or history[-1][1] > sol.cost):
-            history.append((runtime, sol.cost))
-        return sol.with_info(solver=self.name, runtime=runtime, history=history, stats=stats,
-                             status=status, message=out.message)
+        return solution_from_output(self.name, problem, out, runtime, extra_stats)
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None) -> SolveOutput:

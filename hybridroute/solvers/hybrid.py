@@ -42,6 +42,7 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..problem import Problem
@@ -148,25 +149,35 @@ class Hybrid(Solver):
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int, initial) -> SolveOutput:
         t0 = time.perf_counter()
-        first = self._stage(self.first, self.first_settings)
+        stage = self.first_stage(problem, time_limit=time_limit, seed=seed)
         then = self._stage(self.then, self.then_settings)
+        if stage.skipped is not None:
+            return skipped_output(stage, then.solve(problem, time_limit=time_limit, seed=seed))
+        rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
+        final = then.solve(problem, time_limit=rest, seed=seed, initial=stage.handed)
+        return self.combine(stage, final)
+
+    def first_stage(self, problem: Problem, *, time_limit: float, seed: int) -> "FirstStage":
+        """Run (or skip) the first stage on ``problem`` as :meth:`solve` does, and gate its start.
+
+        The first half of a solve, for callers that run the improver elsewhere (``solve_many``
+        runs every first stage in the calling process and fans the improvers out); the improver
+        then gets the rest of ``time_limit`` (or all of it when the stage was skipped) with
+        ``handed`` as its warm start, and :meth:`combine` (or :func:`skipped_output`) builds
+        the result."""
+        t0 = time.perf_counter()
+        first = self._stage(self.first, self.first_settings)
         key = (first.name, problem.kind.value, problem.num_nodes)
         _estimate_need(key)
         unsupported = sorted(problem.features - first.features)
         if unsupported:
+            then = self._stage(self.then, self.then_settings)
             reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
         else:
             reason = self._skip_reason(key, time_limit)
         if reason is not None:
-            final = then.solve(problem, time_limit=time_limit, seed=seed)
             logger.info("%s: first stage skipped: %s", self.name, reason)
-            return SolveOutput(routes=[list(r) for r in final.routes] or None, history=list(final.history),
-                               vehicle_types=list(final.vehicle_types) or None,
-                               stats={"first_skipped": reason, "first_solver": first.name, "first_cost": None,
-                                      "first_runtime": 0.0, "then_solver": final.solver,
-                                      "then_cost": final.cost, "then_stats": dict(final.stats),
-                                      "initial_accepted": False, "kept_first_stage": False},
-                               proven_optimal=final.status.value == "optimal", message=final.message)
+            return FirstStage(first.name, None, reason, None, None, time.perf_counter() - t0)
         start = first.solve(problem, time_limit=self._first_share(key, time_limit), seed=seed)
         t_first = time.perf_counter() - t0
         handed, gated = self._hand_on(problem, start)
@@ -174,11 +185,15 @@ class Hybrid(Solver):
             # without a one-off model load (the neural stage reports it), which later calls skip
             seconds = start.runtime - float(start.stats.get("load_seconds", 0.0))
             _FIRST_RECORD[key] = _first_record(_FIRST_RECORD.get(key), start, seconds, gated, time_limit)
-        rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
-        final = then.solve(problem, time_limit=rest, seed=seed, initial=handed)
+        return FirstStage(first.name, start, None, handed, gated, t_first)
+
+    def combine(self, stage: "FirstStage", final: Solution) -> SolveOutput:
+        """The hybrid's result from a first stage that ran and the improver's solution: never
+        worse than the first stage's own routes."""
+        start, t_first = stage.start, stage.seconds
         stats = _stage_stats(start, final, t_first)
-        if gated is not None:
-            stats["start_gated"] = gated
+        if stage.gated is not None:
+            stats["start_gated"] = stage.gated
             stats["initial_accepted"] = False
         history = [(t, c) for t, c in start.history] + [(t_first + t, c) for t, c in final.history]
         best = final
@@ -271,6 +286,45 @@ class Hybrid(Solver):
                    f"neighbour {yardstick.cost:.6g}: the improver starts cold")
         logger.info("%s: %s", self.name, why)
         return None, why
+
+
+@dataclass
+class FirstStage:
+    """What a hybrid's first stage did on one problem (:meth:`Hybrid.first_stage`).
+
+    Attributes
+    ----------
+    solver
+        The first stage's name.
+    start
+        Its solution; None when it was skipped.
+    skipped
+        Why it was skipped (None: it ran).
+    handed
+        The start for the improver: ``start`` when the gate let it through, else None (cold).
+    gated
+        Why the gate refused ``start`` (None: handed on, or skipped).
+    seconds
+        Wall seconds the first stage and the gate took.
+    """
+
+    solver: str
+    start: Solution | None
+    skipped: str | None
+    handed: Solution | None
+    gated: str | None
+    seconds: float
+
+
+def skipped_output(stage: FirstStage, final: Solution) -> SolveOutput:
+    """The hybrid's result when its first stage was skipped: the improver's, on the whole budget."""
+    return SolveOutput(routes=[list(r) for r in final.routes] or None, history=list(final.history),
+                       vehicle_types=list(final.vehicle_types) or None,
+                       stats={"first_skipped": stage.skipped, "first_solver": stage.solver, "first_cost": None,
+                              "first_runtime": 0.0, "then_solver": final.solver,
+                              "then_cost": final.cost, "then_stats": dict(final.stats),
+                              "initial_accepted": False, "kept_first_stage": False},
+                       proven_optimal=final.status.value == "optimal", message=final.message)
 
 
 def _estimate_need(key: tuple[str, str, int]) -> None:
