@@ -12,8 +12,9 @@ construction is returned instead, with ``stats["fallback"]`` saying why and a lo
 load ahead of time with :func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that
 short budgets go to decoding. ``time_limit=math.inf`` decodes everything (every start × ``augment``).
 
-``solve_batch`` always decodes with the configured ``augment`` and ``starts``, without a
-clock. Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
+``solve_batch`` without a time limit decodes with the configured ``augment`` and ``starts``,
+without a clock; with one, each instance goes through the anytime decoder as in ``solve``.
+Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
 spend a time budget on improvement.
 """
 
