@@ -155,7 +155,8 @@ class RRNCO(Solver):
     converges = True
 
     def __init__(self, checkpoint: str | None = None, augment: int = 8, starts: int | None = None,
-                 samples: int = 0, device: str = "auto", batch_size: int = 16, coords_fallback: str = "mds"):
+                 samples: int = 0, device: str = "auto", batch_size: int = 16, coords_fallback: str = "mds",
+                 reconstruct: bool = True):
         if not 1 <= int(augment) <= 8:
             raise ValueError(f"augment must be between 1 and 8, got {augment}")
         if starts is not None and int(starts) < 1:
@@ -173,6 +174,7 @@ class RRNCO(Solver):
         self.device = device
         self.batch_size = int(batch_size)
         self.coords_fallback = coords_fallback
+        self.reconstruct = bool(reconstruct)
 
     def _policy(self, kind: ProblemKind):
         policy, card, path, _ = _load_async(self.checkpoint, kind, self.device).result()
@@ -220,15 +222,19 @@ class RRNCO(Solver):
         routes, effort = self._decode(policy, problem, deadline, seed)
         info = {"checkpoint": card.get("name", path.stem), "checkpoint_sha256": card["sha256"],
                 **_size_stats(card, problem), "augment_requested": self.augment,
-                "load_seconds": waited, **effort.as_stats()}
+                "load_seconds": waited, **effort}
         if routes is None:
             return self._fallback(problem, time_limit, "no decoding pass finished before the deadline", info,
                                   cause="deadline")
         num_starts = problem.size
-        if effort.augment < self.augment or effort.starts < min(self.starts or num_starts, num_starts):
+        if "reconstruct_rounds" in effort:
+            logger.info("rrnco: %s n=%d, %g s: %d starts, then %d re-construction rounds (%.1f %% shorter; %s)",
+                        problem.kind.value, problem.num_nodes, time_limit, effort["starts"],
+                        effort["reconstruct_rounds"], 100 * effort["reconstruct_gain"], effort["reconstruct_stopped"])
+        elif effort["augment"] < self.augment or effort["starts"] < min(self.starts or num_starts, num_starts):
             logger.info("rrnco: %s n=%d, %g s: decoded %d starts x %d of %d transforms (%s)",
-                        problem.kind.value, problem.num_nodes, time_limit, effort.starts, effort.augment,
-                        self.augment, effort.stopped)
+                        problem.kind.value, problem.num_nodes, time_limit, effort["starts"], effort["augment"],
+                        self.augment, effort["stopped"])
         return SolveOutput(routes=routes, stats=info)
 
     def _decode(self, policy, problem: Problem, deadline: float, seed: int):
@@ -242,9 +248,27 @@ class RRNCO(Solver):
         amp = torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else None
         inst = instances_from_problems([problem], device=dev, dtype=torch.float64,
                                        coords_fallback=self.coords_fallback)
-        routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=self.augment,
-                                          starts=self.starts, samples=self.samples, seed=seed, amp=amp)
-        return routes, effort
+        if not self._reconstructs(problem):
+            routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=self.augment,
+                                              starts=self.starts, samples=self.samples, seed=seed, amp=amp)
+            return routes, effort.as_stats()
+        from ..neural.reconstruct import RECONSTRUCT_STARTS, reconstruct_tour
+
+        # a tour from a few starts, then re-construction for the rest of the budget: per
+        # second it gains more than further starts or transforms (see neural.reconstruct)
+        routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=1,
+                                          starts=min(self.starts or problem.num_nodes, RECONSTRUCT_STARTS),
+                                          seed=seed, amp=amp)
+        if routes is None:
+            return None, effort.as_stats()
+        tour, done = reconstruct_tour(policy, inst, [0, *routes[0]], deadline=deadline, seed=seed, amp=amp)
+        k = tour.index(0)
+        return [tour[k + 1:] + tour[:k]], {**effort.as_stats(), **done.as_stats()}
+
+    def _reconstructs(self, problem: Problem) -> bool:
+        from ..neural.reconstruct import MIN_NODES
+
+        return self.reconstruct and problem.kind is ProblemKind.ATSP and problem.num_nodes >= MIN_NODES
 
     def _fallback(self, problem: Problem, time_limit: float, why: str,
                   info: dict[str, Any] | None = None, *, cause: str) -> SolveOutput:

@@ -1,0 +1,123 @@
+"""ATSP: the neural backend with and without re-construction, at the same time limits.
+
+``rrnco`` on ATSP decodes a tour from a few starts and then re-constructs segments of it with
+the policy until its time limit (``hybridroute.neural.reconstruct``); ``reconstruct=False``
+spends the whole limit on more starts and transforms instead. Both run on the held-out
+Helsinki instances of ``benchmarks/neural_eval.py`` (same sizes and seeds), and their gaps
+are taken to the LKH-3 references stored in ``results/neural_eval/atsp_sizes.json`` (so that
+run must have made references for the sizes asked), beside nearest neighbour's gap from the
+same file.
+
+Usage::
+
+    python benchmarks/reconstruct.py [--sizes 100,200,500] [--budgets 1,2,5] [--count 32]
+                                     [--out reconstruct_atsp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+REFERENCES = RESULTS / "neural_eval" / "atsp_sizes.json"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+SEED = 20250101  # neural_eval.py's default: the instances its references were made for
+VARIANTS = {"reconstruct": {}, "plain": {"reconstruct": False}}
+
+
+def references(n: int, count: int) -> tuple[list[float], float | None]:
+    """LKH-3 costs of the first ``count`` instances at size n, and nearest neighbour's mean gap."""
+    data = json.loads(REFERENCES.read_text())
+    refs = data["references"].get(f"n{n}")
+    if refs is None or len(refs) < count:
+        raise SystemExit(f"{REFERENCES.name} has no {count} references at n = {n}: run "
+                         f"benchmarks/neural_eval.py --kind ATSP --sizes {n} first")
+    nearest = data["results"].get("nearest (all starts)", {}).get(f"n{n}", {}).get("gap_pct")
+    return refs[:count], nearest
+
+
+def run(args) -> list[dict]:
+    import torch
+
+    import hybridroute as hr
+    import neural_eval as ne
+
+    torch.set_num_threads(1)
+    solvers = {name: hr.get_solver("rrnco", **settings) for name, settings in VARIANTS.items()}
+    solvers["reconstruct"].warm_up(["ATSP"])  # the checkpoint loads outside the budgets
+    city = str(REPO / "data" / "cities" / "Helsinki_data.npz")
+    rows = []
+    for n in args.sizes:
+        refs, _ = references(n, args.count)
+        problems = ne.instances(city, "ATSP", n, args.count, SEED)
+        for budget in args.budgets:
+            for i, (problem, ref) in enumerate(zip(problems, refs)):
+                for name, solver in solvers.items():
+                    sol = solver.solve(problem, time_limit=budget, seed=0)
+                    rows.append({"n": n, "budget_s": budget, "instance": i, "variant": name, "cost": sol.cost,
+                                 "gap_pct": 100 * (sol.cost / ref - 1), "wall_s": sol.runtime,
+                                 "rounds": sol.stats.get("reconstruct_rounds"), "starts": sol.stats.get("starts"),
+                                 "augment": sol.stats.get("augment")})
+                    print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def report(rows: list[dict], nearest: dict[int, float | None]) -> str:
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    lines = ["| n | budget (s) | re-construction: mean gap % | rounds (median) | plain: mean gap % "
+             "| re-construction better / equal / worse | nearest neighbour gap % | longest wall (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (n, budget), g in df.groupby(["n", "budget_s"]):
+        on = g[g.variant == "reconstruct"].set_index("instance")
+        off = g[g.variant == "plain"].set_index("instance")
+        d = on.cost - off.cost
+        nn = nearest.get(int(n))
+        lines.append(f"| {n} | {budget:g} | {on.gap_pct.mean():.2f} | {on.rounds.median():.0f} "
+                     f"| {off.gap_pct.mean():.2f} | {(d < 0).sum()} / {(d == 0).sum()} / {(d > 0).sum()} "
+                     f"| {'—' if nn is None else f'{nn:.2f}'} | {g.wall_s.max():.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="100,200,500")
+    ap.add_argument("--budgets", default="1,2,5", help="time limits in seconds (comma-separated)")
+    ap.add_argument("--count", type=int, default=32, help="instances per size")
+    ap.add_argument("--out", default="reconstruct_atsp", help="results/<out>.csv and .md")
+    args = ap.parse_args(argv)
+    args.sizes = [int(x) for x in args.sizes.split(",")]
+    args.budgets = [float(x) for x in args.budgets.split(",")]
+    sys.path.insert(0, str(REPO))
+    import pandas as pd
+
+    import hybridroute as hr
+
+    nearest = {n: references(n, args.count)[1] for n in args.sizes}
+    rows = run(args)
+    RESULTS.mkdir(exist_ok=True)
+    pd.DataFrame(rows).to_csv(RESULTS / f"{args.out}.csv", index=False)
+    command = "python benchmarks/reconstruct.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = (f"# ATSP: rrnco with and without re-construction at the same time limit\n\n"
+            f"`{command.strip()}` on {datetime.date.today().isoformat()}, {platform.machine()}, one thread, "
+            f"hybridroute {hr.__version__}; held-out Helsinki, {args.count} instances per size, gaps to LKH-3 "
+            f"(`{REFERENCES.relative_to(REPO)}`). Re-construction: a tour from up to "
+            f"32 starts × 1, then segments re-decoded by the policy until the limit; plain: more starts "
+            f"and transforms for the whole limit.\n\n" + report(rows, nearest))
+    (RESULTS / f"{args.out}.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

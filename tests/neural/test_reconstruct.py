@@ -1,0 +1,150 @@
+"""Re-construction of ATSP tours by the policy (hybridroute.neural.reconstruct)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+import hybridroute as hr  # noqa: E402
+from hybridroute.neural import reconstruct as rc  # noqa: E402
+from hybridroute.neural.checkpoint import save_checkpoint  # noqa: E402
+from hybridroute.neural.env import instances_from_problems  # noqa: E402
+from hybridroute.osrm.cities import batch_to_problems, sample_batch  # noqa: E402
+
+from neural_helpers import tiny_policy  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def atsp40(city):
+    return batch_to_problems(sample_batch(city, "ATSP", 40, 1, seed=5))[0]
+
+
+@pytest.fixture(scope="module")
+def inst40(atsp40):
+    return instances_from_problems([atsp40])
+
+
+def _length(problem, tour):
+    return float(sum(problem.distance[a, b] for a, b in zip(tour, tour[1:] + tour[:1])))
+
+
+def _bad_tour(n, seed=0):
+    return [int(v) for v in np.random.default_rng(seed).permutation(n)]
+
+
+@pytest.mark.parametrize("n, length", [(10, 3), (40, 7), (41, 40), (500, 100), (25, 30)])
+def test_segments_cover_every_position_once_with_near_equal_lengths(n, length):
+    bounds = rc.segment_bounds(n, length)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(bounds, bounds[1:]))
+    inner = [b - a - 1 for a, b in bounds]
+    assert max(inner) - min(inner) <= 1
+    if len(bounds) > 1:
+        assert min(inner) >= length
+
+
+def test_a_segment_instance_prices_every_tour_as_the_path_between_its_fixed_ends(atsp40, inst40):
+    tour = _bad_tour(40, seed=3)
+    a, b = 5, 17
+    ends = torch.tensor([[tour[a], tour[b]]])
+    inner = torch.tensor([tour[a + 1:b]])
+    sub = rc._segment_instances(inst40, ends, inner)
+    assert sub.num_nodes == b - a
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        order = [int(v) + 1 for v in rng.permutation(b - a - 1)]  # a tour 0 → order → 0 of the segment
+        cycle = [0, *order, 0]
+        sub_len = float(sum(sub.dist[0, i, j] for i, j in zip(cycle, cycle[1:]))) * float(sub.dist_scale[0])
+        path = [tour[a], *[tour[a + k] for k in order], tour[b]]
+        real = float(sum(atsp40.distance[i, j] for i, j in zip(path, path[1:])))
+        # the instance holds D / max D; scaled back it is the path's length in metres
+        assert sub_len * float(inst40.dist_scale[0]) == pytest.approx(real, rel=1e-9)
+
+
+def test_reconstruction_only_shortens_and_keeps_every_node(atsp40, inst40):
+    policy = tiny_policy("ATSP", seed=2)
+    start = _bad_tour(40)
+    tour, info = rc.reconstruct_tour(policy, inst40, start, deadline=math.inf, seed=0, max_rounds=6)
+    assert sorted(tour) == list(range(40))
+    assert info.rounds == 6 and info.stopped == "max_rounds"
+    assert info.replaced > 0  # a random tour is far from what even an untrained policy makes
+    assert _length(atsp40, tour) < _length(atsp40, start)
+    assert info.gain == pytest.approx(1 - _length(atsp40, tour) / _length(atsp40, start), rel=1e-9)
+
+
+def test_reconstruction_is_reproducible_under_its_seed(inst40):
+    policy = tiny_policy("ATSP", seed=2)
+    runs = [rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, seed=s, max_rounds=4)[0]
+            for s in (7, 7, 8)]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_patience_ends_a_run_without_deadline(inst40):
+    policy = tiny_policy("ATSP", seed=2)
+    tour, info = rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, patience=2)
+    assert info.stopped == "2 rounds without a shorter segment"
+    again, info2 = rc.reconstruct_tour(policy, inst40, tour, deadline=math.inf, patience=2, seed=1)
+    assert info2.rounds >= 2
+
+
+def test_a_passed_deadline_returns_the_tour_unchanged(inst40):
+    policy = tiny_policy("ATSP", seed=2)
+    start = _bad_tour(40)
+    tour, info = rc.reconstruct_tour(policy, inst40, start, deadline=time.perf_counter() - 1.0, seed=0)
+    assert tour == start and info.rounds == 0
+    assert "deadline" in info.stopped
+
+
+def test_short_tours_and_wrong_inputs(city, inst40):
+    policy = tiny_policy("ATSP", seed=2)
+    small = instances_from_problems(batch_to_problems(sample_batch(city, "ATSP", 8, 1, seed=1)))
+    tour, info = rc.reconstruct_tour(policy, small, list(range(8)), deadline=math.inf)
+    assert tour == list(range(8)) and info.stopped.startswith("tour shorter than")
+    with pytest.raises(ValueError, match="each of the 40 nodes once"):
+        rc.reconstruct_tour(policy, inst40, list(range(39)) + [0], deadline=math.inf)
+    vrp = instances_from_problems(batch_to_problems(sample_batch(city, "ACVRP", 8, 1, seed=1)))
+    with pytest.raises(ValueError, match="one ATSP instance"):
+        rc.reconstruct_tour(tiny_policy("ACVRP"), vrp, list(range(8)), deadline=math.inf)
+
+
+@pytest.fixture(scope="module")
+def tiny_atsp_checkpoint(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    return str(save_checkpoint(tiny_policy("ATSP", seed=2), d / "tiny-atsp.safetensors", {"n": 40}))
+
+
+def test_the_backend_reconstructs_atsp_tours_within_its_time_limit(atsp40, tiny_atsp_checkpoint):
+    on = hr.get_solver("rrnco", checkpoint=tiny_atsp_checkpoint)
+    off = hr.get_solver("rrnco", checkpoint=tiny_atsp_checkpoint, reconstruct=False)
+    on.solve(atsp40, time_limit=math.inf)  # loads the checkpoint outside the budgets
+    for limit in (0.3, math.inf):
+        sol = on.solve(atsp40, time_limit=limit, seed=0)
+        assert sol.is_feasible
+        assert sol.stats["reconstruct_rounds"] >= 1 and sol.stats["starts"] <= rc.RECONSTRUCT_STARTS
+        assert sol.stats["reconstruct_gain"] >= 0.0
+    plain = off.solve(atsp40, time_limit=math.inf, seed=0)
+    assert "reconstruct_rounds" not in plain.stats
+    assert plain.stats["starts"] == 40 and plain.stats["augment"] == 8
+
+
+def test_reconstruct_is_deterministic_without_a_time_limit(atsp40, tiny_atsp_checkpoint):
+    solver = hr.get_solver("rrnco", checkpoint=tiny_atsp_checkpoint)
+    a, b = (solver.solve(atsp40, time_limit=math.inf, seed=3) for _ in range(2))
+    assert a.routes == b.routes
+
+
+def test_a_round_running_at_the_deadline_is_discarded(inst40, monkeypatch):
+    # a clock that lets every round start, so that the policy itself meets the deadline
+    monkeypatch.setattr(rc._RoundClock, "predict", lambda self, units: -math.inf)
+    policy = tiny_policy("ATSP", seed=2)
+    start = _bad_tour(40)
+    tour, info = rc.reconstruct_tour(policy, inst40, start, deadline=time.perf_counter() - 1.0, seed=0)
+    assert tour == start and info.rounds == 0 and info.replaced == 0
+    assert info.stopped == "deadline reached during a round"
