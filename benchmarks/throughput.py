@@ -183,8 +183,10 @@ def neural_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
     for spec in [s for s in args.neural_configs.split(",") if s]:
         augment, starts = spec.split(":")
         settings = dict(augment=int(augment), starts=None if starts == "all" else int(starts))
+        # the raw policy on both paths: re-construction (ATSP, by default in solve) spends
+        # spare time improving tours, which is not what this compares
         rrnco = RRNCO(checkpoint=str(checkpoint), device=args.device, batch_size=args.neural_batch_size,
-                      **settings)
+                      reconstruct=False, **settings)
         rrnco.solve(problems[0], seed=args.seed)  # load the model and warm up, outside the timings
         label = f"rrnco (augment={settings['augment']}, starts={starts})"
         logger.info("%s: %d single calls", label, len(problems))

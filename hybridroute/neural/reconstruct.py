@@ -140,7 +140,7 @@ class _RoundClock:
 
 @torch.no_grad()
 def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, deadline: float,
-                     seed: int = 0, starts: int = RECONSTRUCT_STARTS, patience: int = PATIENCE,
+                     seed: int = 0, starts: int | None = None, patience: int = PATIENCE,
                      max_rounds: int | None = None, segment_nodes: tuple[int, int] | None = None,
                      amp: torch.dtype | None = None) -> tuple[list[int], Reconstruction]:
     """Shorten an ATSP tour by re-decoding segments of it with the policy until ``deadline``.
@@ -160,7 +160,7 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
     seed
         Seeds the segment lengths, cut offsets and the encoder's distance sampling.
     starts
-        Start nodes per segment.
+        Start nodes per segment (None: :data:`RECONSTRUCT_STARTS`).
     patience
         Rounds in a row that replace nothing end the run.
     max_rounds
@@ -190,6 +190,7 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
         return list(tour), info
     rng = np.random.default_rng(int(seed))
     segment_nodes = SEGMENT_NODES if segment_nodes is None else segment_nodes
+    starts = RECONSTRUCT_STARTS if starts is None else int(starts)
     # segments of at most half the tour: the cut points then move from round to round
     lo = max(_MIN_INNER, min(segment_nodes[0], n // 4))
     hi = max(lo, min(segment_nodes[1], n // 2))

@@ -12,6 +12,13 @@ construction is returned instead, with ``stats["fallback"]`` saying why and a lo
 load ahead of time with :func:`hybridroute.load_solver` (``hr.load_solver("rrnco")``) so that
 short budgets go to decoding. ``time_limit=math.inf`` decodes everything (every start × ``augment``).
 
+ATSP tours of 20 nodes or more are decoded differently by default (``reconstruct=True``): a
+tour from up to 32 starts × 1 transform, then segments of it are re-decoded by the policy and
+kept where shorter, round after round, until the time limit (or, without one, until 16
+rounds in a row change nothing); see :mod:`hybridroute.neural.reconstruct`. Per second this
+gains far more than further starts or transforms: held-out Helsinki, gap to LKH-3 at 1 s,
+n = 100: 3.4 % against 6.2 %; at 2 s, n = 200: 5.7 % against 11.3 % (16 instances).
+
 ``solve_batch`` without a time limit decodes with the configured ``augment`` and ``starts``,
 without a clock; with one, each instance goes through the anytime decoder as in ``solve``.
 Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
@@ -132,6 +139,12 @@ class RRNCO(Solver):
     coords_fallback
         When a Problem has no coordinates: ``"mds"`` (planar embedding of the cost matrix) or
         ``"zeros"``.
+    reconstruct
+        ATSP (n >= 20): after a tour from ``min(starts, 32)`` starts × 1 transform, spend the
+        rest of the time limit re-constructing segments of it with the policy (``augment``
+        then does not apply). False: every start × ``augment`` transforms, as for VRPs.
+        :meth:`solve_batch` without a time limit never re-constructs (its batched passes are
+        the throughput path).
 
     Notes
     -----
