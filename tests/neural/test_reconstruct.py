@@ -148,3 +148,14 @@ def test_a_round_running_at_the_deadline_is_discarded(inst40, monkeypatch):
     tour, info = rc.reconstruct_tour(policy, inst40, start, deadline=time.perf_counter() - 1.0, seed=0)
     assert tour == start and info.rounds == 0 and info.replaced == 0
     assert info.stopped == "deadline reached during a round"
+
+
+def test_the_backend_starts_from_the_shorter_of_its_tour_and_nearest_neighbours(atsp40, tiny_atsp_checkpoint):
+    from hybridroute.solvers.baselines import nearest_neighbour_routes
+
+    sol = hr.get_solver("rrnco", checkpoint=tiny_atsp_checkpoint).solve(atsp40, time_limit=math.inf, seed=0)
+    nearest = hr.evaluate(atsp40, nearest_neighbour_routes(atsp40)).cost
+    assert sol.stats["reconstruct_from"] in ("policy", "nearest")
+    assert sol.cost <= nearest  # re-construction only shortens whichever start it was given
+    # an untrained policy's tour loses to nearest neighbour's, which is then the start
+    assert sol.stats["reconstruct_from"] == "nearest"
