@@ -205,3 +205,18 @@ def test_varying_sizes_report_pairs_hybrid_and_cold_by_size_and_seed():
     cells = [c.strip() for c in line.strip("|").split("|")]
     # differences −2 %, 0, +2 %, 0: median 0; spreads 2 % (n = 150) and 0 (n = 160): median 1 %
     assert cells == ["1", "2 of 4", "1", "+0.00", "1 / 2 / 1", "1.00", "1.30"]
+
+
+def test_reconstruct_report_pairs_the_two_decodings_by_instance():
+    rc = _load("reconstruct")
+
+    def row(variant, instance, cost, gap, rounds=None, wall=1.0):
+        return dict(n=100, budget_s=1.0, instance=instance, variant=variant, cost=cost, gap_pct=gap,
+                    wall_s=wall, rounds=rounds, starts=32, augment=1)
+
+    rows = [row("reconstruct", 0, 101.0, 1.0, 10), row("plain", 0, 105.0, 5.0),
+            row("reconstruct", 1, 103.0, 3.0, 20, wall=1.02), row("plain", 1, 103.0, 3.0),
+            row("reconstruct", 2, 108.0, 8.0, 30), row("plain", 2, 104.0, 4.0)]
+    line = rc.report(rows, {100: 28.61}).splitlines()[-1]
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells == ["100", "1", "4.00", "20", "4.00", "1 / 1 / 1", "28.61", "1.02"]
