@@ -199,6 +199,20 @@ def test_atsp_runs_the_portfolio_and_keeps_the_best(atsp10):
     assert costs == sorted(costs, reverse=True)
 
 
+def test_a_warm_start_leaves_the_portfolios_first_construction_cold(atsp10):
+    from hybridroute.solvers.ortools_solver import ATSP_PORTFOLIO
+
+    start = [list(range(9, 0, -1))]  # a poor tour: the reverse of 0 → 1 → … → 9
+    sol = _solve(atsp10, initial=start, solution_limit=50)
+    runs = sol.stats["portfolio"]
+    # the start goes to the second member's search; the first member's own insertion runs cold
+    assert [r["first_solution_strategy"] for r in runs] == [
+        ATSP_PORTFOLIO[1]["first_solution_strategy"], ATSP_PORTFOLIO[0]["first_solution_strategy"]]
+    assert sol.stats["initial_accepted"]
+    cold = _solve(atsp10, solution_limit=50, portfolio=[dict(ATSP_PORTFOLIO[0])])
+    assert sol.cost <= cold.cost + 1e-9
+
+
 @pytest.mark.parametrize("settings", [{"first_solution_strategy": "SAVINGS"}, {"portfolio": None}])
 def test_naming_a_strategy_or_no_portfolio_runs_one_search(atsp10, settings):
     sol = _solve(atsp10, **settings)
