@@ -14,11 +14,11 @@ s → e path through v_1 … v_L at the same cost, so a shorter tour is a shorte
 whole tour only gets shorter. Each segment is normalised as an instance of its own (its
 maximum distance, its coordinate box), as the policy was trained.
 
-Measured on held-out Helsinki ATSP (8 instances, one thread; the initial tour from 32 starts,
-×1; segments decoded from 32 starts; L drawn per round from [40, 250] capped to the size):
-the gap to LKH-3 went from 9.1 to 2.8 % at n = 100 (1.8 s), 16.0 to 4.4 % at n = 200 (4.2 s)
-and 29.0 to 13.8 % at n = 500 (12 s), where greedy decoding from every start × 8 transforms
-gives 7.3 % (0.6 s), 9.9 % (3.4 s) and, from every start × 1, 24.8 % (5.8 s).
+Measured on held-out Helsinki ATSP (32 instances per size, one thread, gap to LKH-3; the
+backend's defaults: a 32-start tour, segments of 30–100 nodes decoded from 32 starts;
+``benchmarks/reconstruct.py``): 3.49 % at n = 100 in 1 s, 5.82 % at n = 200 in 2 s and
+15.33 % at n = 500 in 10 s, where greedy decoding from every start × transforms in the same
+time gives 7.33 %, 10.88 % and 25.15 %.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ PATIENCE = 16
 MIN_NODES = 20
 #: Segments with fewer inner nodes than this are kept as they are.
 _MIN_INNER = 4
-VARY_FORMS = True
 
 
 @dataclass
@@ -196,7 +195,6 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
     hi = max(lo, min(segment_nodes[1], n // 2))
     clock, idle = _RoundClock(), 0
     current = torch.as_tensor(tour, device=inst.device)
-    dev = inst.device
     while True:
         if max_rounds is not None and info.rounds >= max_rounds:
             info.stopped = "max_rounds"
@@ -226,6 +224,8 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
     after = _tour_length(dist, current.tolist())
     info.seconds = time.perf_counter() - t_start
     info.gain = 1.0 - after / before if before > 0 else 0.0
+    logger.debug("re-construction n=%d: %d rounds, %d segments replaced, %.2f %% shorter (%s)",
+                 n, info.rounds, info.replaced, 100 * info.gain, info.stopped)
     return current.tolist(), info
 
 
@@ -242,7 +242,7 @@ def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tupl
     for a, b in bounds:
         if b - a - 1 >= _MIN_INNER:
             groups.setdefault(b - a - 1, []).append((a, b))
-    form = (round_index % 8) if VARY_FORMS else 0  # a different dihedral transform each round: more varied rollouts
+    form = round_index % 8  # a different dihedral transform each round: more varied rollouts
     for inner_count, segs in sorted(groups.items()):
         ends = torch.tensor([[int(tour[a]), int(tour[b % n])] for a, b in segs], device=dev)
         inner = torch.stack([tour[a + 1:b] for a, b in segs])

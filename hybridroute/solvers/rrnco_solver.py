@@ -16,8 +16,9 @@ ATSP tours of 20 nodes or more are decoded differently by default (``reconstruct
 tour from up to 32 starts × 1 transform, then segments of it are re-decoded by the policy and
 kept where shorter, round after round, until the time limit (or, without one, until 16
 rounds in a row change nothing); see :mod:`hybridroute.neural.reconstruct`. Per second this
-gains far more than further starts or transforms: held-out Helsinki, gap to LKH-3 at 1 s,
-n = 100: 3.4 % against 6.2 %; at 2 s, n = 200: 5.7 % against 11.3 % (16 instances).
+gains far more than further starts or transforms: held-out Helsinki, gap to LKH-3, 32
+instances, n = 100 in 1 s: 3.49 % against 7.33 %; n = 200 in 2 s: 5.82 % against 10.88 %;
+n = 500 in 10 s: 15.33 % against 25.15 % (``benchmarks/results/reconstruct_atsp*.md``).
 
 ``solve_batch`` without a time limit decodes with the configured ``augment`` and ``starts``,
 without a clock; with one, each instance goes through the anytime decoder as in ``solve``.
