@@ -254,12 +254,15 @@ def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tupl
             out = policy(sub, start, decode="greedy", generator=gen,
                          coords=dihedral(sub.coords.float(), forms=[form]), deadline=deadline)
         best = out.length.argmin(1)
-        for j, (a, b) in enumerate(segs):
-            order = actions_to_routes(inst.kind, int(out.starts[j, best[j]]), out.actions[j, best[j]].tolist())[0]
-            proposal = inner[j][torch.as_tensor(order, device=dev) - 1]
-            old = _path_length(dist, torch.cat([ends[j, :1], inner[j], ends[j, 1:]])[None])
-            cand = _path_length(dist, torch.cat([ends[j, :1], proposal, ends[j, 1:]])[None])
-            if float(cand) < float(old) * (1.0 - 1e-12):
-                new[a + 1:b] = proposal
-                replaced += 1
+        orders = torch.tensor([actions_to_routes(inst.kind, int(out.starts[j, best[j]]),
+                                                 out.actions[j, best[j]].tolist())[0]
+                               for j in range(len(segs))], device=dev)
+        proposal = inner.gather(1, orders - 1)
+        old = _path_length(dist, torch.cat([ends[:, :1], inner, ends[:, 1:]], 1))
+        cand = _path_length(dist, torch.cat([ends[:, :1], proposal, ends[:, 1:]], 1))
+        shorter = (cand < old * (1.0 - 1e-12)).tolist()
+        for (a, b), path, keep in zip(segs, proposal, shorter):
+            if keep:
+                new[a + 1:b] = path
+        replaced += sum(shorter)
     return replaced, new
