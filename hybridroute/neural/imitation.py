@@ -101,6 +101,8 @@ class ImitationConfig:
     chunks_until_step: dict[int, int] = field(default_factory=dict)
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
+    average_from_step: int | None = None
+    average_every: int = 20
     seed: int = 1234
     threads: int = 1
     device: str = "auto"
@@ -114,6 +116,8 @@ class ImitationConfig:
     source: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.average_every < 1:
+            raise ValueError(f"{self.name}: average_every must be at least 1, got {self.average_every}")
         too_many = {s: c for s, c in self.chunks_until_step.items() if not 0 < c <= self.label_chunks}
         if too_many:
             raise ValueError(f"{self.name}: chunks_until_step {too_many} must be within 1 … label_chunks "
@@ -524,6 +528,43 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
+class WeightAverage:
+    """A running uniform mean of the weights (stochastic weight averaging, Izmailov et al.
+    2018), taken after every ``every``-th step from step ``from_step`` on (None: off).
+
+    At a small constant learning rate the imitation loss is flat and the weights wander
+    around a minimum: the held-out n = 50 gap of one ACVRP run moved between 5.03 and 5.37 %
+    over 3,400 steps at 1.25e-5, while the mean of two of those states gave 5.04 %. The mean
+    lives in ``state.pt`` (``average``, ``average_count``), so a resumed run continues it, and
+    ``export --average`` writes it. Instance normalisation keeps no running statistics, so the
+    mean needs no recomputed normalisation."""
+
+    def __init__(self, from_step: int | None, every: int) -> None:
+        self.from_step, self.every = from_step, every
+        self.mean: dict[str, torch.Tensor] | None = None
+        self.count = 0
+
+    def update(self, policy: RRNCOPolicy, step: int) -> None:
+        """Fold the weights after step ``step`` into the mean when the step is one it takes."""
+        if self.from_step is None or step < self.from_step or (step - self.from_step) % self.every:
+            return
+        weights = {k: v.detach().to("cpu", torch.float64) for k, v in policy.state_dict().items()}
+        self.count += 1
+        if self.mean is None:
+            self.mean = weights
+        else:
+            for k, v in weights.items():
+                self.mean[k] += (v - self.mean[k]) / self.count
+
+    def state(self) -> dict[str, Any]:
+        return {} if self.mean is None else {"average": self.mean, "average_count": self.count}
+
+    def load(self, state: dict[str, Any]) -> None:
+        if "average" in state:
+            self.mean = {k: v.to("cpu", torch.float64) for k, v in state["average"].items()}
+            self.count = int(state["average_count"])
+
+
 def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = None) -> Path:
     """Train (or resume) ``cfg`` for ``max_minutes``; returns the run folder.
 
@@ -541,6 +582,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
     policy = RRNCOPolicy(cfg.model).to(dev)
     opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = instances = 0
+    average = WeightAverage(cfg.average_from_step, cfg.average_every)
     state_path, log_path = rdir / "state.pt", rdir / "log.jsonl"
     if state_path.exists():
         state = torch.load(state_path, weights_only=True, map_location=dev)
@@ -550,6 +592,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
             group["weight_decay"] = cfg.weight_decay
         step = int(state["step"])
         instances = _instances_seen(state, cfg)
+        average.load(state)
         logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
     else:
         logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
@@ -567,7 +610,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
         opt_state = opt.state_dict()
         opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
         _atomic_save({"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
-                      "step": step, "instances": instances}, state_path)
+                      "step": step, "instances": instances, **average.state()}, state_path)
 
     def validation() -> None:
         rec = {"step": step, "instances": instances, "time": time.time(),
@@ -594,6 +637,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
             opt.step()
             step += 1
             instances += inst.batch_size
+            average.update(policy, step)
             window.append(float(loss.detach()))
             if step % cfg.log_every == 0:
                 rec = {"step": step, "instances": instances, "nll": float(np.mean(window)), "n": int(inst.num_nodes),
@@ -655,17 +699,21 @@ def _toml(raw: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
-    """The run's current weights (or, with ``best``, those of its best validation so far) as a
-    checkpoint (``.safetensors`` + model card) at ``out``.
+def export(cfg: ImitationConfig, out: Path, best: bool = False, average: bool = False) -> Path:
+    """The run's current weights (or, with ``best``, those of its best validation so far; with
+    ``average``, the mean of its weights since ``average_from_step``, see
+    :class:`WeightAverage`) as a checkpoint (``.safetensors`` + model card) at ``out``.
 
     The card records the training (steps, sizes, cities, label solver) and the validation
     curve from ``log.jsonl`` (gap at the largest validation size) up to the exported step.
     """
     from .checkpoint import save_checkpoint
 
+    if best and average:
+        raise ValueError("export either the best weights or the average, not both")
     rdir = run_dir(cfg)
     records = [json.loads(line) for line in (rdir / "log.jsonl").read_text().splitlines() if line.strip()]
+    averaged = None
     if best:
         if not (rdir / BEST_FILE).exists():
             raise FileNotFoundError(f"{rdir / BEST_FILE} does not exist: the run has not validated since "
@@ -676,6 +724,13 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
         records = [r for r in records if r["step"] <= at]
     else:
         state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
+    if average:
+        if "average" not in state:
+            raise ValueError(f"{rdir / 'state.pt'} holds no weight average: set average_from_step in the "
+                             f"[train] section of {cfg.name}'s config and train past that step")
+        state["model"] = {k: v.to(torch.float32) for k, v in state["average"].items()}
+        averaged = {"from_step": cfg.average_from_step, "every": cfg.average_every,
+                    "states": int(state["average_count"])}
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
     key = f"gap_n{max(cfg.val_sizes)}_pct"
@@ -687,7 +742,8 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False) -> Path:
                 "instances": _instances_seen(state, cfg),
                 "sizes": list(cfg.all_sizes), "cities": training_city_names(cfg), "device": "cpu",
                 "trained_seconds": sum(r.get("sec_per_step", 0) * cfg.log_every for r in records),
-                "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}"},
+                "command": f"python -m hybridroute.neural.imitation train --config {cfg.name}",
+                **({"weight_average": averaged} if averaged else {})},
             "validation": {"city": cfg.val_city, "count": cfg.val_count, "sizes": list(cfg.val_sizes),
                            "method": f"{LABEL_SOLVERS[cfg.kind][0]} (the label solver)", "curve": curve,
                            "last": {k: v for k, v in (records[-1] if records else {}).items() if k.startswith("gap")}}}
@@ -733,6 +789,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="labels: processes writing chunks side by side, one per core (default 1)")
     p.add_argument("--best", action="store_true",
                    help="export: the weights of the run's best validation so far instead of its last state")
+    p.add_argument("--average", action="store_true",
+                   help="export: the mean of the weights since the config's average_from_step instead of "
+                        "the last state")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     cfg = load_config(args.config)
@@ -744,7 +803,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("packed the cities into %s", write_pack(cfg, args.out or REPO_ROOT / "data" / "pack"))
     elif args.command == "export":
         out = args.out or run_dir(cfg) / f"rrnco-{cfg.name}.safetensors"
-        logger.info("exported %s", export(cfg, out, best=args.best))
+        logger.info("exported %s", export(cfg, out, best=args.best, average=args.average))
     elif args.command == "labels":
         written = write_labels_parallel(cfg, args.max_minutes, args.workers)
         logger.info("wrote %d label chunks", written)

@@ -336,3 +336,46 @@ def test_a_resumed_run_takes_the_configs_learning_rate_not_the_saved_one(cfg):
     logged = [r for r in map(__import__("json").loads, (rdir / "log.jsonl").read_text().splitlines()) if "lr" in r]
     assert {r["lr"] for r in logged if r["step"] <= resumed_at} == {1e-3}
     assert {r["lr"] for r in logged if r["step"] > resumed_at + cfg.log_every} == {1e-5}
+
+
+def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_the_mean(cfg):
+    import json
+
+    from hybridroute.neural.checkpoint import load_checkpoint
+
+    imitation.write_labels(cfg, max_minutes=1)
+    plain = imitation.train(cfg, max_minutes=60, until_step=2)
+    assert "average" not in torch.load(plain / "state.pt", weights_only=True)
+    with pytest.raises(ValueError, match="average_from_step"):
+        imitation.export(cfg, plain / "avg.safetensors", average=True)
+
+    averaged = dataclasses.replace(cfg, average_from_step=4, average_every=2)
+    seen = []
+    for until in (4, 5, 6, 8):  # steps 4, 6 and 8 are taken; 5 is not; each call resumes the last
+        rdir = imitation.train(averaged, max_minutes=60, until_step=until)
+        state = torch.load(rdir / "state.pt", weights_only=True)
+        if until % 2 == 0:
+            seen.append(state["model"])
+    assert state["average_count"] == 3
+    for k, v in state["average"].items():
+        mean = sum(s[k].double() for s in seen) / 3
+        torch.testing.assert_close(v, mean, rtol=1e-9, atol=1e-12)
+    out = imitation.export(averaged, rdir / "avg.safetensors", average=True)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["training"]["weight_average"] == {"from_step": 4, "every": 2, "states": 3}
+    policy, _ = load_checkpoint(out)
+    assert all(torch.equal(v, state["average"][k].float()) for k, v in policy.state_dict().items())
+    with pytest.raises(ValueError, match="not both"):
+        imitation.export(averaged, rdir / "x.safetensors", average=True, best=True)
+
+
+def test_weight_averaging_takes_every_nth_step_from_its_first():
+    policy = RRNCOPolicy(ModelConfig(kind="ATSP", embed_dim=8, num_layers=1, ff_hidden=16, num_heads=2,
+                                     sample_k=3, attention="aft", dist_scale="knn"))
+    average = imitation.WeightAverage(from_step=10, every=5)
+    for step in range(1, 21):
+        average.update(policy, step)
+    assert average.count == 3  # steps 10, 15, 20
+    assert imitation.WeightAverage(None, 5).state() == {}
+    with pytest.raises(ValueError, match="average_every"):
+        dataclasses.replace(imitation.load_config("acvrp-imit"), average_every=0)
