@@ -220,3 +220,8 @@ def test_reconstruct_report_pairs_the_two_decodings_by_instance():
     line = rc.report(rows, {100: 28.61}).splitlines()[-1]
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells == ["100", "1", "4.00", "20", "4.00", "1 / 1 / 1", "28.61", "1.02"]
+    # re-construction alone (--variants reconstruct): no plain column, no pairing
+    alone = rc.report([r for r in rows if r["variant"] == "reconstruct"], {100: 28.61}).splitlines()[-1]
+    assert [c.strip() for c in alone.strip("|").split("|")] == ["100", "1", "4.00", "20", "—", "—", "28.61", "1.02"]
+    with pytest.raises(SystemExit):
+        rc.main(["--variants", "reconstruct,greedy"])
