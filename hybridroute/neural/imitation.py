@@ -535,9 +535,9 @@ class WeightAverage:
     At a small constant learning rate the imitation loss is flat and the weights wander
     around a minimum: the held-out n = 50 gap of one ACVRP run moved between 5.03 and 5.37 %
     over 3,400 steps at 1.25e-5, while the mean of two of those states gave 5.04 %. The mean
-    lives in ``state.pt`` (``average``, ``average_count``), so a resumed run continues it, and
-    ``export --average`` writes it. Instance normalisation keeps no running statistics, so the
-    mean needs no recomputed normalisation."""
+    is summed in float64 and kept in ``state.pt`` as float32 (``average``, ``average_count``),
+    so a resumed run continues it; ``export --average`` writes it. Instance normalisation
+    keeps no running statistics, so the mean needs no recomputed normalisation."""
 
     def __init__(self, from_step: int | None, every: int) -> None:
         self.from_step, self.every = from_step, every
@@ -557,7 +557,9 @@ class WeightAverage:
                 self.mean[k] += (v - self.mean[k]) / self.count
 
     def state(self) -> dict[str, Any]:
-        return {} if self.mean is None else {"average": self.mean, "average_count": self.count}
+        # float32 on disk (as the weights are): the resume state stays small
+        return {} if self.mean is None else {"average": {k: v.float() for k, v in self.mean.items()},
+                                             "average_count": self.count}
 
     def load(self, state: dict[str, Any]) -> None:
         if "average" in state:

@@ -359,12 +359,12 @@ def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_th
     assert state["average_count"] == 3
     for k, v in state["average"].items():
         mean = sum(s[k].double() for s in seen) / 3
-        torch.testing.assert_close(v, mean, rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(v.double(), mean, rtol=1e-6, atol=1e-7)
     out = imitation.export(averaged, rdir / "avg.safetensors", average=True)
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["training"]["weight_average"] == {"from_step": 4, "every": 2, "states": 3}
     policy, _ = load_checkpoint(out)
-    assert all(torch.equal(v, state["average"][k].float()) for k, v in policy.state_dict().items())
+    assert all(torch.equal(v, state["average"][k]) for k, v in policy.state_dict().items())
     with pytest.raises(ValueError, match="not both"):
         imitation.export(averaged, rdir / "x.safetensors", average=True, best=True)
 
