@@ -556,6 +556,12 @@ class WeightAverage:
             for k, v in weights.items():
                 self.mean[k] += (v - self.mean[k]) / self.count
 
+    def policy(self, model: ModelConfig, device: str | torch.device = "cpu") -> RRNCOPolicy:
+        """A policy holding the mean (for validation)."""
+        policy = RRNCOPolicy(model).to(device)
+        policy.load_state_dict({k: v.float() for k, v in self.mean.items()})
+        return policy
+
     def state(self) -> dict[str, Any]:
         # float32 on disk (as the weights are): the resume state stays small
         return {} if self.mean is None else {"average": {k: v.float() for k, v in self.mean.items()},
@@ -617,6 +623,9 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
     def validation() -> None:
         rec = {"step": step, "instances": instances, "time": time.time(),
                **validate(policy, val_problems, refs, dev)}
+        if average.mean is not None:  # the mean's curve too, under its own keys (not ranked)
+            rec.update({f"average_{k}": v for k, v in validate(average.policy(cfg.model, dev), val_problems,
+                                                               refs, dev).items()})
         _log(log_path, rec)
         logger.info("validation at step %d: %s", step, rec)
         _keep_if_best(policy, rec, rdir / BEST_FILE)
@@ -736,8 +745,12 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False, average: bool = 
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
     key = f"gap_n{max(cfg.val_sizes)}_pct"
-    curve = [{"step": r["step"], "instances": r.get("instances", r["step"] * cfg.batch_size), "gap_pct": r[key]}
-             for r in records if key in r]
+
+    def curve_of(key: str) -> list[dict[str, Any]]:
+        return [{"step": r["step"], "instances": r.get("instances", r["step"] * cfg.batch_size), "gap_pct": r[key]}
+                for r in records if key in r]
+
+    curve = curve_of(key)
     card = {"n": max(cfg.all_sizes), "training": {
                 "method": "imitation (teacher forcing) of " + " ".join(map(str, LABEL_SOLVERS[cfg.kind][:2])),
                 "steps": int(state["step"]),
@@ -749,6 +762,9 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False, average: bool = 
             "validation": {"city": cfg.val_city, "count": cfg.val_count, "sizes": list(cfg.val_sizes),
                            "method": f"{LABEL_SOLVERS[cfg.kind][0]} (the label solver)", "curve": curve,
                            "last": {k: v for k, v in (records[-1] if records else {}).items() if k.startswith("gap")}}}
+    if averaged:
+        # the run's curve is of its current weights; the mean's own validations beside it
+        card["validation"]["average_curve"] = curve_of(f"average_{key}")
     return save_checkpoint(policy, out, card)
 
 

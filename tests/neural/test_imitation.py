@@ -338,11 +338,14 @@ def test_a_resumed_run_takes_the_configs_learning_rate_not_the_saved_one(cfg):
     assert {r["lr"] for r in logged if r["step"] > resumed_at + cfg.log_every} == {1e-5}
 
 
-def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_the_mean(cfg):
+def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_the_mean(cfg, monkeypatch):
     import json
 
     from hybridroute.neural.checkpoint import load_checkpoint
 
+    # a "gap" that reads the weights, to tell which weights each validation saw
+    first = lambda policy: float(next(iter(policy.state_dict().values())).double().sum())  # noqa: E731
+    monkeypatch.setattr(imitation, "validate", lambda policy, *a, **k: {"gap_n10_pct": first(policy)})
     imitation.write_labels(cfg, max_minutes=1)
     plain = imitation.train(cfg, max_minutes=60, until_step=2)
     assert "average" not in torch.load(plain / "state.pt", weights_only=True)
@@ -363,6 +366,13 @@ def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_th
     out = imitation.export(averaged, rdir / "avg.safetensors", average=True)
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["training"]["weight_average"] == {"from_step": 4, "every": 2, "states": 3}
+    # every call validates at its end; the mean's gap is logged beside the weights' from step 4 on
+    assert [c["step"] for c in card["validation"]["average_curve"]] == [4, 5, 6, 8]
+    assert [c["step"] for c in card["validation"]["curve"]] == [2, 4, 5, 6, 8]
+    name = next(iter(state["average"]))
+    assert card["validation"]["curve"][-1]["gap_pct"] == pytest.approx(float(state["model"][name].double().sum()))
+    assert card["validation"]["average_curve"][-1]["gap_pct"] == pytest.approx(
+        float(state["average"][name].double().sum()), rel=1e-5)
     policy, _ = load_checkpoint(out)
     assert all(torch.equal(v, state["average"][k]) for k, v in policy.state_dict().items())
     with pytest.raises(ValueError, match="not both"):
