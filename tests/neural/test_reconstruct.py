@@ -94,6 +94,29 @@ def test_patience_ends_a_run_without_deadline(inst40):
     assert info2.rounds >= 2
 
 
+def test_with_a_deadline_patience_switches_to_the_second_neighbourhood(atsp40, inst40, monkeypatch):
+    policy = tiny_policy("ATSP", seed=2)
+    stuck, info = rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, patience=2)
+    assert info.escaped_after is None
+    seen = []
+    real = rc._round
+
+    def spy(policy, inst, tour, bounds, starts, *rest):
+        seen.append((starts, max(b - a - 1 for a, b in bounds)))
+        return real(policy, inst, tour, bounds, starts, *rest)
+
+    monkeypatch.setattr(rc, "_round", spy)
+    tour, info = rc.reconstruct_tour(policy, inst40, stuck, deadline=time.perf_counter() + 600, patience=1,
+                                     max_rounds=5, seed=3)
+    assert info.stopped == "max_rounds" and info.escaped_after is not None and info.escaped_after < 5
+    assert info.as_stats()["reconstruct_escaped_after"] == info.escaped_after
+    # rounds after the switch use the second neighbourhood's starts and segment range
+    lo, hi = rc._length_range(rc.ESCAPE_SEGMENT_NODES, 40)
+    assert all(starts == rc.ESCAPE_STARTS and lo <= inner for starts, inner in seen[info.escaped_after:])
+    assert all(starts == rc.RECONSTRUCT_STARTS for starts, _ in seen[:info.escaped_after])
+    assert sorted(tour) == list(range(40)) and _length(atsp40, tour) <= _length(atsp40, stuck) + 1e-6
+
+
 def test_a_passed_deadline_returns_the_tour_unchanged(inst40):
     policy = tiny_policy("ATSP", seed=2)
     start = _bad_tour(40)
