@@ -536,10 +536,10 @@ class WeightAverage:
     around a minimum: the held-out n = 50 gap of one ACVRP run moved between 5.03 and 5.37 %
     over 3,400 steps at 1.25e-5. Means of 149 and 357 of its states evened that out (4.95 and
     4.98 %) but were 0.3–0.4 points worse at n = 20 and 200, so none was shipped
-    (docs/neural.md, "Weight averaging"). The mean
-    is summed in float64 and kept in ``state.pt`` as float32 (``average``, ``average_count``),
-    so a resumed run continues it; ``export --average`` writes it. Instance normalisation
-    keeps no running statistics, so the mean needs no recomputed normalisation."""
+    (docs/neural.md, "Weight averaging"). The mean is summed in float64 and kept in
+    ``state.pt`` as float32 (``average``, ``average_count``), so a resumed run continues it;
+    ``export --average`` writes it. Instance normalisation keeps no running statistics, so
+    the mean needs no recomputed normalisation."""
 
     def __init__(self, from_step: int | None, every: int) -> None:
         self.from_step, self.every = from_step, every
