@@ -267,12 +267,12 @@ class RRNCO(Solver):
             routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=self.augment,
                                               starts=self.starts, samples=self.samples, seed=seed, amp=amp)
             return routes, effort.as_stats()
-        from ..neural.reconstruct import RECONSTRUCT_STARTS, reconstruct_tour
+        from ..neural.reconstruct import neighbourhoods, reconstruct_tour
 
         # a tour from a few starts, then re-construction for the rest of the budget: per
         # second it gains more than further starts or transforms (see neural.reconstruct)
         routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=1,
-                                          starts=min(self.starts or problem.num_nodes, RECONSTRUCT_STARTS),
+                                          starts=min(self.starts or problem.num_nodes, neighbourhoods(problem.num_nodes)[0].starts),
                                           seed=seed, amp=amp)
         if routes is None:
             return None, effort.as_stats()

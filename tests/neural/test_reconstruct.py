@@ -117,6 +117,30 @@ def test_with_a_deadline_patience_switches_to_the_second_neighbourhood(atsp40, i
     assert sorted(tour) == list(range(40)) and _length(atsp40, tour) <= _length(atsp40, stuck) + 1e-6
 
 
+def test_long_tours_start_in_the_second_neighbourhood(atsp40, inst40, monkeypatch):
+    first, second = rc.neighbourhoods(rc.LONG_TOUR_NODES - 1)
+    assert first == rc.Neighbourhood(rc.SEGMENT_NODES, rc.RECONSTRUCT_STARTS)
+    assert second == rc.Neighbourhood(rc.ESCAPE_SEGMENT_NODES, rc.ESCAPE_STARTS) != first
+    assert rc.neighbourhoods(rc.LONG_TOUR_NODES) == (second, second)
+    # a 40-node tour counted as long: every round, from the first, re-decodes the second's segments
+    monkeypatch.setattr(rc, "LONG_TOUR_NODES", 40)
+    seen = []
+    real = rc._round
+
+    def spy(policy, inst, tour, bounds, starts, *rest):
+        seen.append((starts, min(b - a - 1 for a, b in bounds)))
+        return real(policy, inst, tour, bounds, starts, *rest)
+
+    monkeypatch.setattr(rc, "_round", spy)
+    start = _bad_tour(40)
+    tour, info = rc.reconstruct_tour(tiny_policy("ATSP", seed=2), inst40, start,
+                                     deadline=time.perf_counter() + 600, max_rounds=4, seed=3)
+    lo, _ = rc._length_range(rc.ESCAPE_SEGMENT_NODES, 40)
+    assert len(seen) == info.rounds == 4
+    assert all(starts == rc.ESCAPE_STARTS and inner >= lo for starts, inner in seen)
+    assert sorted(tour) == list(range(40)) and _length(atsp40, tour) <= _length(atsp40, start) + 1e-6
+
+
 def test_a_passed_deadline_returns_the_tour_unchanged(inst40):
     policy = tiny_policy("ATSP", seed=2)
     start = _bad_tour(40)
@@ -150,7 +174,7 @@ def test_the_backend_reconstructs_atsp_tours_within_its_time_limit(atsp40, tiny_
     for limit in (0.3, math.inf):
         sol = on.solve(atsp40, time_limit=limit, seed=0)
         assert sol.is_feasible
-        assert sol.stats["reconstruct_rounds"] >= 1 and sol.stats["starts"] <= rc.RECONSTRUCT_STARTS
+        assert sol.stats["reconstruct_rounds"] >= 1 and sol.stats["starts"] <= rc.neighbourhoods(40)[0].starts
         assert sol.stats["reconstruct_gain"] >= 0.0
     plain = off.solve(atsp40, time_limit=math.inf, seed=0)
     assert "reconstruct_rounds" not in plain.stats
