@@ -4,7 +4,8 @@
 #
 #   python -m hybridroute.neural.imitation pack --config atsp-imit     # data/pack, ~40 MB
 #   device run, carry ["data/pack"]:  scripts/gpu_resume.sh atsp-imit 8
-#   then copy the returned state.pt and log.jsonl into models/training/atsp-imit/ and commit.
+#   then copy the returned state.pt, log.jsonl (and average.pt, where the config averages) into
+#   models/training/<config>/ and commit.
 #
 # The GPU machine is bare: it has Python and torch with CUDA; the project runs from the
 # working tree (PYTHONPATH), and the pure-Python dependencies it lacks travel as wheels in
@@ -28,3 +29,4 @@ fi
 "$python" -m hybridroute.neural.imitation train --config "$cfg" --max-minutes "$minutes" \
     --cities-dir data/pack --device "$device" --threads "${THREADS:-8}" 2>&1 | tee "${OUT:-/tmp}/train.log"
 cp "models/training/$cfg/state.pt" "models/training/$cfg/log.jsonl" "${OUT:-/tmp}/"
+if [ -f "models/training/$cfg/average.pt" ]; then cp "models/training/$cfg/average.pt" "${OUT:-/tmp}/"; fi

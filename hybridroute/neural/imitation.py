@@ -536,9 +536,11 @@ class WeightAverage:
     around a minimum: the held-out n = 50 gap of one ACVRP run moved between 5.03 and 5.37 %
     over 3,400 steps at 1.25e-5. Means of 149 and 357 of its states evened that out (4.95 and
     4.98 %) but were 0.3–0.4 points worse at n = 20 and 200, so none was shipped
-    (docs/neural.md, "Weight averaging"). The mean is summed in float64 and kept in
-    ``state.pt`` as float32 (``average``, ``average_count``), so a resumed run continues it;
-    ``export --average`` writes it. Instance normalisation keeps no running statistics, so
+    (docs/neural.md, "Weight averaging"). The mean is summed in float64 and kept as float32
+    in ``average.pt`` beside ``state.pt`` (:data:`AVERAGE_FILE`: ``average``,
+    ``average_count``, ``step``), so a resumed run continues it and each committed file stays
+    under 8 MiB; ``export --average`` writes it. A state saved with the mean inside
+    (``state.pt`` holding ``average``) still resumes and exports. Instance normalisation keeps no running statistics, so
     the mean needs no recomputed normalisation."""
 
     def __init__(self, from_step: int | None, every: int) -> None:
@@ -564,15 +566,30 @@ class WeightAverage:
         policy.load_state_dict({k: v.float() for k, v in self.mean.items()})
         return policy
 
-    def state(self) -> dict[str, Any]:
-        # float32 on disk (as the weights are): the resume state stays small
-        return {} if self.mean is None else {"average": {k: v.float() for k, v in self.mean.items()},
-                                             "average_count": self.count}
+    def save(self, path: Path, step: int) -> None:
+        """Write the mean (float32, as the weights are) for the state at ``step``; nothing
+        before the first state it takes."""
+        if self.mean is not None:
+            _atomic_save({"average": {k: v.float() for k, v in self.mean.items()}, "average_count": self.count,
+                          "step": step}, path)
 
-    def load(self, state: dict[str, Any]) -> None:
-        if "average" in state:
-            self.mean = {k: v.to("cpu", torch.float64) for k, v in state["average"].items()}
-            self.count = int(state["average_count"])
+    def load(self, path: Path, state: dict[str, Any]) -> None:
+        """Continue the mean saved at ``path`` (or inside ``state``, as older states kept it)."""
+        saved = state
+        if path.exists():
+            saved = torch.load(path, weights_only=True, map_location="cpu")
+            if int(saved["step"]) != int(state["step"]):
+                # the two files are written one after the other: a run stopped between them
+                # leaves a mean a few states off, which is kept rather than lost
+                logger.warning("%s is from step %s, the resume state from step %s: the mean continues "
+                               "from there", path, saved["step"], state["step"])
+        if "average" in saved:
+            self.mean = {k: v.to("cpu", torch.float64) for k, v in saved["average"].items()}
+            self.count = int(saved["average_count"])
+
+
+#: The weight average's file, beside ``state.pt`` (see :class:`WeightAverage`).
+AVERAGE_FILE = "average.pt"
 
 
 def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = None) -> Path:
@@ -602,7 +619,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
             group["weight_decay"] = cfg.weight_decay
         step = int(state["step"])
         instances = _instances_seen(state, cfg)
-        average.load(state)
+        average.load(rdir / AVERAGE_FILE, state)
         logger.info("resumed %s at step %d on %s", cfg.name, step, dev)
     else:
         logger.info("new run %s: %d parameters", cfg.name, count_parameters(policy))
@@ -619,8 +636,9 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
         cpu = lambda t: t.detach().cpu() if torch.is_tensor(t) else t  # noqa: E731
         opt_state = opt.state_dict()
         opt_state["state"] = {k: {n: cpu(v) for n, v in st.items()} for k, st in opt_state["state"].items()}
+        average.save(rdir / AVERAGE_FILE, step)
         _atomic_save({"model": {k: cpu(v) for k, v in policy.state_dict().items()}, "optimizer": opt_state,
-                      "step": step, "instances": instances, **average.state()}, state_path)
+                      "step": step, "instances": instances}, state_path)
 
     def validation() -> None:
         rec = {"step": step, "instances": instances, "time": time.time(),
@@ -738,12 +756,13 @@ def export(cfg: ImitationConfig, out: Path, best: bool = False, average: bool = 
     else:
         state = torch.load(rdir / "state.pt", weights_only=True, map_location="cpu")
     if average:
-        if "average" not in state:
-            raise ValueError(f"{rdir / 'state.pt'} holds no weight average: set average_from_step in the "
+        mean = WeightAverage(cfg.average_from_step, cfg.average_every)
+        mean.load(rdir / AVERAGE_FILE, state)
+        if mean.mean is None:
+            raise ValueError(f"{rdir} holds no weight average ({AVERAGE_FILE}): set average_from_step in the "
                              f"[train] section of {cfg.name}'s config and train past that step")
-        state["model"] = {k: v.to(torch.float32) for k, v in state["average"].items()}
-        averaged = {"from_step": cfg.average_from_step, "every": cfg.average_every,
-                    "states": int(state["average_count"])}
+        state["model"] = {k: v.to(torch.float32) for k, v in mean.mean.items()}
+        averaged = {"from_step": cfg.average_from_step, "every": cfg.average_every, "states": mean.count}
     policy = RRNCOPolicy(cfg.model)
     policy.load_state_dict(state["model"])
     key = f"gap_n{max(cfg.val_sizes)}_pct"

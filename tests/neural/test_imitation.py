@@ -349,6 +349,7 @@ def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_th
     imitation.write_labels(cfg, max_minutes=1)
     plain = imitation.train(cfg, max_minutes=60, until_step=2)
     assert "average" not in torch.load(plain / "state.pt", weights_only=True)
+    assert not (plain / imitation.AVERAGE_FILE).exists()
     with pytest.raises(ValueError, match="average_from_step"):
         imitation.export(cfg, plain / "avg.safetensors", average=True)
 
@@ -359,7 +360,10 @@ def test_a_run_averages_its_weights_from_a_step_on_across_resumes_and_exports_th
         state = torch.load(rdir / "state.pt", weights_only=True)
         if until % 2 == 0:
             seen.append(state["model"])
-    assert state["average_count"] == 3
+    # the mean lives beside the resume state, not in it (each committed file stays small)
+    assert "average" not in state
+    state = {**state, **torch.load(rdir / imitation.AVERAGE_FILE, weights_only=True)}
+    assert state["average_count"] == 3 and state["step"] == 8
     for k, v in state["average"].items():
         mean = sum(s[k].double() for s in seen) / 3
         torch.testing.assert_close(v.double(), mean, rtol=1e-6, atol=1e-7)
@@ -386,6 +390,21 @@ def test_weight_averaging_takes_every_nth_step_from_its_first():
     for step in range(1, 21):
         average.update(policy, step)
     assert average.count == 3  # steps 10, 15, 20
-    assert imitation.WeightAverage(None, 5).state() == {}
+    assert average.mean is not None and imitation.WeightAverage(None, 5).mean is None
+
+
+def test_a_mean_saved_inside_the_state_or_at_another_step_is_kept(cfg, tmp_path, caplog):
+    # states saved before the mean had a file of its own kept it inside state.pt
+    policy = RRNCOPolicy(cfg.model)
+    mean = {k: v + 1.0 for k, v in policy.state_dict().items()}
+    average = imitation.WeightAverage(from_step=4, every=2)
+    average.load(tmp_path / imitation.AVERAGE_FILE, {"step": 6, "average": mean, "average_count": 2})
+    assert average.count == 2 and all(torch.equal(average.mean[k].float(), v) for k, v in mean.items())
+    # a mean saved at another step than the state is kept, with a warning naming both steps
+    average.save(tmp_path / imitation.AVERAGE_FILE, step=6)
+    again = imitation.WeightAverage(from_step=4, every=2)
+    with caplog.at_level("WARNING"):
+        again.load(tmp_path / imitation.AVERAGE_FILE, {"step": 8})
+    assert again.count == 2 and "from step 6, the resume state from step 8" in caplog.text
     with pytest.raises(ValueError, match="average_every"):
         dataclasses.replace(imitation.load_config("acvrp-imit"), average_every=0)
