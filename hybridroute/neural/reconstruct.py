@@ -7,7 +7,8 @@ is good. One *round* cuts the tour at a random offset into k consecutive segment
 the same length L (L drawn per round, so that cut points move), re-decodes every segment in
 one batch and keeps each new path that is shorter than the old one. When 16 rounds in a row
 keep nothing and time is left, the run switches to longer segments from fewer starts (a
-second neighbourhood) until its deadline.
+second neighbourhood) until its deadline; tours of :data:`LONG_TOUR_NODES` or more use that
+neighbourhood from the first round.
 
 A segment ``s, v_1 … v_L, e`` (s and e stay fixed) becomes an ATSP instance of L + 1 nodes
 whose node 0 merges e and s: its row is s's row (leaving s), its column is e's column
@@ -21,7 +22,8 @@ backend's defaults: a 32-start tour, segments of 30–100 nodes decoded from 32 
 ``benchmarks/reconstruct.py``): 3.49 % at n = 100 in 1 s, 5.82 % at n = 200 in 2 s and
 15.33 % at n = 500 in 10 s, where greedy decoding from every start × transforms in the same
 time gives 7.33 %, 10.88 % and 25.15 % (before the second neighbourhood; with it, n = 500
-in 20 s went from 14.54 to 12.92 %, see :data:`ESCAPE_SEGMENT_NODES`).
+in 20 s went from 14.54 to 12.92 %, see :data:`ESCAPE_SEGMENT_NODES`; with long tours in
+it from the start, 14.75 % in 10 s and 12.74 % in 20 s, see :data:`LONG_TOUR_NODES`).
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ PATIENCE = 16
 ESCAPE_SEGMENT_NODES = (60, 150)
 ESCAPE_STARTS = 16
 #: Tours of at least this many nodes start in the second neighbourhood (longer segments from
-#: fewer starts): at n = 500, 10 s it gave 14.01 % against 15.46 % (32 instances, paired: better
-#: on 22, worse on 10), while at n = 200, 2 s segments of 40-150 nodes were worse than 30-100
-#: (6.6-9.1 against 5.7 %). 320 is about the geometric mean of the two sizes measured.
+#: fewer starts): at n = 500, 10 s it gave 14.01 % against 15.46 % (32 instances, paired:
+#: better on 22, worse on 10; 14.75 % in a repeat, runs differ by a round here and there),
+#: while at n = 200, 2 s segments of 40-150 nodes were worse than 30-100 (6.6-9.1 against
+#: 5.7 %). 320 is about the geometric mean of the two sizes measured.
 LONG_TOUR_NODES = 320
 #: Tours shorter than this are not re-constructed (decoding every start × 8 is cheap there).
 MIN_NODES = 20
