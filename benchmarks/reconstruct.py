@@ -130,7 +130,7 @@ def main(argv=None) -> int:
             f"`{command.strip()}` on {datetime.date.today().isoformat()}, {platform.machine()}, one thread, "
             f"hybridroute {hr.__version__}; held-out Helsinki, {args.count} instances per size, gaps to LKH-3 "
             f"(`{REFERENCES.relative_to(REPO)}`). Re-construction: a tour from up to "
-            f"32 starts × 1 (16 from n = 320 on), then segments re-decoded by the policy until the limit; plain: more starts "
+            f"32 starts × 1, then segments re-decoded by the policy until the limit; plain: more starts "
             f"and transforms for the whole limit.\n\n" + report(rows, nearest))
     (RESULTS / f"{args.out}.md").write_text(text + "\n", encoding="utf-8")
     print(text)

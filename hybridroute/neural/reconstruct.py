@@ -23,7 +23,7 @@ backend's defaults: a 32-start tour, segments of 30–100 nodes decoded from 32 
 15.33 % at n = 500 in 10 s, where greedy decoding from every start × transforms in the same
 time gives 7.33 %, 10.88 % and 25.15 % (before the second neighbourhood; with it, n = 500
 in 20 s went from 14.54 to 12.92 %, see :data:`ESCAPE_SEGMENT_NODES`; with long tours in
-it from the start, 14.75 % in 10 s and 12.74 % in 20 s, see :data:`LONG_TOUR_NODES`).
+it from the start, 14.40 % in 10 s and 11.87 % in 20 s, see :data:`LONG_TOUR_NODES`).
 """
 
 from __future__ import annotations

@@ -267,12 +267,14 @@ class RRNCO(Solver):
             routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=self.augment,
                                               starts=self.starts, samples=self.samples, seed=seed, amp=amp)
             return routes, effort.as_stats()
-        from ..neural.reconstruct import neighbourhoods, reconstruct_tour
+        from ..neural.reconstruct import RECONSTRUCT_STARTS, reconstruct_tour
 
         # a tour from a few starts, then re-construction for the rest of the budget: per
-        # second it gains more than further starts or transforms (see neural.reconstruct)
+        # second it gains more than further starts or transforms (see neural.reconstruct).
+        # 32 starts at every size: a 16-start tour was no better at n = 500 in 10 s, and in a
+        # hybrid's short neural share the first tour is often all there is time for
         routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=1,
-                                          starts=min(self.starts or problem.num_nodes, neighbourhoods(problem.num_nodes)[0].starts),
+                                          starts=min(self.starts or problem.num_nodes, RECONSTRUCT_STARTS),
                                           seed=seed, amp=amp)
         if routes is None:
             return None, effort.as_stats()
