@@ -94,18 +94,24 @@ def test_patience_ends_a_run_without_deadline(inst40):
     assert info2.rounds >= 2
 
 
-def test_with_a_deadline_patience_switches_to_the_second_neighbourhood(atsp40, inst40, monkeypatch):
-    policy = tiny_policy("ATSP", seed=2)
-    stuck, info = rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, patience=2)
-    assert info.escaped_after is None
+def _record_rounds(monkeypatch) -> list[tuple[int, int]]:
+    """Each round's (starts, shortest segment's inner nodes), as the run calls ``_round``."""
     seen = []
     real = rc._round
 
     def spy(policy, inst, tour, bounds, starts, *rest):
-        seen.append((starts, max(b - a - 1 for a, b in bounds)))
+        seen.append((starts, min(b - a - 1 for a, b in bounds)))
         return real(policy, inst, tour, bounds, starts, *rest)
 
     monkeypatch.setattr(rc, "_round", spy)
+    return seen
+
+
+def test_with_a_deadline_patience_switches_to_the_second_neighbourhood(atsp40, inst40, monkeypatch):
+    policy = tiny_policy("ATSP", seed=2)
+    stuck, info = rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, patience=2)
+    assert info.escaped_after is None
+    seen = _record_rounds(monkeypatch)
     tour, info = rc.reconstruct_tour(policy, inst40, stuck, deadline=time.perf_counter() + 600, patience=1,
                                      max_rounds=5, seed=3)
     assert info.stopped == "max_rounds" and info.escaped_after is not None and info.escaped_after < 5
@@ -124,14 +130,7 @@ def test_long_tours_start_in_the_second_neighbourhood(atsp40, inst40, monkeypatc
     assert rc.neighbourhoods(rc.LONG_TOUR_NODES) == (second, second)
     # a 40-node tour counted as long: every round, from the first, re-decodes the second's segments
     monkeypatch.setattr(rc, "LONG_TOUR_NODES", 40)
-    seen = []
-    real = rc._round
-
-    def spy(policy, inst, tour, bounds, starts, *rest):
-        seen.append((starts, min(b - a - 1 for a, b in bounds)))
-        return real(policy, inst, tour, bounds, starts, *rest)
-
-    monkeypatch.setattr(rc, "_round", spy)
+    seen = _record_rounds(monkeypatch)
     start = _bad_tour(40)
     tour, info = rc.reconstruct_tour(tiny_policy("ATSP", seed=2), inst40, start,
                                      deadline=time.perf_counter() + 600, max_rounds=4, seed=3)
