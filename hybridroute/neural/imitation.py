@@ -540,8 +540,8 @@ class WeightAverage:
     in ``average.pt`` beside ``state.pt`` (:data:`AVERAGE_FILE`: ``average``,
     ``average_count``, ``step``), so a resumed run continues it and each committed file stays
     under 8 MiB; ``export --average`` writes it. A state saved with the mean inside
-    (``state.pt`` holding ``average``) still resumes and exports. Instance normalisation keeps no running statistics, so
-    the mean needs no recomputed normalisation."""
+    (``state.pt`` holding ``average``) still resumes and exports. Instance normalisation keeps
+    no running statistics, so the mean needs no recomputed normalisation."""
 
     def __init__(self, from_step: int | None, every: int) -> None:
         self.from_step, self.every = from_step, every
