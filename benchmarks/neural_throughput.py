@@ -5,14 +5,20 @@ passes (``solve_problems``), with and without the ×8 dihedral augmentation, on 
 on CUDA when one is present, and writes ``benchmarks/results/neural_throughput.{csv,md}``.
 Model loading is excluded; one warm-up batch runs before timing.
 
-Run: python benchmarks/neural_throughput.py [--count 32] [--sizes 50,100] [--threads 2]
+Run: python benchmarks/neural_throughput.py [--count 32] [--sizes 50,100] [--threads 1] [--starts all,16]
+
+``--starts`` lists the start nodes per transform to measure (``all``: every node / customer,
+POMO; a number: that many, evenly spread): the decoder's work grows with the starts, the
+encoder's does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -37,7 +43,9 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--starts", default="all", help="comma-separated: 'all' or a number of starts per transform")
     args = ap.parse_args()
+    starts_list = [None if s == "all" else int(s) for s in args.starts.split(",")]
     torch.set_num_threads(args.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     city = bundled_city("Helsinki")
@@ -47,14 +55,15 @@ def main() -> None:
             problems = sample_instances(city, kind, n, args.count, seed=99)
             for device in devices:
                 policy, card = load_checkpoint(default_checkpoint(hr.ProblemKind.parse(kind)), device=device)
-                for augment in (1, 8):
-                    run = lambda ps: solve_problems(ps, policy, augment=augment, seed=0, device=device,  # noqa: E731
-                                                    batch_size=args.batch_size)
+                for augment, starts in ((a, s) for s in starts_list for a in (1, 8)):
+                    run = lambda ps: solve_problems(ps, policy, augment=augment, starts=starts,  # noqa: E731
+                                                    seed=0, device=device, batch_size=args.batch_size)
                     run(problems[: min(2, len(problems))])  # warm-up
                     t0 = time.perf_counter()
                     sols = run(problems)
                     wall = time.perf_counter() - t0
-                    rows.append(dict(kind=kind, n=n, device=device, augment=augment, instances=len(problems),
+                    rows.append(dict(kind=kind, n=n, device=device, augment=augment,
+                                     starts="all" if starts is None else starts, instances=len(problems),
                                      wall_s=wall, instances_per_s=len(problems) / wall,
                                      feasible=float(np.mean([s.is_feasible for s in sols])),
                                      mean_cost_km=float(np.mean([s.cost for s in sols])) / 1000,
@@ -63,10 +72,12 @@ def main() -> None:
     df = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
     df.to_csv(RESULTS / "neural_throughput.csv", index=False)
-    head = (f"# RRNCO inference throughput\n\n{platform.platform()}, {os.cpu_count()} CPUs, torch "
-            f"{torch.__version__}, {args.threads} threads, batch size {args.batch_size}; held-out Helsinki "
-            f"instances; greedy POMO from every start (x1) or x 8 dihedral augmentations (x8); model "
-            "loading excluded.\n\n")
+    command = "python benchmarks/neural_throughput.py " + " ".join(sys.argv[1:])
+    head = (f"# RRNCO inference throughput\n\n`{command}` ({datetime.date.today().isoformat()})\n\n"
+            f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
+            f"threads, batch size {args.batch_size}; held-out Helsinki instances; greedy POMO from "
+            "`starts` start nodes per transform (all: every node / customer), x1 or x 8 dihedral "
+            "augmentations; model loading excluded.\n\n")
     (RESULTS / "neural_throughput.md").write_text(head + df.to_markdown(index=False, floatfmt=".3f") + "\n")
     print(df.to_string(index=False))
 

@@ -81,7 +81,7 @@ class Reconstruction:
     ``rounds`` finished rounds, ``replaced`` segments replaced by a shorter path,
     ``seconds`` spent, ``gain`` the relative length saved (0.05: 5 % shorter than the tour it
     was given), ``stopped`` why it ended, ``escaped_after`` the rounds run before the switch to
-    the second neighbourhood (None: no switch).
+    the second neighbourhood (None: no switch, as on a long tour that ran in it from the start).
     """
 
     rounds: int = 0
@@ -252,12 +252,15 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
             info.stopped = "max_rounds"
             break
         if idle >= patience:
-            if math.isfinite(deadline) and info.escaped_after is None:
+            if math.isfinite(deadline) and math.isfinite(patience):
                 # the tour is one these segments cannot shorten; with time left, longer
-                # segments from fewer starts until the limit (see ESCAPE_SEGMENT_NODES)
-                info.escaped_after, idle, patience = info.rounds, 0, math.inf
-                lo, hi = _length_range(second.segment_nodes, n)
-                starts = second.starts
+                # segments from fewer starts until the limit (see ESCAPE_SEGMENT_NODES).
+                # A run already in them (a long tour) only drops the patience rule.
+                idle, patience = 0, math.inf
+                if (second.segment_nodes, second.starts) != (segment_nodes, starts):
+                    info.escaped_after = info.rounds
+                    lo, hi = _length_range(second.segment_nodes, n)
+                    starts = second.starts
                 continue
             info.stopped = f"{patience} rounds without a shorter segment"
             break

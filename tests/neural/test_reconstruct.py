@@ -140,6 +140,27 @@ def test_long_tours_start_in_the_second_neighbourhood(atsp40, inst40, monkeypatc
     assert sorted(tour) == list(range(40)) and _length(atsp40, tour) <= _length(atsp40, start) + 1e-6
 
 
+def test_a_long_tour_drops_the_patience_rule_without_reporting_a_switch(atsp40, inst40, monkeypatch):
+    monkeypatch.setattr(rc, "LONG_TOUR_NODES", 40)  # both neighbourhoods are the second
+    policy = tiny_policy("ATSP", seed=2)
+    stuck, _ = rc.reconstruct_tour(policy, inst40, _bad_tour(40), deadline=math.inf, patience=2)
+    replaced = []
+    real = rc._round
+
+    def spy(*args):
+        out = real(*args)
+        replaced.append(out[0])
+        return out
+
+    monkeypatch.setattr(rc, "_round", spy)
+    tour, info = rc.reconstruct_tour(policy, inst40, stuck, deadline=time.perf_counter() + 600, patience=1,
+                                     max_rounds=5, seed=3)
+    assert 0 in replaced[:-1]  # an idle round came before the last: the patience rule was reached
+    assert info.rounds == 5 and info.stopped == "max_rounds"
+    assert info.escaped_after is None and info.as_stats()["reconstruct_escaped_after"] is None
+    assert sorted(tour) == list(range(40)) and _length(atsp40, tour) <= _length(atsp40, stuck) + 1e-6
+
+
 def test_a_passed_deadline_returns_the_tour_unchanged(inst40):
     policy = tiny_policy("ATSP", seed=2)
     start = _bad_tour(40)
