@@ -117,8 +117,13 @@ class Instances:
         return self._map(lambda t: t[index])
 
 
-def normalise_coords(coords: np.ndarray) -> np.ndarray:
-    """Min-max normalise each axis of (..., m, 2) coordinates to [0, 1] (constant axis → 0)."""
+def normalise_coords(coords: np.ndarray | Tensor) -> np.ndarray | Tensor:
+    """Min-max normalise each axis of (..., m, 2) coordinates to [0, 1] (constant axis → 0);
+    a NumPy array or a torch tensor, returned as the same type."""
+    if isinstance(coords, Tensor):
+        lo = coords.amin(-2, keepdim=True)
+        span = coords.amax(-2, keepdim=True) - lo
+        return (coords - lo) / torch.where(span > 0, span, torch.ones_like(span))
     lo = coords.min(axis=-2, keepdims=True)
     span = coords.max(axis=-2, keepdims=True) - lo
     return (coords - lo) / np.where(span > 0, span, 1.0)

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .env import Instances, actions_to_routes
+from .env import Instances, actions_to_routes, normalise_coords
 from .inference import dihedral, select_starts
 from .policy import DeadlineExceeded, RRNCOPolicy
 
@@ -137,13 +137,6 @@ def _tour_length(dist: Tensor, tour: list[int]) -> float:
     return float(dist[t, t.roll(-1)].sum())
 
 
-def _normalised_coords(xy: Tensor) -> Tensor:
-    """Min-max normalise each axis of (B, m, 2) to [0, 1], as ``env.normalise_coords``."""
-    lo = xy.amin(1, keepdim=True)
-    span = xy.amax(1, keepdim=True) - lo
-    return (xy - lo) / torch.where(span > 0, span, torch.ones_like(span))
-
-
 def _segment_instances(inst: Instances, ends: Tensor, inner: Tensor) -> Instances:
     """(B, L + 1)-node ATSP instances for segments with fixed ``ends`` (B, 2) = (s, e) and
     ``inner`` (B, L) nodes; node 0 merges e into s (see the module docstring)."""
@@ -158,7 +151,7 @@ def _segment_instances(inst: Instances, ends: Tensor, inner: Tensor) -> Instance
         out[name] = sub / scale[:, None, None]
         if name == "dist":
             out["dist_scale"] = scale
-    coords = _normalised_coords(inst.coords[0][idx])
+    coords = normalise_coords(inst.coords[0][idx])
     return Instances(kind=inst.kind, dist=out["dist"], dur=out["dur"], coords=coords,
                      dist_scale=out["dist_scale"])
 

@@ -151,3 +151,16 @@ def test_rollouts_that_keep_the_fleet_are_chosen_before_shorter_ones_that_do_not
     assert torch.equal(key[0, :2], length[0, :2])  # within the fleet: the length itself
     unlimited = instances_from_problems([problem.replace(num_vehicles=None)], dtype=torch.float64)
     assert int(fleet_key(unlimited, length, starts, actions).argmin()) == 2
+
+
+def test_normalise_coords_takes_arrays_and_tensors_alike():
+    from hybridroute.neural.env import normalise_coords
+
+    xy = np.array([[[2.0, 5.0], [4.0, 5.0], [3.0, 5.0]], [[0.0, -1.0], [1.0, 1.0], [0.5, 0.0]]])
+    out = normalise_coords(xy)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out[0], [[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]])  # a constant axis → 0
+    np.testing.assert_allclose(out[1], [[0.0, 0.0], [1.0, 1.0], [0.5, 0.5]])
+    t = normalise_coords(torch.as_tensor(xy))
+    assert isinstance(t, torch.Tensor)
+    np.testing.assert_allclose(t.numpy(), out)
