@@ -152,3 +152,18 @@ def test_explain_bad_routes_give_one_line_errors(tw_csv, capsys, routes, message
     assert err.startswith("hybridroute: error:") and message in err and "\n" not in err
     assert main(args + ["--routes", str(path / "missing.csv")]) == 2
     assert "routes file not found" in capsys.readouterr().err
+
+
+def test_solve_warms_the_solver_up_before_the_time_limit_starts(csv_instance, monkeypatch):
+    from hybridroute.solvers.baselines import NearestNeighbour
+
+    path, _, _ = csv_instance
+    events = []
+    real_solve = NearestNeighbour.solve
+    monkeypatch.setattr(NearestNeighbour, "warm_up", lambda self, kinds=None: events.append(("warm_up", kinds)))
+    monkeypatch.setattr(NearestNeighbour, "solve", lambda self, *a, **k: events.append("solve") or real_solve(self, *a, **k))
+    rc = main(["solve", str(path / "stops.csv"), "--matrix", str(path / "dist.csv"), "--capacity", "10",
+               "--solver", "nearest", "--time-limit", "1"])
+    assert rc == 0
+    # a command-line solve is its process's first: imports and models load before the clock
+    assert events == [("warm_up", [hr.ProblemKind.ACVRP]), "solve"]

@@ -26,7 +26,9 @@ ended 2-7 % above cold OR-Tools at the same budget):
   nothing of the kind is skipped when it took more than ``max_first_share`` last time, and
   after it fell back for want of time, on the next few calls with a time limit no larger.
   A size not seen yet takes its need from the nearest size measured, scaled by n^1.5, so that
-  instances that all differ in size are sized the same way.
+  instances that all differ in size are sized the same way; ``warm_up`` (and so
+  :func:`hybridroute.load_solver`) measures one size per kind ahead of the first solve
+  (:meth:`Hybrid.calibrate`).
   After the gate refused a start, the next few problems of that kind and size skip the first
   stage. Either way it is measured again every fifth call.
 
@@ -77,6 +79,14 @@ _FIRST_PASS_MARGIN = 1.3
 # 1.5-1.9 s at 800, an exponent of 1.3-1.7 between sizes. 1.5 errs long for large steps up
 # (a share too large costs the improver less than a pass that does not fit costs the start).
 _NEED_EXPONENT = 1.5
+# :meth:`Hybrid.warm_up` times the first stage's first pass on one problem of this many
+# customers (ATSP: nodes) per kind, sampled from the bundled Helsinki city: mid-range, so that
+# the n^1.5 scaling above reaches n = 20-1000 from it (at n = 100 the neural stage's pass
+# takes about 0.1 s on one CPU core).
+_CALIBRATION_N = 100
+# The calibration solve's time limit: enough for that pass on a slow or shared core; a pass
+# stopped by it is extrapolated by the stage itself (``first_pass_s``).
+_CALIBRATION_LIMIT_S = 0.3
 
 
 class Hybrid(Solver):
@@ -140,9 +150,62 @@ class Hybrid(Solver):
                                               "gate", "max_first_share")}
 
     def warm_up(self, kinds=None) -> None:
-        """Warm up both stages (the neural checkpoints are loaded now, not in a solve)."""
+        """Warm up both stages (the neural checkpoints are loaded now, not in a solve), then
+        :meth:`calibrate` the first stage, so that the first solve of a process already sizes
+        the first stage's share from a measurement."""
         self._stage(self.first, self.first_settings).warm_up(kinds)
         self._stage(self.then, self.then_settings).warm_up(kinds)
+        self.calibrate(kinds)
+
+    def calibrate(self, kinds=None) -> dict[str, float]:
+        """Time the first stage's first pass on one problem per kind, for the skip rule.
+
+        Each kind's problem has ``_CALIBRATION_N`` customers (ATSP: nodes), sampled from the
+        bundled Helsinki city (seed 0), and is solved by the first stage alone within
+        ``_CALIBRATION_LIMIT_S`` seconds. What its first pass needed (``stats["first_pass_s"]``)
+        is recorded as a measurement of that kind and size, from which sizes not run yet take
+        their need scaled by n^1.5 (see the module docstring). Without it the first solve of
+        each kind in a process gets ``split`` of its limit, which at ACVRP n = 500 with 2 s
+        (0.2 s) fits no decoding pass. A first stage that does not report its first pass is
+        run but not recorded, and a kind already measured in this process is left as it is.
+
+        Parameters
+        ----------
+        kinds
+            Problem kinds (default: every kind the hybrid supports).
+
+        Returns
+        -------
+        dict
+            The first-pass seconds recorded, by kind name.
+        """
+        from ..osrm import bundled_city, sample_instances
+        from ..problem import ProblemKind
+
+        first = self._stage(self.first, self.first_settings)
+        wanted = sorted(self.supports) if kinds is None else [ProblemKind.parse(k) for k in kinds]
+        recorded: dict[str, float] = {}
+        for kind in wanted:
+            if kind not in self.supports:
+                continue
+            n_nodes = _CALIBRATION_N + (1 if kind.has_capacity else 0)
+            key = (first.name, kind.value, n_nodes)
+            with _FIRST_LOCK:
+                if any(k[:2] == key[:2] and rec.get("estimated_from") is None for k, rec in _FIRST_RECORD.items()):
+                    continue
+            problem = sample_instances(bundled_city("Helsinki"), kind, _CALIBRATION_N, 1, seed=0)[0]
+            start = first.solve(problem, time_limit=_CALIBRATION_LIMIT_S, seed=0)
+            need = start.stats.get("first_pass_s")
+            if need is None:
+                continue
+            record = _first_record(None, start, start.runtime, None, _CALIBRATION_LIMIT_S)
+            record["short_at"] = None  # a calibration limit is no limit a caller chose
+            with _FIRST_LOCK:
+                _FIRST_RECORD.setdefault(key, record)
+            recorded[kind.value] = float(need)
+            logger.info("%s: first pass of %s on %s n=%d: %.3g s (calibration)", self.name, first.name,
+                        kind.value, _CALIBRATION_N, need)
+        return recorded
 
     def _stage(self, stage: str | Solver, settings: dict[str, Any]) -> Solver:
         return stage if isinstance(stage, Solver) else get_solver(stage, **settings)

@@ -264,6 +264,40 @@ def test_a_size_not_seen_yet_is_sized_from_the_nearest_size_measured():
     assert len(stage.limits) == calls + 1
 
 
+class CalibratedPassFirstStage(SizedPassFirstStage):
+    name = "calibrated-pass-first"
+
+
+def test_calibration_sizes_the_first_solve_of_a_process():
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers.hybrid import _CALIBRATION_LIMIT_S, _CALIBRATION_N, _FIRST_PASS_MARGIN
+
+    stage = CalibratedPassFirstStage(seconds_per_node=0.002)
+    hybrid = Hybrid(first=stage, then="pyvrp", split=0.1, then_settings={"max_iterations": 20})
+    need_cal = 0.002 * (_CALIBRATION_N + 1) ** 1.5
+    assert hybrid.calibrate(["ACVRP"]) == {"ACVRP": pytest.approx(need_cal)}
+    assert stage.limits == [pytest.approx(_CALIBRATION_LIMIT_S)]
+    # the first solve (n = 30: 31 nodes) is sized from the calibration, not split x limit (0.2 s)
+    sol = hybrid.solve(_acvrp(30), time_limit=2.0, seed=0)
+    assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * 0.002 * 31 ** 1.5)
+    assert sol.stats["first_runtime"] > 0 and "first_skipped" not in sol.stats
+    # a kind measured already is not calibrated again; other kinds still are
+    calls = len(stage.limits)
+    assert hybrid.calibrate(["ACVRP"]) == {} and len(stage.limits) == calls
+    assert set(hybrid.calibrate(["ATSP"])) == {"ATSP"} and len(stage.limits) == calls + 1
+
+
+def test_warm_up_calibrates_only_stages_that_report_their_first_pass():
+    pytest.importorskip("pyvrp")
+
+    silent = Hybrid(first=OneRoutePerCustomer(), then="pyvrp", then_settings={"max_iterations": 20})
+    assert silent.calibrate(["ACVRP"]) == {}  # it ran, but says nothing of a first pass
+    stage = CalibratedPassFirstStage(seconds_per_node=0.001)
+    stage.name = "warm-pass-first"
+    Hybrid(first=stage, then="pyvrp", then_settings={"max_iterations": 20}).warm_up(["ATSP"])
+    assert len(stage.limits) == 1
+
+
 def test_the_skip_rule_keeps_the_last_first_pass_need():
     from hybridroute.solvers.hybrid import _first_record
 
