@@ -49,7 +49,7 @@ from typing import Any
 
 from ..problem import Problem
 from ..solution import Solution
-from .base import SolveOutput, Solver, get_solver, solver_class
+from .base import SolveOutput, Solver, UnsupportedProblemError, get_solver, solver_class
 
 __all__ = ["Hybrid", "RRNCOPyVRP", "RRNCOORTools", "RRNCOVroom"]
 
@@ -194,7 +194,11 @@ class Hybrid(Solver):
                 if any(k[:2] == key[:2] and rec.get("estimated_from") is None for k, rec in _FIRST_RECORD.items()):
                     continue
             problem = sample_instances(bundled_city("Helsinki"), kind, _CALIBRATION_N, 1, seed=0)[0]
-            start = first.solve(problem, time_limit=_CALIBRATION_LIMIT_S, seed=0)
+            try:
+                start = first.solve(problem, time_limit=_CALIBRATION_LIMIT_S, seed=0)
+            except UnsupportedProblemError as exc:  # e.g. a checkpoint for another kind
+                logger.info("%s: no calibration on %s: %s", self.name, kind.value, exc)
+                continue
             need = start.stats.get("first_pass_s")
             if need is None:
                 continue

@@ -298,6 +298,24 @@ def test_warm_up_calibrates_only_stages_that_report_their_first_pass():
     assert len(stage.limits) == 1
 
 
+class OneKindPassFirstStage(CalibratedPassFirstStage):
+    """Solves ACVRP only, as a neural stage given one kind's checkpoint does."""
+
+    name = "one-kind-pass-first"
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        if problem.kind is not hr.ProblemKind.ACVRP:
+            raise hr.UnsupportedProblemError(f"this stage solves ACVRP, the problem is {problem.kind.value}")
+        return super()._solve(problem, time_limit=time_limit, seed=seed, initial=initial)
+
+
+def test_calibration_passes_over_kinds_the_first_stage_cannot_solve():
+    pytest.importorskip("pyvrp")
+    stage = OneKindPassFirstStage(seconds_per_node=0.001)
+    hybrid = Hybrid(first=stage, then="pyvrp", then_settings={"max_iterations": 20})
+    assert set(hybrid.calibrate()) == {"ACVRP"}
+
+
 def test_the_skip_rule_keeps_the_last_first_pass_need():
     from hybridroute.solvers.hybrid import _first_record
 
