@@ -32,3 +32,28 @@ def test_zero_slopes_and_inputs_on_breakpoints():
     F = torch.eye(4, dtype=torch.float64)
     x = torch.tensor([-10.0, 0.5, 0.25, 0.0, 10.0], dtype=torch.float64)  # 0.5 is a breakpoint
     assert torch.allclose(relu_pwl(x, a, b, F), _direct(x, a, b, F))
+
+
+@pytest.mark.parametrize("m", [2, 19])
+def test_gradient_in_the_input_matches_direct(m):
+    g = torch.Generator().manual_seed(m)
+    a, b = torch.randn(16, generator=g, dtype=torch.float64), torch.randn(16, generator=g, dtype=torch.float64)
+    F = torch.randn(16, m, generator=g, dtype=torch.float64)
+    x = ((torch.rand(2, 5, 5, generator=g, dtype=torch.float64) - 0.5) * 8).requires_grad_()
+    w = torch.randn(2, 5, 5, m, generator=g, dtype=torch.float64)
+    (gr,) = torch.autograd.grad((_direct(x, a, b, F) * w).sum(), [x])
+    (go,) = torch.autograd.grad((relu_pwl(x, a, b, F) * w).sum(), [x])
+    assert torch.allclose(gr, go, atol=1e-9)
+
+
+def test_float32_tables_keep_their_dtype_and_sums():
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    F = torch.randn(64, 19, generator=g, requires_grad=True)
+    x = (torch.rand(4, 30, 30, generator=g) - 0.5) * 8
+    out = relu_pwl(x, a, b, F)
+    assert out.dtype == torch.float32
+    w = torch.randn(out.shape, generator=g)
+    (gr,) = torch.autograd.grad((_direct(x, a, b, F) * w).sum(), [F])
+    (go,) = torch.autograd.grad((out * w).sum(), [F])
+    assert go.dtype == torch.float32 and torch.allclose(gr, go, rtol=1e-4, atol=1e-3)
