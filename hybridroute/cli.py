@@ -252,16 +252,9 @@ def _ready_solver(args, problem):
     stage would spend its share of the limit loading torch and its checkpoint (about 2 s) and
     hand a hybrid's improver nothing. The warm-up (imports, checkpoints, a hybrid's first-pass
     calibration) runs before the clock starts, so the limit is solving time."""
-    from .solve import default_solver
-    from .solvers.base import get_solver
+    from .solve import resolve_solver
 
-    if args.preset:
-        from .presets import load_preset
-
-        preset = load_preset(args.preset)
-        solver, limit = preset.make_solver(), args.time_limit if args.time_limit is not None else preset.time_limit
-    else:
-        solver, limit = get_solver(args.solver or default_solver(problem)), args.time_limit
+    solver, limit = resolve_solver(problem, args.solver, time_limit=args.time_limit, preset=args.preset)
     t0 = time.perf_counter()
     solver.warm_up([problem.kind])
     logger.info("%s ready in %.2f s (before the time limit starts)", solver.name, time.perf_counter() - t0)

@@ -8,7 +8,7 @@ from .problem import Problem
 from .solution import Solution
 from .solvers.base import Solver, SolverNotInstalledError, get_solver, installed_solvers, solver_class
 
-__all__ = ["solve", "default_solver"]
+__all__ = ["solve", "default_solver", "resolve_solver"]
 
 
 def default_solver(problem: Problem) -> str:
@@ -51,14 +51,21 @@ def solve(problem: Problem, solver: str | Solver | None = None, *, time_limit: f
     Solution
         Costs and feasibility recomputed by hybridroute's evaluator.
     """
+    backend, limit = resolve_solver(problem, solver, time_limit=time_limit, preset=preset, **settings)
+    return backend.solve(problem, time_limit=limit, seed=seed, initial=initial)
+
+
+def resolve_solver(problem: Problem, solver: str | Solver | None = None, *, time_limit: float | None = None,
+                   preset: str | None = None, **settings: Any) -> tuple[Solver, float | None]:
+    """The configured backend :func:`solve` would run on ``problem``, and its time limit (the
+    preset's when ``time_limit`` is None and a preset is named; None: the backend's default)."""
     if preset is not None:
         if solver is not None or settings:
             raise TypeError("give either preset= or solver=/settings, not both")
         from .presets import load_preset
 
         p = load_preset(preset)
-        limit = time_limit if time_limit is not None else p.time_limit
-        return p.make_solver().solve(problem, time_limit=limit, seed=seed, initial=initial)
+        return p.make_solver(), time_limit if time_limit is not None else p.time_limit
     if solver is None:
         solver = default_solver(problem)
-    return get_solver(solver, **settings).solve(problem, time_limit=time_limit, seed=seed, initial=initial)
+    return get_solver(solver, **settings), time_limit

@@ -188,10 +188,9 @@ class Hybrid(Solver):
         for kind in wanted:
             if kind not in self.supports:
                 continue
-            n_nodes = _CALIBRATION_N + (1 if kind.has_capacity else 0)
-            key = (first.name, kind.value, n_nodes)
+            family = (first.name, kind.value)
             with _FIRST_LOCK:
-                if any(k[:2] == key[:2] and rec.get("estimated_from") is None for k, rec in _FIRST_RECORD.items()):
+                if any(k[:2] == family and rec.get("estimated_from") is None for k, rec in _FIRST_RECORD.items()):
                     continue
             problem = sample_instances(bundled_city("Helsinki"), kind, _CALIBRATION_N, 1, seed=0)[0]
             try:
@@ -205,7 +204,7 @@ class Hybrid(Solver):
             record = _first_record(None, start, start.runtime, None, _CALIBRATION_LIMIT_S)
             record["short_at"] = None  # a calibration limit is no limit a caller chose
             with _FIRST_LOCK:
-                _FIRST_RECORD.setdefault(key, record)
+                _FIRST_RECORD.setdefault((*family, problem.num_nodes), record)
             recorded[kind.value] = float(need)
             logger.info("%s: first pass of %s on %s n=%d: %.3g s (calibration)", self.name, first.name,
                         kind.value, _CALIBRATION_N, need)

@@ -16,8 +16,9 @@ ATSP tours of 20 nodes or more are decoded differently by default (``reconstruct
 tour from up to 32 starts × 1 transform, then segments of it are re-decoded by the policy and
 kept where shorter, round after round, until the time limit (after 16 rounds in a row that
 change nothing, or from the first round on tours of 320 nodes or more, in longer segments
-from fewer starts; without a limit those 16 rounds end the run); see :mod:`hybridroute.neural.reconstruct`. Per second this
-gains far more than further starts or transforms: held-out Helsinki, gap to LKH-3, 32
+from fewer starts; without a limit those 16 rounds end the run); see
+:mod:`hybridroute.neural.reconstruct`. Per second this gains far more than further starts or
+transforms: held-out Helsinki, gap to LKH-3, 32
 instances, n = 100 in 1 s: 3.49 % against 7.33 %; n = 200 in 2 s: 5.82 % against 10.88 %;
 n = 500 in 10 s: 15.33 % against 25.15 % (``benchmarks/results/reconstruct_atsp*.md``).
 
