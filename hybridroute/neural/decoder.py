@@ -23,7 +23,8 @@ _NO_DISTANCE_LIMIT = 10.0
 class DecoderCache:
     """Per-instance projections computed once per rollout batch."""
 
-    rows: Tensor         # (B, m, d) row embeddings (query context)
+    query_current: Tensor       # (B, m, d) each node's share of the query as the current node
+    query_first: Tensor | None  # (B, m, d) ATSP: each node's share as the first node
     glimpse_k: Tensor    # (B, h, m, d/h)
     glimpse_v: Tensor    # (B, h, m, d/h)
     logit_k: Tensor      # (B, m, d)
@@ -58,27 +59,39 @@ class Decoder(nn.Module):
 
     def precompute(self, rows: Tensor, cols: Tensor, inst: Instances) -> DecoderCache:
         gk, gv, lk = self.project_nodes(cols).chunk(3, dim=-1)
+        # The context projection is linear, so each node's part of it is projected once here
+        # and a step gathers it: the same query as projecting the gathered context, without
+        # a (B, P, 2d) concatenation and product per step (or per label move in training).
+        w = self.project_context.weight
+        d = self.d
+        if self.kind is ProblemKind.ATSP:
+            query_first, query_current = rows @ w[:, :d].t(), rows @ w[:, d:].t()
+        else:
+            query_first, query_current = None, rows @ w[:, :d].t()
         # the logit bias as one float32 matrix, so each step gathers one row, not two casts
         bias = self.alpha * inst.dist.float()
         if self.kind.has_time_windows:
             bias = bias + self.beta * inst.dur.float()
-        return DecoderCache(rows=rows, glimpse_k=self._heads(gk), glimpse_v=self._heads(gv), logit_k=lk,
-                            bias=bias)
+        return DecoderCache(query_current=query_current, query_first=query_first, glimpse_k=self._heads(gk),
+                            glimpse_v=self._heads(gv), logit_k=lk, bias=bias)
 
-    def _context(self, cache: DecoderCache, state: State) -> Tensor:
-        cur = _rows(cache.rows, state.current)
+    def _query(self, cache: DecoderCache, state: State) -> Tensor:
+        """(B, P, d) the projected context: W·[first; current] (ATSP) or W·[current; features]."""
+        q = _rows(cache.query_current, state.current)
         if self.kind is ProblemKind.ATSP:
-            return torch.cat([_rows(cache.rows, state.first), cur], -1)
-        feats = [(1.0 - state.used).unsqueeze(-1)]
+            return q + _rows(cache.query_first, state.first)
         if self.kind.has_time_windows:
-            zero = torch.zeros_like(state.time).unsqueeze(-1)
-            feats += [state.time.unsqueeze(-1), zero, zero + _NO_DISTANCE_LIMIT]
-        return torch.cat([cur] + [f.to(cur.dtype) for f in feats], -1)
+            # [remaining capacity, current time, 0, remaining distance (no limit)]
+            w = self.project_context.weight[:, self.d:]
+            feats = torch.stack([1.0 - state.used, state.time], -1).to(q.dtype) @ w[:, :2].t()
+            return q + feats + _NO_DISTANCE_LIMIT * w[:, 3].to(q.dtype)
+        w = self.project_context.weight[:, self.d]
+        return q + (1.0 - state.used).unsqueeze(-1).to(q.dtype) * w.to(q.dtype)
 
     def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
         """(B, P, m) float32 log-probabilities of the next node (−inf where masked)."""
         B, P = state.current.shape
-        q = self.project_context(self._context(cache, state))                      # (B, P, d)
+        q = self._query(cache, state)                                               # (B, P, d)
         qh = q.view(B, P, self.h, self.d // self.h).transpose(1, 2)                 # (B, h, P, d/h)
         heads = F.scaled_dot_product_attention(qh, cache.glimpse_k, cache.glimpse_v,
                                                attn_mask=mask.unsqueeze(1))

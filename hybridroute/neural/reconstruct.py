@@ -3,9 +3,9 @@
 A constructive policy makes its worst choices late in a long tour, when the nodes left are
 scattered. Re-decoding a stretch of the tour with the same policy, and keeping the result
 when it is shorter, repairs those choices: the stretch is a small instance, where the policy
-is good. One *round* cuts the tour at a random offset into k consecutive segments of about
-the same length L (L drawn per round, so that cut points move), re-decodes every segment in
-one batch and keeps each new path that is shorter than the old one. When 16 rounds in a row
+is good. One *round* cuts the tour at a random offset into k consecutive segments of one
+length L (L drawn per round, so that cut points move), re-decodes every segment in one batch
+and keeps each new path that is shorter than the old one. When 16 rounds in a row
 keep nothing and time is left, the run switches to longer segments from fewer starts (a
 second neighbourhood) until its deadline; tours of :data:`LONG_TOUR_NODES` or more use that
 neighbourhood from the first round.
@@ -18,12 +18,11 @@ whole tour only gets shorter. Each segment is normalised as an instance of its o
 maximum distance, its coordinate box), as the policy was trained.
 
 Measured on held-out Helsinki ATSP (32 instances per size, one thread, gap to LKH-3; the
-backend's defaults: a 32-start tour, segments of 30–100 nodes decoded from 32 starts;
-``benchmarks/reconstruct.py``): 3.49 % at n = 100 in 1 s, 5.82 % at n = 200 in 2 s and
-15.33 % at n = 500 in 10 s, where greedy decoding from every start × transforms in the same
-time gives 7.33 %, 10.88 % and 25.15 % (before the second neighbourhood; with it, n = 500
-in 20 s went from 14.54 to 12.92 %, see :data:`ESCAPE_SEGMENT_NODES`; with long tours in
-it from the start, 14.40 % in 10 s and 11.87 % in 20 s, see :data:`LONG_TOUR_NODES`).
+backend's defaults; ``benchmarks/reconstruct.py``, docs/neural.md): 3.01 % at n = 100 in 1 s,
+5.93 % at n = 200 in 2 s and 13.32 % at n = 500 in 10 s, where greedy decoding from every
+start × transforms in the same time gives 7.33 %, 10.88 % and 25.15 %. Decoding a round's
+segments in one batch (one length) instead of two (lengths L and L + 1) took these from
+3.49 / 5.81 / 13.98 % in the same conditions (:func:`segment_bounds`).
 """
 
 from __future__ import annotations
@@ -119,10 +118,16 @@ def neighbourhoods(num_nodes: int) -> tuple[Neighbourhood, Neighbourhood]:
 def segment_bounds(num_nodes: int, length: int) -> list[tuple[int, int]]:
     """Positions ``(a, b)`` of the fixed ends of the segments of a tour of ``num_nodes``:
     segment j runs from position a to b (b = num_nodes wraps to 0), its inner nodes at
-    a + 1 … b - 1. Segments have ``length`` or ``length + 1`` inner nodes, about evenly."""
+    a + 1 … b - 1. Every segment has the same number of inner nodes, at least ``length``
+    (when the tour holds more than one), so that a round decodes them in one batch; the
+    positions between one segment's end and the next one's start (at most one per segment)
+    stay in place for that round.
+    """
     count = max(1, num_nodes // (length + 1))
-    cuts = np.linspace(0, num_nodes, count + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    step = num_nodes / count
+    inner = int(step) - 1
+    starts = [int(j * step) for j in range(count)]
+    return [(a, a + inner + 1) for a in starts]
 
 
 def _length_range(segment_nodes: tuple[int, int], n: int) -> tuple[int, int]:
@@ -286,38 +291,36 @@ def reconstruct_tour(policy: RRNCOPolicy, inst: Instances, tour: list[int], *, d
 
 def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tuple[int, int]], starts: int,
            round_index: int, seed: int, deadline: float, amp) -> tuple[int, Tensor]:
-    """Re-decode every segment of ``bounds`` (grouped by size); returns how many were
-    replaced and the new tour."""
+    """Re-decode every segment of ``bounds`` (all of one length) in one batch; returns how many
+    were replaced and the new tour."""
     n = inst.num_nodes
     dev = inst.device
     dist = inst.dist[0]
     new = tour.clone()
-    replaced = 0
-    groups: dict[int, list[tuple[int, int]]] = {}
-    for a, b in bounds:
-        if b - a - 1 >= _MIN_INNER:
-            groups.setdefault(b - a - 1, []).append((a, b))
+    segs = [(a, b) for a, b in bounds if b - a - 1 >= _MIN_INNER]
+    if not segs:
+        return 0, new
+    inner_count = segs[0][1] - segs[0][0] - 1  # the same for every segment (segment_bounds)
     form = round_index % 8  # a different dihedral transform each round: more varied rollouts
-    for inner_count, segs in sorted(groups.items()):
-        ends = torch.tensor([[int(tour[a]), int(tour[b % n])] for a, b in segs], device=dev)
-        inner = torch.stack([tour[a + 1:b] for a, b in segs])
-        sub = _segment_instances(inst, ends, inner)
-        m = inner_count + 1
-        start = select_starts(m, 0, min(starts, m), len(segs), dev)
-        gen = torch.Generator(device=dev).manual_seed((int(seed) * 1_000_003 + round_index) % 2**63)
-        with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(sub, start, decode="greedy", generator=gen,
-                         coords=dihedral(sub.coords.float(), forms=[form]), deadline=deadline)
-        best = out.length.argmin(1)
-        orders = torch.tensor([actions_to_routes(inst.kind, int(out.starts[j, best[j]]),
-                                                 out.actions[j, best[j]].tolist())[0]
-                               for j in range(len(segs))], device=dev)
-        proposal = inner.gather(1, orders - 1)
-        old = _path_length(dist, torch.cat([ends[:, :1], inner, ends[:, 1:]], 1))
-        cand = _path_length(dist, torch.cat([ends[:, :1], proposal, ends[:, 1:]], 1))
-        shorter = (cand < old * (1.0 - 1e-12)).tolist()
-        for (a, b), path, keep in zip(segs, proposal, shorter):
-            if keep:
-                new[a + 1:b] = path
-        replaced += sum(shorter)
+    ends = torch.tensor([[int(tour[a]), int(tour[b % n])] for a, b in segs], device=dev)
+    inner = torch.stack([tour[a + 1:b] for a, b in segs])
+    sub = _segment_instances(inst, ends, inner)
+    m = inner_count + 1
+    start = select_starts(m, 0, min(starts, m), len(segs), dev)
+    gen = torch.Generator(device=dev).manual_seed((int(seed) * 1_000_003 + round_index) % 2**63)
+    with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+        out = policy(sub, start, decode="greedy", generator=gen,
+                     coords=dihedral(sub.coords.float(), forms=[form]), deadline=deadline)
+    best = out.length.argmin(1)
+    orders = torch.tensor([actions_to_routes(inst.kind, int(out.starts[j, best[j]]),
+                                             out.actions[j, best[j]].tolist())[0]
+                           for j in range(len(segs))], device=dev)
+    proposal = inner.gather(1, orders - 1)
+    old = _path_length(dist, torch.cat([ends[:, :1], inner, ends[:, 1:]], 1))
+    cand = _path_length(dist, torch.cat([ends[:, :1], proposal, ends[:, 1:]], 1))
+    shorter = (cand < old * (1.0 - 1e-12)).tolist()
+    for (a, b), path, keep in zip(segs, proposal, shorter):
+        if keep:
+            new[a + 1:b] = path
+    replaced = sum(shorter)
     return replaced, new

@@ -19,8 +19,8 @@ change nothing, or from the first round on tours of 320 nodes or more, in longer
 from fewer starts; without a limit those 16 rounds end the run); see
 :mod:`hybridroute.neural.reconstruct`. Per second this gains far more than further starts or
 transforms: held-out Helsinki, gap to LKH-3, 32
-instances, n = 100 in 1 s: 3.49 % against 7.33 %; n = 200 in 2 s: 5.82 % against 10.88 %;
-n = 500 in 10 s: 15.33 % against 25.15 % (``benchmarks/results/reconstruct_atsp*.md``).
+instances, n = 100 in 1 s: 3.01 % against 7.33 %; n = 200 in 2 s: 5.93 % against 10.88 %;
+n = 500 in 10 s: 13.32 % against 25.15 % (``benchmarks/results/reconstruct_atsp*.md``).
 
 ``solve_batch`` without a time limit decodes with the configured ``augment`` and ``starts``,
 without a clock; with one, each instance goes through the anytime decoder as in ``solve``.

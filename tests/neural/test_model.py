@@ -145,3 +145,36 @@ def test_config_rejects_unknown_keys_and_kinds():
         ModelConfig.from_dict({"kind": "ATSP", "embed_dims": 64})
     with pytest.raises(ValueError, match="kind"):
         ModelConfig("TSP")
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_the_decoders_query_is_the_projected_context(city, kind):
+    """The decoder projects each node's share of the context once per rollout batch and gathers
+    it per step; the query must equal projecting the published context vector, with gradients."""
+    from hybridroute.neural.env import RoutingEnv
+    from hybridroute.neural.decoder import _NO_DISTANCE_LIMIT
+
+    policy = tiny_policy(kind)
+    _randomise(policy.decoder, 3)
+    inst = instances_from_batch(sample_batch(city, kind, 8, 2, seed=1))
+    rows, cols = policy.encoder(policy.model_view(inst), generator=torch.Generator().manual_seed(0))
+    rows = rows.detach().requires_grad_(True)
+    cache = policy.decoder.precompute(rows, cols, policy.model_view(inst))
+    env = RoutingEnv(inst)
+    state = env.reset(env.default_starts())
+    state = env.step(state, env.action_mask(state).float().argmax(-1))  # one move: state off the start
+    idx = state.current[..., None].expand(-1, -1, rows.shape[-1])
+    cur = rows.gather(1, idx)
+    if kind == "ATSP":
+        context = torch.cat([rows.gather(1, state.first[..., None].expand_as(idx)), cur], -1)
+    else:
+        feats = [1.0 - state.used]
+        if kind == "ACVRPTW":
+            feats += [state.time, torch.zeros_like(state.time), torch.full_like(state.time, _NO_DISTANCE_LIMIT)]
+        context = torch.cat([cur, torch.stack(feats, -1).to(cur.dtype)], -1)
+    expected = policy.decoder.project_context(context)
+    query = policy.decoder._query(cache, state)
+    torch.testing.assert_close(query, expected)
+    g_query, = torch.autograd.grad(query.sum(), rows)
+    g_expected, = torch.autograd.grad(expected.sum(), rows)
+    torch.testing.assert_close(g_query, g_expected)

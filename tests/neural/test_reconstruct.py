@@ -38,15 +38,21 @@ def _bad_tour(n, seed=0):
     return [int(v) for v in np.random.default_rng(seed).permutation(n)]
 
 
-@pytest.mark.parametrize("n, length", [(10, 3), (40, 7), (41, 40), (500, 100), (25, 30)])
-def test_segments_cover_every_position_once_with_near_equal_lengths(n, length):
+@pytest.mark.parametrize("n, length", [(10, 3), (40, 7), (41, 40), (500, 100), (500, 61), (25, 30), (499, 165)])
+def test_segments_are_disjoint_of_one_length_and_leave_at_most_one_node_between(n, length):
     bounds = rc.segment_bounds(n, length)
-    assert bounds[0][0] == 0 and bounds[-1][1] == n
-    assert all(b0 == a1 for (_, b0), (a1, _) in zip(bounds, bounds[1:]))
-    inner = [b - a - 1 for a, b in bounds]
-    assert max(inner) - min(inner) <= 1
+    assert bounds[0][0] == 0 and bounds[-1][1] <= n
+    assert all(b0 <= a1 <= b0 + 1 for (_, b0), (a1, _) in zip(bounds, bounds[1:]))
+    assert n - bounds[-1][1] <= 1  # the gap before the first segment, around the wrap
+    inner = {b - a - 1 for a, b in bounds}
+    assert len(inner) == 1  # one batch per round
     if len(bounds) > 1:
         assert min(inner) >= length
+    inner_positions = [p for a, b in bounds for p in range(a + 1, b)]
+    ends = {a for a, _ in bounds} | {b % n for _, b in bounds}
+    assert len(set(inner_positions)) == len(inner_positions)  # no node in two segments
+    assert not ends & set(inner_positions)  # a fixed end is no other segment's inner node
+    assert n - len(set(inner_positions) | ends) <= len(bounds)  # at most one node left out per segment
 
 
 def test_a_segment_instance_prices_every_tour_as_the_path_between_its_fixed_ends(atsp40, inst40):
