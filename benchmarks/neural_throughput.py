@@ -2,10 +2,12 @@
 
 Solves ``--count`` held-out Helsinki instances of each kind and size in batched forward
 passes (``solve_problems``), with and without the ×8 dihedral augmentation, on the CPU and
-on CUDA when one is present, and writes ``benchmarks/results/neural_throughput.{csv,md}``.
+on CUDA when one is present, and writes ``benchmarks/results/<out>.{csv,md}`` (``--out``,
+default ``neural_throughput``).
 Model loading is excluded; one warm-up batch runs before timing.
 
 Run: python benchmarks/neural_throughput.py [--count 32] [--sizes 50,100] [--threads 1] [--starts all,16]
+     [--out neural_throughput]
 
 ``--starts`` lists the start nodes per transform to measure (``all``: every node / customer,
 POMO; a number: that many, evenly spread): the decoder's work grows with the starts, the
@@ -44,6 +46,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--starts", default="all", help="comma-separated: 'all' or a number of starts per transform")
+    ap.add_argument("--out", default="neural_throughput", help="results/<out>.csv and .md (default neural_throughput)")
     args = ap.parse_args()
     starts_list = [None if s == "all" else int(s) for s in args.starts.split(",")]
     torch.set_num_threads(args.threads)
@@ -71,14 +74,14 @@ def main() -> None:
                     print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
-    df.to_csv(RESULTS / "neural_throughput.csv", index=False)
+    df.to_csv(RESULTS / f"{args.out}.csv", index=False)
     command = "python benchmarks/neural_throughput.py " + " ".join(sys.argv[1:])
     head = (f"# RRNCO inference throughput\n\n`{command}` ({datetime.date.today().isoformat()})\n\n"
             f"{platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} "
             f"threads, batch size {args.batch_size}; held-out Helsinki instances; greedy POMO from "
             "`starts` start nodes per transform (all: every node / customer), x1 or x 8 dihedral "
             "augmentations; model loading excluded.\n\n")
-    (RESULTS / "neural_throughput.md").write_text(head + df.to_markdown(index=False, floatfmt=".3f") + "\n")
+    (RESULTS / f"{args.out}.md").write_text(head + df.to_markdown(index=False, floatfmt=".3f") + "\n")
     print(df.to_string(index=False))
 
 
