@@ -124,10 +124,9 @@ def segment_bounds(num_nodes: int, length: int) -> list[tuple[int, int]]:
     stay in place for that round.
     """
     count = max(1, num_nodes // (length + 1))
-    step = num_nodes / count
-    inner = int(step) - 1
-    starts = [int(j * step) for j in range(count)]
-    return [(a, a + inner + 1) for a in starts]
+    inner = num_nodes // count - 1
+    # integer starts ⌊j·n / count⌋: ⌊j·n / count⌋ + ⌊n / count⌋ ≤ ⌊(j + 1)·n / count⌋, so no overlap
+    return [(j * num_nodes // count, j * num_nodes // count + inner + 1) for j in range(count)]
 
 
 def _length_range(segment_nodes: tuple[int, int], n: int) -> tuple[int, int]:
