@@ -68,6 +68,8 @@ class Decoder(nn.Module):
             query_first, query_current = rows @ w[:, :d].t(), rows @ w[:, d:].t()
         else:
             query_first, query_current = None, rows @ w[:, :d].t()
+            if self.kind.has_time_windows:  # the constant features [.., 0, no distance limit]
+                query_current = query_current + _NO_DISTANCE_LIMIT * w[:, d + 3].to(query_current.dtype)
         # the logit bias as one float32 matrix, so each step gathers one row, not two casts
         bias = self.alpha * inst.dist.float()
         if self.kind.has_time_windows:
@@ -80,13 +82,10 @@ class Decoder(nn.Module):
         q = _rows(cache.query_current, state.current)
         if self.kind is ProblemKind.ATSP:
             return q + _rows(cache.query_first, state.first)
-        if self.kind.has_time_windows:
-            # [remaining capacity, current time, 0, remaining distance (no limit)]
-            w = self.project_context.weight[:, self.d:]
-            feats = torch.stack([1.0 - state.used, state.time], -1).to(q.dtype) @ w[:, :2].t()
-            return q + feats + _NO_DISTANCE_LIMIT * w[:, 3].to(q.dtype)
-        w = self.project_context.weight[:, self.d]
-        return q + (1.0 - state.used).unsqueeze(-1).to(q.dtype) * w.to(q.dtype)
+        # the features that change per step: remaining capacity (and the current time)
+        feats = [1.0 - state.used] + ([state.time] if self.kind.has_time_windows else [])
+        w = self.project_context.weight[:, self.d:self.d + len(feats)]
+        return q + torch.stack(feats, -1).to(q.dtype) @ w.t().to(q.dtype)
 
     def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
         """(B, P, m) float32 log-probabilities of the next node (−inf where masked)."""

@@ -296,16 +296,15 @@ def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tupl
     dev = inst.device
     dist = inst.dist[0]
     new = tour.clone()
-    segs = [(a, b) for a, b in bounds if b - a - 1 >= _MIN_INNER]
-    if not segs:
+    inner_count = bounds[0][1] - bounds[0][0] - 1  # the same for every segment (segment_bounds)
+    if inner_count < _MIN_INNER:
         return 0, new
-    inner_count = segs[0][1] - segs[0][0] - 1  # the same for every segment (segment_bounds)
     form = round_index % 8  # a different dihedral transform each round: more varied rollouts
-    ends = torch.tensor([[int(tour[a]), int(tour[b % n])] for a, b in segs], device=dev)
-    inner = torch.stack([tour[a + 1:b] for a, b in segs])
+    ends = torch.tensor([[int(tour[a]), int(tour[b % n])] for a, b in bounds], device=dev)
+    inner = torch.stack([tour[a + 1:b] for a, b in bounds])
     sub = _segment_instances(inst, ends, inner)
     m = inner_count + 1
-    start = select_starts(m, 0, min(starts, m), len(segs), dev)
+    start = select_starts(m, 0, min(starts, m), len(bounds), dev)
     gen = torch.Generator(device=dev).manual_seed((int(seed) * 1_000_003 + round_index) % 2**63)
     with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
         out = policy(sub, start, decode="greedy", generator=gen,
@@ -313,12 +312,12 @@ def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tupl
     best = out.length.argmin(1)
     orders = torch.tensor([actions_to_routes(inst.kind, int(out.starts[j, best[j]]),
                                              out.actions[j, best[j]].tolist())[0]
-                           for j in range(len(segs))], device=dev)
+                           for j in range(len(bounds))], device=dev)
     proposal = inner.gather(1, orders - 1)
     old = _path_length(dist, torch.cat([ends[:, :1], inner, ends[:, 1:]], 1))
     cand = _path_length(dist, torch.cat([ends[:, :1], proposal, ends[:, 1:]], 1))
     shorter = (cand < old * (1.0 - 1e-12)).tolist()
-    for (a, b), path, keep in zip(segs, proposal, shorter):
+    for (a, b), path, keep in zip(bounds, proposal, shorter):
         if keep:
             new[a + 1:b] = path
     replaced = sum(shorter)
