@@ -147,13 +147,26 @@ class ScalarMLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.l2(self.hidden(x))
 
-    def pwl(self, x: Tensor, readout: Tensor) -> Tensor:
-        """``hidden(x) @ readout`` exactly, without forming the d-wide hidden layer.
+    def pwl(self, x: Tensor, readout: Tensor, offset: Tensor | None = None) -> Tensor:
+        """``hidden(x) @ readout + offset`` exactly, without forming the d-wide hidden layer.
 
         The hidden layer is a ReLU of an affine function of the scalar x, so the product is
         piecewise linear in x with at most d breakpoints (see :mod:`.piecewise`).
         """
-        return relu_pwl(x, self.l1.weight[:, 0], self.l1.bias, readout.to(x.dtype))
+        return relu_pwl(x, self.l1.weight[:, 0], self.l1.bias, readout.to(x.dtype), offset)
+
+
+def _per_copy(shared: Tensor, own: Tensor, copies: int) -> tuple[Tensor, Tensor]:
+    """``shared`` (B, m, m, w) and ``own`` (B·copies, m, m, w) as broadcastable 5-D views,
+    (B, 1, m, m, w) and (B, copies, m, m, w): a term of the distance or duration matrix,
+    which every copy of an instance shares, is evaluated once per instance."""
+    return shared.unsqueeze(1), own.view(shared.shape[0], copies, *own.shape[1:])
+
+
+def _check_copies(dist: Tensor, angle: Tensor, copies: int) -> None:
+    if copies < 1 or dist.shape[0] * copies != angle.shape[0]:
+        raise ValueError(f"copies: {dist.shape[0]} distance matrices × {copies} copies must give the "
+                         f"{angle.shape[0]} angle matrices")
 
 
 class NeuralAdaptiveBias(nn.Module):
@@ -164,6 +177,10 @@ class NeuralAdaptiveBias(nn.Module):
     activations), so W_g and w fold into d-vectors applied to h_d and h_θ (O(m²·d), the
     spec's folding); and h_d·v, a ReLU network of one scalar, is piecewise linear in that
     scalar, so it is evaluated from per-segment tables in O(m²·log d) (:mod:`.piecewise`).
+
+    ``copies``: ``angle`` holds ``copies`` consecutive transforms of each instance (dihedral
+    augmentation) while ``dist`` holds each instance once; the distance terms are evaluated
+    once per instance. The result has the angle's batch.
     """
 
     def __init__(self, d: int):
@@ -173,12 +190,14 @@ class NeuralAdaptiveBias(nn.Module):
         self.gate = nn.Linear(2 * d, 1)
         self.out = nn.Linear(d, 1)
 
-    def unfolded(self, dist: Tensor, angle: Tensor) -> Tensor:
-        e_d, e_a = self.mlp_d(dist), self.mlp_a(angle)
+    def unfolded(self, dist: Tensor, angle: Tensor, copies: int = 1) -> Tensor:
+        _check_copies(dist, angle, copies)
+        e_d, e_a = self.mlp_d(dist.repeat_interleave(copies, 0)), self.mlp_a(angle)
         g = torch.sigmoid(self.gate(torch.cat([e_d, e_a], -1)))
         return self.out(g * e_d + (1 - g) * e_a).squeeze(-1)
 
-    def folded(self, dist: Tensor, angle: Tensor) -> Tensor:
+    def folded(self, dist: Tensor, angle: Tensor, copies: int = 1) -> Tensor:
+        _check_copies(dist, angle, copies)
         d = self.out.in_features
         wg_d, wg_a = self.gate.weight[0, :d], self.gate.weight[0, d:]
         w_out = self.out.weight[0]
@@ -188,15 +207,17 @@ class NeuralAdaptiveBias(nn.Module):
         fold_d = torch.stack([W2d.t() @ wg_d, W2d.t() @ w_out], -1)   # (d, 2)
         fold_a = torch.stack([W2a.t() @ wg_a, W2a.t() @ w_out], -1)
         const_g = wg_d @ b2d + wg_a @ b2a + self.gate.bias[0]
-        yd = self.mlp_d.pwl(dist, fold_d)
-        ya = self.mlp_a.pwl(angle, fold_a)
-        s_d = yd[..., 1] + w_out @ b2d
-        s_a = ya[..., 1] + w_out @ b2a
-        g = torch.sigmoid(yd[..., 0] + ya[..., 0] + const_g)
-        return g * s_d + (1 - g) * s_a + self.out.bias[0]
+        # per channel [gate term, output term]; the constants ride in the intercept tables
+        yd = self.mlp_d.pwl(dist, fold_d, torch.stack([const_g, w_out @ b2d + self.out.bias[0]]))
+        ya = self.mlp_a.pwl(angle, fold_a, torch.stack([torch.zeros_like(const_g), w_out @ b2a + self.out.bias[0]]))
+        yd, ya = _per_copy(yd, ya, copies)
+        g = torch.sigmoid(yd[..., 0] + ya[..., 0])
+        s_a = ya[..., 1]
+        return (s_a + g * (yd[..., 1] - s_a)).reshape(angle.shape)  # g·s_d + (1 − g)·s_a + c
 
-    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True) -> Tensor:
-        return self.folded(dist, angle) if folded else self.unfolded(dist, angle)
+    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True,
+                copies: int = 1) -> Tensor:
+        return self.folded(dist, angle, copies) if folded else self.unfolded(dist, angle, copies)
 
 
 def _softmax_mix(logits: Tensor, values: Tensor) -> Tensor:
@@ -225,6 +246,8 @@ class TimeAwareAdaptiveBias(nn.Module):
     ``folded=True`` folds partly: the first gate layer is composed with each channel's second
     MLP layer (one (m², 3d)×(3d, d) product instead of four (m², d)×(d, d)-sized ones) and the
     output Linear(d→1) folds into d-vectors, so e_d, e_θ, e_t are never formed.
+
+    ``copies``: as :class:`NeuralAdaptiveBias`; ``dist`` and ``dur`` hold each instance once.
     """
 
     def __init__(self, d: int, gate_hidden: int | None = None):
@@ -241,14 +264,17 @@ class TimeAwareAdaptiveBias(nn.Module):
     def _mlps(self):
         return (self.mlp_d, self.mlp_a, self.mlp_t)
 
-    def unfolded(self, dist: Tensor, angle: Tensor, dur: Tensor) -> Tensor:
+    def unfolded(self, dist: Tensor, angle: Tensor, dur: Tensor, copies: int = 1) -> Tensor:
+        _check_copies(dist, angle, copies)
+        dist, dur = dist.repeat_interleave(copies, 0), dur.repeat_interleave(copies, 0)
         e = [mlp(x) for mlp, x in zip(self._mlps(), (dist, angle, dur))]
         logits = self.gate2(F.silu(self.gate1(torch.cat(e, -1))))
         w = torch.softmax(logits / torch.exp(self.tau), -1)
         fused = w[..., 0:1] * e[0] + w[..., 1:2] * e[1] + w[..., 2:3] * e[2]
         return self.out(fused).squeeze(-1)
 
-    def folded(self, dist: Tensor, angle: Tensor, dur: Tensor) -> Tensor:
+    def folded(self, dist: Tensor, angle: Tensor, dur: Tensor, copies: int = 1) -> Tensor:
+        _check_copies(dist, angle, copies)
         d = self.out.in_features
         w_out = self.out.weight[0]
         # gate1([W2 h + b2 per channel]) = [G_c W2_c]_c h + (G b2 + g1 bias)
@@ -260,15 +286,27 @@ class TimeAwareAdaptiveBias(nn.Module):
         s_w = torch.block_diag(*[(mlp.l2.weight.t() @ w_out).unsqueeze(-1) for mlp in self._mlps()])  # (3d, 3)
         s_c = torch.stack([w_out @ mlp.l2.bias for mlp in self._mlps()])
         fused = torch.cat([a.t(), s_w], 1).to(dist.dtype)               # (3d, d + 3)
-        # hidden @ fused, summed channel by channel without forming the 3d-wide hidden layer
-        y = sum(mlp.pwl(x, fused[c * d:(c + 1) * d])
-                for c, (mlp, x) in enumerate(zip(self._mlps(), (dist, angle, dur))))
+        # hidden @ fused, summed channel by channel without forming the 3d-wide hidden layer;
+        # the distance and duration terms once per instance, the constants in a table
+        # Without autograd the (…, h + 3) tensors are updated in place: each is tens of MB in a
+        # batched ×8 pass, and a fresh one costs its page faults again (about half the time).
+        inplace = not torch.is_grad_enabled()
         h = self.gate1.out_features
-        pre, s = y[..., :h] + const, y[..., h:] + s_c
-        return _softmax_mix(self.gate2(F.silu(pre)) / torch.exp(self.tau), s) + self.out.bias[0]
+        shared = self.mlp_d.pwl(dist, fused[:d], torch.cat([const, s_c + self.out.bias[0]]))
+        dur_term = self.mlp_t.pwl(dur, fused[2 * d:])
+        shared = shared.add_(dur_term) if inplace else shared + dur_term
+        shared, own = _per_copy(shared, self.mlp_a.pwl(angle, fused[d:2 * d]), copies)
+        y = (own.add_(shared) if inplace else own + shared).view(*angle.shape, -1)
+        s = y[..., h:].clone() if inplace else y[..., h:]
+        # the gate's second layer reads the first h columns; zero weights on the other 3 keep
+        # SiLU and the product on a contiguous tensor (a strided SiLU runs about 3× slower)
+        w2 = F.pad(self.gate2.weight, (0, y.shape[-1] - h)) / torch.exp(self.tau)
+        logits = F.linear(F.silu(y, inplace=inplace), w2, self.gate2.bias / torch.exp(self.tau))
+        return _softmax_mix(logits, s)
 
-    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True) -> Tensor:
-        return self.folded(dist, angle, dur) if folded else self.unfolded(dist, angle, dur)
+    def forward(self, dist: Tensor, angle: Tensor, dur: Tensor | None = None, folded: bool = True,
+                copies: int = 1) -> Tensor:
+        return self.folded(dist, angle, dur, copies) if folded else self.unfolded(dist, angle, dur, copies)
 
 
 def attention_factor(x: Tensor, dim: int, attention: str) -> Tensor:
@@ -302,9 +340,9 @@ class AAFMBlock(nn.Module):
         self.ff1, self.ff2 = nn.Linear(d, ff_hidden), nn.Linear(ff_hidden, d)
 
     def forward(self, x: Tensor, y: Tensor, dist: Tensor, angle: Tensor, dur: Tensor | None,
-                folded: bool = True) -> Tensor:
+                folded: bool = True, copies: int = 1) -> Tensor:
         r, c = self.norm_x(x), self.norm_y(y)
-        a = self.alpha * self.nab(dist, angle, dur, folded=folded)
+        a = self.alpha * self.nab(dist, angle, dur, folded=folded, copies=copies)
         q, k, v = self.q(r), self.k(c), self.v(c)
         ea = attention_factor(a, -1, self.attention).to(v.dtype)
         ek = attention_factor(k, 1, self.attention).to(v.dtype)
@@ -323,9 +361,9 @@ class AAFMLayer(nn.Module):
         self.row = AAFMBlock(d, ff_hidden, time_aware, attention, gate_hidden)
         self.col = AAFMBlock(d, ff_hidden, time_aware, attention, gate_hidden)
 
-    def forward(self, h_row, h_col, mats, mats_t, folded: bool = True):
-        return (self.row(h_row, h_col, *mats, folded=folded),
-                self.col(h_col, h_row, *mats_t, folded=folded))
+    def forward(self, h_row, h_col, mats, mats_t, folded: bool = True, copies: int = 1):
+        return (self.row(h_row, h_col, *mats, folded=folded, copies=copies),
+                self.col(h_col, h_row, *mats_t, folded=folded, copies=copies))
 
 
 class Encoder(nn.Module):
@@ -340,16 +378,25 @@ class Encoder(nn.Module):
                                     for _ in range(num_layers))
 
     def forward(self, inst: Instances, coords: Tensor | None = None, generator: torch.Generator | None = None,
-                folded: bool = True, deadline: float | None = None) -> tuple[Tensor, Tensor]:
+                folded: bool = True, deadline: float | None = None, copies: int = 1) -> tuple[Tensor, Tensor]:
         """Row and column embeddings; with a ``deadline`` (a :func:`time.perf_counter`
         instant) a layer that would start after it raises ``DeadlineExceeded`` instead (at
         n = 500 a layer takes about 0.1 s on one CPU core, the whole encoder up to a second
-        on a loaded one, which a solve's time limit must not wait for)."""
+        on a loaded one, which a solve's time limit must not wait for).
+
+        ``copies``: the batch is made of groups of ``copies`` consecutive entries that are
+        transforms of one instance (the same distance and duration matrices, other
+        coordinates), as :meth:`Instances.repeat` builds them for dihedral augmentation; the
+        adaptive bias then evaluates its distance and duration terms once per group.
+        """
+        if copies < 1 or inst.batch_size % copies:
+            raise ValueError(f"copies must divide the batch size {inst.batch_size}, got {copies}")
         coords = inst.coords.float() if coords is None else coords.float()
         dist = inst.dist.float()
         h_row, h_col = self.init(inst, dist, coords, generator)
         angle = pair_angles(coords)
-        dur = inst.dur.float() if self.kind.has_time_windows else None
+        dist = dist[::copies]
+        dur = inst.dur[::copies].float() if self.kind.has_time_windows else None
         mats = (dist, angle, dur)
         mats_t = (dist.transpose(1, 2), angle.transpose(1, 2), None if dur is None else dur.transpose(1, 2))
         for i, layer in enumerate(self.layers):
@@ -358,6 +405,6 @@ class Encoder(nn.Module):
 
                 raise DeadlineExceeded(f"encoding stopped before layer {i + 1} of {len(self.layers)}: "
                                        "the deadline passed")
-            h_row, h_col = layer(h_row, h_col, mats, mats_t, folded=folded)
+            h_row, h_col = layer(h_row, h_col, mats, mats_t, folded=folded, copies=copies)
         return h_row, h_col
 

@@ -22,7 +22,7 @@ from ..solution import Solution, evaluate
 from .env import Instances, actions_to_routes, fleet_key, instances_from_problems
 from .policy import RRNCOPolicy
 
-__all__ = ["dihedral", "Best", "best_rollouts", "solve_problems", "resolve_device", "select_starts"]
+__all__ = ["dihedral", "Best", "best_rollouts", "pass_size", "CPU_PAIRS_PER_PASS", "solve_problems", "resolve_device", "select_starts"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +72,43 @@ class Best:
     rollouts: int
 
 
+#: On the CPU a batch is decoded in passes whose transforms hold at most this many node pairs
+#: (augment × m² per instance). The encoder's per-pair tensors are then a few tens of MB: larger
+#: ones are fresh memory maps on every allocation, whose page faults took more time than the
+#: arithmetic (ACVRPTW n = 100 ×8, 16 starts, one thread: 32 instances per pass 4.3 instances/s,
+#: 4 per pass 5.2; `docs/neural.md`). On a GPU the whole batch runs in one pass.
+CPU_PAIRS_PER_PASS = 1 << 18
+
+
+def pass_size(batch: int, augment: int, num_nodes: int, device: torch.device) -> int:
+    """Instances decoded together in one pass of :func:`best_rollouts` (see :data:`CPU_PAIRS_PER_PASS`)."""
+    if device.type != "cpu":
+        return batch
+    return max(1, min(batch, CPU_PAIRS_PER_PASS // (augment * num_nodes * num_nodes)))
+
+
 @torch.no_grad()
 def best_rollouts(policy: RRNCOPolicy, inst: Instances, *, augment: int = 8, starts: int | None = None,
                   samples: int = 0, generator: torch.Generator | None = None,
                   amp: torch.dtype | None = None) -> Best:
-    """Best of (greedy POMO × ``augment`` transforms) plus ``samples`` sampled POMO passes per transform."""
+    """Best of (greedy POMO × ``augment`` transforms) plus ``samples`` sampled POMO passes per transform.
+
+    The instances are decoded in passes of :func:`pass_size` instances, in order.
+    """
+    size = pass_size(inst.batch_size, augment, inst.num_nodes, inst.device)
+    if size >= inst.batch_size:
+        return _best_of_pass(policy, inst, augment, starts, samples, generator, amp)
+    parts = [_best_of_pass(policy, inst.select(slice(k, k + size)), augment, starts, samples, generator, amp)
+             for k in range(0, inst.batch_size, size)]
+    T = max(p.actions.shape[-1] for p in parts)
+    return Best(length=torch.cat([p.length for p in parts]), starts=torch.cat([p.starts for p in parts]),
+                actions=torch.cat([torch.nn.functional.pad(p.actions, (0, T - p.actions.shape[-1]))
+                                   for p in parts]),
+                rollouts=parts[0].rollouts)
+
+
+def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: int | None, samples: int,
+                  generator: torch.Generator | None, amp: torch.dtype | None) -> Best:
     B = inst.batch_size
     is_vrp = inst.kind.has_capacity
     m = inst.num_nodes
@@ -88,7 +120,7 @@ def best_rollouts(policy: RRNCOPolicy, inst: Instances, *, augment: int = 8, sta
     dev = inst.device
     for decode, _ in passes:
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(aug, start, decode=decode, generator=generator, coords=coords)
+            out = policy(aug, start, decode=decode, generator=generator, coords=coords, copies=augment)
         lengths.append(out.length.reshape(B, -1))
         starts_all.append(out.starts.reshape(B, -1))
         actions_all.append(out.actions.reshape(B, -1, out.actions.shape[-1]))

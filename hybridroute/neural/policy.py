@@ -156,7 +156,7 @@ class RRNCOPolicy(nn.Module):
 
     def forward(self, inst: Instances, starts: Tensor | None = None, *, decode: str = "sampling",
                 generator: torch.Generator | None = None, coords: Tensor | None = None,
-                deadline: float | None = None) -> Rollout:
+                deadline: float | None = None, copies: int = 1) -> Rollout:
         """Roll out every instance from each start.
 
         Parameters
@@ -175,6 +175,10 @@ class RRNCOPolicy(nn.Module):
             Optional :func:`time.perf_counter` instant: decoding stops with
             :class:`DeadlineExceeded` at the first encoder layer or decoding step that starts
             after it (a solve's time limit is kept to within one layer or step).
+        copies
+            The batch is made of groups of ``copies`` consecutive transforms of one instance
+            (:meth:`Instances.repeat`, with other ``coords``): the encoder evaluates their
+            shared distance and duration terms once per group. The same result as 1.
         """
         if inst.kind is not self.kind:
             raise ValueError(f"policy is for {self.kind.value}, instances are {inst.kind.value}")
@@ -183,15 +187,16 @@ class RRNCOPolicy(nn.Module):
         env = RoutingEnv(inst)
         if starts is None:
             starts = env.default_starts()
-        cache = self.encode(inst, coords, generator, deadline=deadline)
+        cache = self.encode(inst, coords, generator, deadline=deadline, copies=copies)
         return self.decode(inst, cache, starts, decode=decode, generator=generator, deadline=deadline)
 
     def encode(self, inst: Instances, coords: Tensor | None = None,
-               generator: torch.Generator | None = None, deadline: float | None = None):
+               generator: torch.Generator | None = None, deadline: float | None = None, copies: int = 1):
         """The encoder's output, ready for :meth:`decode` (reusable across start nodes).
         With a ``deadline``, :class:`DeadlineExceeded` when a layer would start after it."""
         seen = self.model_view(inst)
-        rows, cols = self.encoder(seen, coords, generator, folded=self.folded_bias, deadline=deadline)
+        rows, cols = self.encoder(seen, coords, generator, folded=self.folded_bias, deadline=deadline,
+                                  copies=copies)
         return self.decoder.precompute(rows, cols, seen)
 
     def model_view(self, inst: Instances) -> Instances:

@@ -177,3 +177,33 @@ def test_a_tight_fleet_is_kept_by_construction(seed):
     limited = hr.solve(p.replace(num_vehicles=need), "rrnco", time_limit=math.inf)
     assert free.num_routes > need
     assert limited.is_feasible and limited.num_routes <= need
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_batch_decoded_in_several_passes_equals_one_pass(city, checkpoints, kind, monkeypatch):
+    from hybridroute.neural import inference
+    from hybridroute.neural.checkpoint import load_checkpoint
+    from hybridroute.neural.env import instances_from_problems
+
+    policy, _ = load_checkpoint(checkpoints[kind], device="cpu")
+    inst = instances_from_problems(batch_to_problems(sample_batch(city, kind, 9, 5, seed=2)), device="cpu",
+                                   dtype=torch.float64)
+    results = []
+    for pairs in (1 << 30, 2 * 4 * 10 * 10):  # one pass; passes of 2 instances (2, 2, 1)
+        monkeypatch.setattr(inference, "CPU_PAIRS_PER_PASS", pairs)
+        results.append(inference.best_rollouts(policy, inst, augment=4, starts=3,
+                                               generator=torch.Generator().manual_seed(0)))
+    assert inference.pass_size(5, 4, 10, torch.device("cpu")) == 2
+    one, split = results
+    torch.testing.assert_close(one.length, split.length)
+    assert torch.equal(one.starts, split.starts) and one.rollouts == split.rollouts == 12
+
+
+def test_pass_size_bounds_the_pairs_on_the_cpu_only():
+    from hybridroute.neural.inference import CPU_PAIRS_PER_PASS, pass_size
+
+    cpu = torch.device("cpu")
+    assert pass_size(32, 8, 101, cpu) == CPU_PAIRS_PER_PASS // (8 * 101 * 101)
+    assert pass_size(32, 1, 21, cpu) == 32          # never more than the batch
+    assert pass_size(32, 8, 1001, cpu) == 1         # never fewer than one instance
+    assert pass_size(32, 8, 101, torch.device("meta")) == 32

@@ -68,6 +68,60 @@ def test_folded_bias_equals_unfolded_in_float32_with_gradients(cls):
         torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("cls", [NeuralAdaptiveBias, TimeAwareAdaptiveBias])
+@pytest.mark.parametrize("folded", [True, False])
+@pytest.mark.parametrize("grad", [True, False])
+def test_shared_distance_terms_equal_the_repeated_matrices(cls, folded, grad):
+    # copies = 4: each instance's distance and duration given once for 4 angle matrices
+    torch.manual_seed(0)
+    nab = cls(32).double()
+    _randomise(nab, 3)
+    dist, _, dur = _pairs(2, 9, 4)
+    angle = pair_angles(torch.rand(8, 9, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64))
+    with torch.set_grad_enabled(grad):
+        shared = nab(dist, angle, dur, folded=folded, copies=4)
+        full = nab(dist.repeat_interleave(4, 0), angle, dur.repeat_interleave(4, 0), folded=folded)
+    assert shared.shape == (8, 9, 9)
+    assert (shared - full).abs().max().item() < 1e-9
+
+
+@pytest.mark.parametrize("cls", [NeuralAdaptiveBias, TimeAwareAdaptiveBias])
+def test_the_bias_without_autograd_equals_the_bias_with_it(cls):
+    # without autograd the folded bias updates its large tensors in place
+    nab = cls(32).double()
+    _randomise(nab, 4)
+    dist, angle, dur = _pairs(2, 11, 6)
+    with torch.no_grad():
+        a = nab(dist, angle, dur)
+    b = nab(dist, angle, dur)
+    assert b.requires_grad and torch.equal(a, b.detach())
+
+
+def test_copies_that_do_not_match_the_batch_are_refused():
+    nab = TimeAwareAdaptiveBias(16)
+    dist, angle, dur = (t.float() for t in _pairs(2, 6))
+    with pytest.raises(ValueError, match="copies"):
+        nab(dist, angle, dur, copies=2)
+    with pytest.raises(ValueError, match="copies"):
+        NeuralAdaptiveBias(16)(dist[:1], angle, None, copies=0)
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_an_encoder_given_copies_equals_one_that_encodes_each_copy(city, kind):
+    from hybridroute.neural.inference import dihedral
+
+    policy = tiny_policy(kind)
+    inst = instances_from_batch(sample_batch(city, kind, 9, 2, seed=1))
+    aug, coords = inst.repeat(8), dihedral(inst.coords.float(), 8)
+    with torch.no_grad():
+        one = policy.encoder(aug, coords, torch.Generator().manual_seed(0), copies=8)
+        each = policy.encoder(aug, coords, torch.Generator().manual_seed(0))
+    for a, b in zip(one, each):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="copies must divide"):
+        policy.encoder(aug, coords, copies=3)
+
+
 @pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
 def test_whole_policy_same_with_folded_and_unfolded_bias(city, kind):
     policy = tiny_policy(kind)
