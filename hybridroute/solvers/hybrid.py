@@ -58,6 +58,10 @@ logger = logging.getLogger(__name__)
 # The improver always gets at least this many seconds, even if the first stage overran.
 _MIN_IMPROVER_SECONDS = 0.05
 
+#: The first stage's share of the time limit when ``split`` is not given and the hybrid names
+#: no share for the problem's kind (``Hybrid.default_splits``).
+DEFAULT_SPLIT = 0.1
+
 # What the first stage did last, per (first stage, kind, number of nodes), in this process:
 # its runtime in seconds, whether the gate refused its start, and calls skipped since.
 _FIRST_RECORD: dict[tuple[str, str, int], dict[str, Any]] = {}
@@ -100,7 +104,9 @@ class Hybrid(Solver):
     split
         Share of the time limit for the first stage (0 < split < 1), raised to fit its first
         pass when it reports one (``stats["first_pass_s"]``, see above). A one-shot first
-        stage simply finishes early and leaves the rest to ``then``.
+        stage simply finishes early and leaves the rest to ``then``. None (default): the
+        hybrid's share for the problem's kind (:attr:`default_splits`), else
+        :data:`DEFAULT_SPLIT` (0.1).
     first_settings, then_settings
         Constructor settings of the two stages when given by name.
     gate
@@ -115,19 +121,22 @@ class Hybrid(Solver):
     accepts_initial = False
     deterministic = True
     converges = True
+    #: First-stage shares by problem kind (``ProblemKind.value``) where ``split`` is None and
+    #: measurements favour another share than :data:`DEFAULT_SPLIT`.
+    default_splits: dict[str, float] = {}
 
-    def __init__(self, first: str | Solver = "rrnco", then: str | Solver = "pyvrp", split: float = 0.1,
+    def __init__(self, first: str | Solver = "rrnco", then: str | Solver = "pyvrp", split: float | None = None,
                  first_settings: dict[str, Any] | None = None, then_settings: dict[str, Any] | None = None,
                  gate: bool = True, max_first_share: float = 0.5):
-        if not 0 < split < 1:
-            raise ValueError(f"split must be in (0, 1), got {split}")
+        if split is not None and not 0 < split < 1:
+            raise ValueError(f"split must be in (0, 1) or None, got {split}")
         if not 0 < max_first_share <= 1:
             raise ValueError(f"max_first_share must be in (0, 1], got {max_first_share}")
         self.gate = bool(gate)
         self.max_first_share = float(max_first_share)
         self.first = first
         self.then = then
-        self.split = float(split)
+        self.split = None if split is None else float(split)
         self.first_settings = dict(first_settings or {})
         self.then_settings = dict(then_settings or {})
         first_cls = type(first) if isinstance(first, Solver) else solver_class(first)
@@ -278,12 +287,16 @@ class Hybrid(Solver):
         """Seconds for the first stage: ``split`` of the limit, raised to fit its first pass
         (``_FIRST_PASS_MARGIN`` times what it last needed on this kind and size, when it says)
         but never above ``max_first_share`` of the limit."""
-        share = time_limit * self.split
+        share = time_limit * self.split_for(key[1])
         with _FIRST_LOCK:
             need = (_FIRST_RECORD.get(key) or {}).get("need_s")
         if need is not None:
             share = max(share, min(_FIRST_PASS_MARGIN * need, self.max_first_share * time_limit))
         return max(share, _MIN_IMPROVER_SECONDS)
+
+    def split_for(self, kind: str) -> float:
+        """The first stage's least share of the limit on problems of ``kind`` (a ``ProblemKind`` value)."""
+        return self.split if self.split is not None else self.default_splits.get(kind, DEFAULT_SPLIT)
 
     def _skip_reason(self, key: tuple[str, str, int], time_limit: float) -> str | None:
         """Why the first stage should not run on this problem (None: run it)."""
@@ -463,10 +476,11 @@ class _ImproverFeatures:
         vars(obj)["features"] = frozenset(value)
 
 
-def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hybrid]:
+def _rrnco_hybrid(then: str, module: str, class_name: str, what: str,
+                  default_splits: dict[str, float] | None = None) -> type[Hybrid]:
     """A registrable Hybrid with the RRNCO policy first and ``then`` as the improver."""
 
-    def __init__(self, split: float = 0.1, first_settings=None, then_settings=None, gate: bool = True,
+    def __init__(self, split: float | None = None, first_settings=None, then_settings=None, gate: bool = True,
                  max_first_share: float = 0.5):
         Hybrid.__init__(self, "rrnco", then, split, first_settings, then_settings, gate, max_first_share)
 
@@ -474,10 +488,14 @@ def _rrnco_hybrid(then: str, module: str, class_name: str, what: str) -> type[Hy
         "__doc__": f"The RRNCO policy's best rollout warm-starts {what}.",
         "__module__": __name__, "__init__": __init__, "name": f"rrnco+{then}",
         "requires": ("torch", "safetensors", module), "extra": f"neural,{then}",
-        "features": _ImproverFeatures(), "_then_name": then,
+        "features": _ImproverFeatures(), "_then_name": then, "default_splits": dict(default_splits or {}),
     })
 
 
 RRNCOPyVRP = _rrnco_hybrid("pyvrp", "pyvrp", "RRNCOPyVRP", "PyVRP's iterated local search")
-RRNCOORTools = _rrnco_hybrid("ortools", "ortools", "RRNCOORTools", "OR-Tools' guided local search")
+# ATSP: OR-Tools' portfolio keeps its insertion search cold beside the start, so a better start
+# (re-construction has time at 30 %) pays where 10 % gave ties: docs/benchmarks.md (ATSP with
+# OR-Tools, the neural share)
+RRNCOORTools = _rrnco_hybrid("ortools", "ortools", "RRNCOORTools", "OR-Tools' guided local search",
+                             {"ATSP": 0.3})
 RRNCOVroom = _rrnco_hybrid("vroom", "vroom", "RRNCOVroom", "VROOM (through vehicle steps)")

@@ -214,6 +214,26 @@ def test_the_first_share_is_sized_to_fit_the_first_pass(acvrp12):
     assert stage.limits[-1] == pytest.approx(_FIRST_PASS_MARGIN * 0.4)
 
 
+def test_the_first_share_defaults_per_kind(atsp10, acvrp12):
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers import solver_class
+    from hybridroute.solvers.hybrid import DEFAULT_SPLIT
+
+    per_kind = type("PerKind", (Hybrid,), {"default_splits": {"ATSP": 0.3}})
+    stage = type("PerKindFirst", (PassFirstStage,), {"name": "per-kind-first"})(need=0.0)  # nothing recorded yet
+    hybrid = per_kind(first=stage, then="pyvrp", then_settings={"max_iterations": 20})
+    hybrid.solve(atsp10, time_limit=2.0, seed=0)
+    hybrid.solve(acvrp12, time_limit=2.0, seed=0)
+    assert stage.limits == [pytest.approx(0.6), pytest.approx(2.0 * DEFAULT_SPLIT)]
+    given = per_kind(first=stage, then="pyvrp", split=0.2, then_settings={"max_iterations": 20})
+    given.solve(atsp10, time_limit=2.0, seed=0)  # a split given is used for every kind
+    assert stage.limits[-1] == pytest.approx(0.4) and given.split_for("ATSP") == 0.2
+    # the registered hybrids: OR-Tools on ATSP takes 30 % (its portfolio keeps a cold search)
+    ortools, pyvrp = solver_class("rrnco+ortools"), solver_class("rrnco+pyvrp")
+    assert ortools.default_splits == {"ATSP": 0.3} and pyvrp.default_splits == {}
+    assert Hybrid(first="nearest", then="pyvrp").split is None
+
+
 class SizedPassFirstStage(PassFirstStage):
     """A first stage whose first pass needs ``seconds_per_node * n ** 1.5`` (it says so)."""
 
