@@ -7,11 +7,13 @@ default ``neural_throughput``).
 Model loading is excluded; one warm-up batch runs before timing.
 
 Run: python benchmarks/neural_throughput.py [--count 32] [--sizes 50,100] [--threads 1] [--starts all,16]
-     [--out neural_throughput]
+     [--pairs-per-pass 18] [--out neural_throughput]
 
 ``--starts`` lists the start nodes per transform to measure (``all``: every node / customer,
 POMO; a number: that many, evenly spread): the decoder's work grows with the starts, the
-encoder's does not.
+encoder's does not. ``--pairs-per-pass`` lists powers of two to try for
+``hybridroute.neural.inference.CPU_PAIRS_PER_PASS`` (the CPU pass size; default: the
+library's).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import pandas as pd
 import torch
 
 import hybridroute as hr
+from hybridroute.neural import inference
 from hybridroute.neural.checkpoint import default_checkpoint, load_checkpoint
 from hybridroute.neural.inference import solve_problems
 from hybridroute.osrm import bundled_city, sample_instances
@@ -47,8 +50,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--starts", default="all", help="comma-separated: 'all' or a number of starts per transform")
     ap.add_argument("--out", default="neural_throughput", help="results/<out>.csv and .md (default neural_throughput)")
+    ap.add_argument("--pairs-per-pass", default=None,
+                    help="comma-separated exponents e: CPU passes of at most 2^e node pairs (default: the library's)")
     args = ap.parse_args()
     starts_list = [None if s == "all" else int(s) for s in args.starts.split(",")]
+    default_pairs = inference.CPU_PAIRS_PER_PASS
+    pairs_list = [1 << int(e) for e in args.pairs_per_pass.split(",")] if args.pairs_per_pass else [default_pairs]
     torch.set_num_threads(args.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     city = bundled_city("Helsinki")
@@ -58,7 +65,8 @@ def main() -> None:
             problems = sample_instances(city, kind, n, args.count, seed=99)
             for device in devices:
                 policy, card = load_checkpoint(default_checkpoint(hr.ProblemKind.parse(kind)), device=device)
-                for augment, starts in ((a, s) for s in starts_list for a in (1, 8)):
+                for augment, starts, pairs in ((a, s, p) for s in starts_list for a in (1, 8) for p in pairs_list):
+                    inference.CPU_PAIRS_PER_PASS = pairs
                     run = lambda ps: solve_problems(ps, policy, augment=augment, starts=starts,  # noqa: E731
                                                     seed=0, device=device, batch_size=args.batch_size)
                     run(problems[: min(2, len(problems))])  # warm-up
@@ -66,7 +74,10 @@ def main() -> None:
                     sols = run(problems)
                     wall = time.perf_counter() - t0
                     rows.append(dict(kind=kind, n=n, device=device, augment=augment,
-                                     starts="all" if starts is None else starts, instances=len(problems),
+                                     starts="all" if starts is None else starts,
+                                     per_pass=inference.pass_size(args.batch_size, augment, problems[0].num_nodes,
+                                                                torch.device(device)),
+                                     instances=len(problems),
                                      wall_s=wall, instances_per_s=len(problems) / wall,
                                      feasible=float(np.mean([s.is_feasible for s in sols])),
                                      mean_cost_km=float(np.mean([s.cost for s in sols])) / 1000,
