@@ -54,14 +54,15 @@ def test_sizes_added_later_leave_the_earlier_chunks_where_they_were():
 
 
 def test_a_config_reads_sizes_added_later(tmp_path):
-    cfg = imitation.load_config("acvrptw-imit")  # n = 20-200, then 500 and 100 from chunk 88, 50 and 100 from 132
+    cfg = imitation.load_config("acvrptw-imit")  # n = 20-200, then 500 and 100 from chunk 88, 50 and 100 from 132, ...
     assert cfg.sizes == (20, 50, 100, 200)
-    assert cfg.sizes_from_chunk == {88: (500, 100), 132: (50, 100)}
+    later = {88: (500, 100), 132: (50, 100), 198: (50, 100, 50, 200)}
+    assert cfg.sizes_from_chunk == later
     assert cfg.all_sizes == (20, 50, 100, 200, 500)
     # the run folder's copy of the config reads back the same
     copy = tmp_path / "copy.toml"
     copy.write_text(imitation._toml(cfg.source))
-    assert imitation.load_config(copy).sizes_from_chunk == {88: (500, 100), 132: (50, 100)}
+    assert imitation.load_config(copy).sizes_from_chunk == later
 
 
 def test_labels_are_tours_and_reproducible_from_city_n_and_seed():
