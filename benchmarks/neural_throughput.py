@@ -54,8 +54,8 @@ def main() -> None:
                     help="comma-separated exponents e: CPU passes of at most 2^e node pairs (default: the library's)")
     args = ap.parse_args()
     starts_list = [None if s == "all" else int(s) for s in args.starts.split(",")]
-    default_pairs = inference.CPU_PAIRS_PER_PASS
-    pairs_list = [1 << int(e) for e in args.pairs_per_pass.split(",")] if args.pairs_per_pass else [default_pairs]
+    pairs_list = ([1 << int(e) for e in args.pairs_per_pass.split(",")] if args.pairs_per_pass
+                  else [inference.CPU_PAIRS_PER_PASS])
     torch.set_num_threads(args.threads)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     city = bundled_city("Helsinki")

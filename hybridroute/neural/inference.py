@@ -22,7 +22,8 @@ from ..solution import Solution, evaluate
 from .env import Instances, actions_to_routes, fleet_key, instances_from_problems
 from .policy import RRNCOPolicy
 
-__all__ = ["dihedral", "Best", "best_rollouts", "pass_size", "CPU_PAIRS_PER_PASS", "solve_problems", "resolve_device", "select_starts"]
+__all__ = ["dihedral", "Best", "best_rollouts", "pass_size", "CPU_PAIRS_PER_PASS", "solve_problems",
+           "resolve_device", "select_starts"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,15 @@ def best_rollouts(policy: RRNCOPolicy, inst: Instances, *, augment: int = 8, sta
         return _best_of_pass(policy, inst, augment, starts, samples, generator, amp)
     parts = [_best_of_pass(policy, inst.select(slice(k, k + size)), augment, starts, samples, generator, amp)
              for k in range(0, inst.batch_size, size)]
-    T = max(p.actions.shape[-1] for p in parts)
     return Best(length=torch.cat([p.length for p in parts]), starts=torch.cat([p.starts for p in parts]),
-                actions=torch.cat([torch.nn.functional.pad(p.actions, (0, T - p.actions.shape[-1]))
-                                   for p in parts]),
-                rollouts=parts[0].rollouts)
+                actions=_cat_actions([p.actions for p in parts], 0), rollouts=parts[0].rollouts)
+
+
+def _cat_actions(actions: list[Tensor], dim: int) -> Tensor:
+    """Action sequences of unequal length joined along ``dim``, the shorter padded with the
+    depot (0): a no-op move for finished VRP rollouts (ATSP sequences all have one length)."""
+    T = max(a.shape[-1] for a in actions)
+    return torch.cat([torch.nn.functional.pad(a, (0, T - a.shape[-1])) for a in actions], dim)
 
 
 def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: int | None, samples: int,
@@ -124,12 +129,9 @@ def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: in
         lengths.append(out.length.reshape(B, -1))
         starts_all.append(out.starts.reshape(B, -1))
         actions_all.append(out.actions.reshape(B, -1, out.actions.shape[-1]))
-    T = max(a.shape[-1] for a in actions_all)
-    # pad shorter action sequences with the depot (VRP) – a no-op move for finished rollouts
-    actions_all = [torch.nn.functional.pad(a, (0, T - a.shape[-1])) for a in actions_all]
     length = torch.cat(lengths, 1)
     starts_cat = torch.cat(starts_all, 1)
-    acts = torch.cat(actions_all, 1)
+    acts = _cat_actions(actions_all, 1)
     best = fleet_key(inst, length, starts_cat, acts).argmin(1)  # within the fleet first, then shortest
     ar = torch.arange(B, device=dev)
     return Best(length=length[ar, best], starts=starts_cat[ar, best], actions=acts[ar, best],

@@ -79,8 +79,7 @@ def relu_pwl_eval(x: Tensor, breakpoints: Tensor, slope: Tensor, intercept: Tens
     """Evaluate the tables at every entry of ``x`` → shape ``x.shape + (m,)``."""
     x = x.contiguous()  # a transposed matrix would send both kernels below down a strided path
     seg = torch.searchsorted(breakpoints.to(x.dtype).contiguous(), x)
-    # one fused pass (addcmul) instead of a product and a sum over the (…, m) result: a
-    # broadcast product over the last axis alone runs about 7× slower on the CPU
+    # one fused pass (addcmul) instead of a product and a sum over the (…, m) result (a
     # broadcast product over the last axis alone runs about 7× slower on the CPU); in place
     # on the gathered intercepts when autograd is off, which spares one large allocation
     base, rate, xs = _GatherRows.apply(intercept, seg), _GatherRows.apply(slope, seg), x.unsqueeze(-1).to(slope.dtype)
