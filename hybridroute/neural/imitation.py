@@ -541,7 +541,12 @@ class WeightAverage:
     ``average_count``, ``step``), so a resumed run continues it and each committed file stays
     under 8 MiB; ``export --average`` writes it. A state saved with the mean inside
     (``state.pt`` holding ``average``) still resumes and exports. Instance normalisation keeps
-    no running statistics, so the mean needs no recomputed normalisation."""
+    no running statistics, so the mean needs no recomputed normalisation.
+
+    Moving ``average_from_step`` in the config starts a new window: a saved mean whose first
+    step differs (files that predate the key: one saved before the new first step) is set
+    aside and the mean starts over, so that it spans one phase of the run only (e.g. after
+    its label pool grew)."""
 
     def __init__(self, from_step: int | None, every: int) -> None:
         self.from_step, self.every = from_step, every
@@ -571,7 +576,7 @@ class WeightAverage:
         before the first state it takes."""
         if self.mean is not None:
             _atomic_save({"average": {k: v.float() for k, v in self.mean.items()}, "average_count": self.count,
-                          "step": step}, path)
+                          "step": step, "from_step": self.from_step}, path)
 
     def load(self, path: Path, state: dict[str, Any]) -> None:
         """Continue the mean saved at ``path`` (or inside ``state``, as older states kept it)."""
@@ -583,9 +588,21 @@ class WeightAverage:
                 # leaves a mean a few states off, which is kept rather than lost
                 logger.warning("%s is from step %s, the resume state from step %s: the mean continues "
                                "from there", path, saved["step"], state["step"])
-        if "average" in saved:
+        if "average" in saved and self._other_window(saved):
+            logger.info("the weight average saved at step %s (%s states) began before average_from_step = %s: "
+                        "the mean starts over there", saved["step"], saved["average_count"], self.from_step)
+        elif "average" in saved:
             self.mean = {k: v.to("cpu", torch.float64) for k, v in saved["average"].items()}
             self.count = int(saved["average_count"])
+
+
+    def _other_window(self, saved: dict[str, Any]) -> bool:
+        """Whether a saved mean belongs to another averaging window than this config's."""
+        if self.from_step is None:
+            return False
+        if "from_step" in saved:
+            return saved["from_step"] != self.from_step
+        return int(saved["step"]) < self.from_step  # saved before the key existed
 
 
 #: The weight average's file, beside ``state.pt`` (see :class:`WeightAverage`).

@@ -409,3 +409,30 @@ def test_a_mean_saved_inside_the_state_or_at_another_step_is_kept(cfg, tmp_path,
     assert again.count == 2 and "from step 6, the resume state from step 8" in caplog.text
     with pytest.raises(ValueError, match="average_every"):
         dataclasses.replace(imitation.load_config("acvrp-imit"), average_every=0)
+
+
+def test_moving_the_first_averaged_step_starts_a_new_mean(cfg, tmp_path, caplog):
+    policy = RRNCOPolicy(cfg.model)
+    average = imitation.WeightAverage(from_step=4, every=2)
+    for step in (4, 6):
+        average.update(policy, step)
+    path = tmp_path / imitation.AVERAGE_FILE
+    average.save(path, step=6)
+    same = imitation.WeightAverage(from_step=4, every=2)
+    same.load(path, {"step": 6})
+    assert same.count == 2
+    moved = imitation.WeightAverage(from_step=8, every=2)
+    with caplog.at_level("INFO"):
+        moved.load(path, {"step": 6})
+    assert moved.mean is None and moved.count == 0 and "starts over" in caplog.text
+    moved.update(policy, 8)
+    assert moved.count == 1
+    # a file from before the key was saved: a mean saved before the new first step is set aside,
+    # one saved after it is kept
+    legacy = torch.load(path, weights_only=True)
+    del legacy["from_step"]
+    torch.save(legacy, path)
+    for from_step, kept in ((8, 0), (2, 2)):
+        again = imitation.WeightAverage(from_step=from_step, every=2)
+        again.load(path, {"step": 6})
+        assert again.count == kept
