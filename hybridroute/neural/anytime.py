@@ -215,7 +215,7 @@ def decode_within(policy: RRNCOPolicy, inst: Instances, *, deadline: float, augm
                         clock.encodes.append(time.perf_counter() - t0)
                     t0 = time.perf_counter()
                     out = policy.decode(inst, encoded[f], torch.tensor([nodes], device=dev), decode=decode,
-                                        generator=gen, deadline=deadline)
+                                        generator=gen, deadline=deadline, logp=decode != "greedy")
                 clock.decodes.append((len(nodes), time.perf_counter() - t0))
                 best.update(inst, out.length, out.starts, out.actions)
                 effort.rollouts += len(nodes)

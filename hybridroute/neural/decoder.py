@@ -87,8 +87,9 @@ class Decoder(nn.Module):
         w = self.project_context.weight[:, self.d:self.d + len(feats)]
         return q + torch.stack(feats, -1).to(q.dtype) @ w.t().to(q.dtype)
 
-    def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
-        """(B, P, m) float32 log-probabilities of the next node (−inf where masked)."""
+    def _scores(self, cache: DecoderCache, state: State, mask: Tensor) -> Tensor:
+        """(B, P, m) float32 u − α·D̂[cur, ·] (− β·T̂[cur, ·]), unmasked: the logit is a
+        non-decreasing function of it (floor at 1e-6, then the tanh clip)."""
         B, P = state.current.shape
         q = self._query(cache, state)                                               # (B, P, d)
         qh = q.view(B, P, self.h, self.d // self.h).transpose(1, 2)                 # (B, h, P, d/h)
@@ -98,8 +99,20 @@ class Decoder(nn.Module):
         glimpse = self.ffn(glimpse) + glimpse
         u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
         bias = _rows(cache.bias, state.current)
+        return u.sub_(bias) if not torch.is_grad_enabled() else u - bias
+
+    def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
+        """(B, P, m) float32 log-probabilities of the next node (−inf where masked)."""
+        u = self._scores(cache, state, mask)
         # log(exp(u - bias) + 1e-6), computed stably
-        u = torch.logaddexp(u - bias, torch.full_like(u, math.log(1e-6)))
+        u = torch.logaddexp(u, torch.full_like(u, math.log(1e-6)))
         logits = self.clip * torch.tanh(u)
         logits = logits.masked_fill(~mask, float("-inf"))
         return torch.log_softmax(logits, -1)
+
+    def greedy(self, cache: DecoderCache, state: State, mask: Tensor) -> Tensor:
+        """(B, P) the feasible node of highest score: the most probable node of :meth:`forward`
+        without its floor, clip and softmax (about a quarter of a greedy step's work after the
+        glimpse). Only ties differ: where the clip rounds several nodes' logits to the same
+        value, :meth:`forward`'s argmax takes the lowest index and this the highest score."""
+        return self._scores(cache, state, mask).masked_fill_(~mask, float("-inf")).argmax(-1)

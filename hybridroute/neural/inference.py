@@ -125,7 +125,8 @@ def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: in
     dev = inst.device
     for decode, _ in passes:
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(aug, start, decode=decode, generator=generator, coords=coords, copies=augment)
+            out = policy(aug, start, decode=decode, generator=generator, coords=coords, copies=augment,
+                         logp=decode != "greedy")  # rollouts are ranked by length only
         lengths.append(out.length.reshape(B, -1))
         starts_all.append(out.starts.reshape(B, -1))
         actions_all.append(out.actions.reshape(B, -1, out.actions.shape[-1]))

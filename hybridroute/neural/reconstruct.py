@@ -308,7 +308,7 @@ def _round(policy: RRNCOPolicy, inst: Instances, tour: Tensor, bounds: list[tupl
     gen = torch.Generator(device=dev).manual_seed((int(seed) * 1_000_003 + round_index) % 2**63)
     with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
         out = policy(sub, start, decode="greedy", generator=gen,
-                     coords=dihedral(sub.coords.float(), forms=[form]), deadline=deadline)
+                     coords=dihedral(sub.coords.float(), forms=[form]), deadline=deadline, logp=False)
     best = out.length.argmin(1)
     orders = torch.tensor([actions_to_routes(inst.kind, int(out.starts[j, best[j]]),
                                              out.actions[j, best[j]].tolist())[0]

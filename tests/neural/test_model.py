@@ -135,6 +135,20 @@ def test_whole_policy_same_with_folded_and_unfolded_bias(city, kind):
     assert torch.equal(outs[0].actions, outs[1].actions)
 
 
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_greedy_without_log_probabilities_makes_the_same_rollouts(city, kind):
+    policy = tiny_policy(kind)
+    inst = instances_from_batch(sample_batch(city, kind, 10, 3, seed=2))
+    with torch.no_grad():
+        full = policy(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+        fast = policy(inst, decode="greedy", generator=torch.Generator().manual_seed(0), logp=False)
+    assert torch.equal(full.actions, fast.actions)
+    torch.testing.assert_close(full.length, fast.length)
+    assert torch.isnan(fast.logp).all() and torch.isfinite(full.logp).all()
+    with pytest.raises(ValueError, match="greedy"):
+        policy(inst, decode="sampling", logp=False)
+
+
 # d=128, L=6. The published counts are ATSP 3,379,495, ACVRP 3,495,335, ACVRPTW 4,290,252;
 # ours omit parameters the published code defines but never uses: in the decoder
 # project_fixed_context and pointer.project_out (2 × 16,384; no graph context, glimpse =
