@@ -179,6 +179,22 @@ def test_only_the_first_search_starts_from_the_warm_start(acvrp12, monkeypatch):
     assert sol.cost <= hr.evaluate(acvrp12, start).cost
 
 
+def test_side_searches_stop_before_the_limit_so_their_result_is_back_in_time(acvrp12, monkeypatch):
+    import time
+
+    from hybridroute.solvers import pyvrp_solver
+
+    sent = []
+    send = pyvrp_solver._send
+    monkeypatch.setattr(pyvrp_solver, "_send", lambda process, **kw: (sent.append(kw), send(process, **kw))[1])
+    t0 = time.monotonic()
+    sol = hr.get_solver("pyvrp", workers=2).solve(acvrp12, time_limit=2.0)
+    assert len(sent) == 1
+    assert sent[0]["end"] <= t0 + 2.0 - pyvrp_solver.SIDE_STOP_EARLY_S + 0.1
+    assert sent[0]["end"] >= t0 + 2.0 - pyvrp_solver.SIDE_STOP_EARLY_S - 0.5
+    assert sol.stats["searches"][1].get("feasible") is True  # the side result arrived
+
+
 def test_a_lost_side_search_keeps_the_first_result(atsp10, monkeypatch, caplog):
     from hybridroute.solvers import pyvrp_solver
 
