@@ -7,8 +7,9 @@ later against the same references. Each checkpoint decodes greedily from every s
 and ×8 dihedral augmentation (batches of 8, one thread); nearest neighbour from every start
 is the floor every policy must beat.
 
-Writes ``results/neural_eval/<kind>_sizes.json`` and ``.md`` (and prints the tables: gap, and
-seconds per instance on one thread).
+Writes ``results/neural_eval/<kind>_sizes.json`` and ``.md`` (``--out`` names another file,
+e.g. for instances from another city build; and prints the tables: gap, and seconds per
+instance on one thread).
 
 Usage::
 
@@ -100,6 +101,9 @@ def main(argv=None) -> int:
     ap.add_argument("--augments", default="1,8", help="dihedral augmentations to decode with")
     ap.add_argument("--starts", default="all", help="POMO starts per augmentation: 'all' or counts, e.g. all,16")
     ap.add_argument("--batch-size", type=int, default=8, help="instances decoded together")
+    ap.add_argument("--out", default=None,
+                    help="results/neural_eval/<out>.json and .md (default <kind>_sizes; the cached references "
+                         "belong to the file's city and count)")
     args = ap.parse_args(argv)
     augments = [int(x) for x in args.augments.split(",")]
     start_counts = [None if x == "all" else int(x) for x in args.starts.split(",")]
@@ -110,7 +114,8 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out_json = RESULTS / f"{args.kind.lower()}_sizes.json"
+    out_name = args.out or f"{args.kind.lower()}_sizes"
+    out_json = RESULTS / f"{out_name}.json"
     known = json.loads(out_json.read_text())["references"] if out_json.exists() else {}
     # only this run's own entries: merged into the file as it is when written, so that runs of
     # other sizes or checkpoints made side by side keep theirs
@@ -141,7 +146,7 @@ def main(argv=None) -> int:
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
     data = _merge_into_file(out_json, data, run={"command": command, "date": datetime.date.today().isoformat()})
     text = report(data, args.kind, args.ref_seconds, args.count)
-    (RESULTS / f"{args.kind.lower()}_sizes.md").write_text(text)
+    (RESULTS / f"{out_name}.md").write_text(text)
     print(text)
     return 0
 

@@ -7,8 +7,11 @@ than the 1000-point training builds, e.g.::
     python benchmarks/warm_start_large.py --then pyvrp --n 1000 --budget 10 --count 5
 
 Each instance runs cold ``--then``, ``rrnco+<then>`` and nearest neighbour in one process, one
-after another (the neural stage on one thread). Writes one JSON line per instance and a
-summary to ``results/warm_start_large_<kind>_n<n>_<then>.jsonl`` and prints them.
+after another (the neural stage on one thread), once per seed of ``--seeds``. Writes one JSON
+line per instance and seed and a summary (paired median of hybrid − cold in %, better / equal
+/ worse, and cold's seed spread: the median over instances of its largest − smallest cost
+across the seeds, in %) to ``results/warm_start_large_<kind>_n<n>_<then>[<tag>].jsonl`` and
+prints them.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--budget", type=float, default=10.0, help="seconds per solve")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0", help="comma-separated solver seeds (default 0)")
+    ap.add_argument("--tag", default="", help="suffix of the results file name")
     ap.add_argument("--instance-seed", type=int, default=20251111)
     args = ap.parse_args()
 
@@ -47,26 +51,33 @@ def main() -> None:
     torch.set_num_threads(1)
     city = load_city(args.city)
     hr.load_solver("rrnco").warm_up([args.kind])  # a model load is not search time
-    out = RESULTS / f"warm_start_large_{args.kind.lower()}_n{args.n}_{args.then}.jsonl"
+    seeds = [int(x) for x in args.seeds.split(",")]
+    out = RESULTS / f"warm_start_large_{args.kind.lower()}_n{args.n}_{args.then}{args.tag}.jsonl"
     lines = [json.dumps({"command": "python benchmarks/warm_start_large.py " + " ".join(sys.argv[1:]),
                          "date": datetime.date.today().isoformat()})]
-    diffs = []
-    for i, p in enumerate(sample_instances(city, args.kind, args.n, args.count, seed=args.instance_seed)):
-        cold = hr.solve(p, args.then, time_limit=args.budget, seed=args.seed)
-        hyb = hr.solve(p, f"rrnco+{args.then}", time_limit=args.budget, seed=args.seed)
-        nearest = hr.solve(p, "nearest")
-        first = hyb.stats.get("first_stats") or {}
-        row = {"instance": i, "cold": cold.cost, "hybrid": hyb.cost, "nearest": nearest.cost,
-               "hybrid_minus_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
-               "neural_cost": hyb.stats.get("first_cost"), "start_accepted": hyb.stats.get("initial_accepted"),
-               "neural_s": hyb.stats.get("first_runtime"), "neural_starts": first.get("starts"),
-               "first_pass_s": first.get("first_pass_s"), "first_skipped": hyb.stats.get("first_skipped"),
-               "cold_wall_s": cold.runtime, "hybrid_wall_s": hyb.runtime}
-        diffs.append(row["hybrid_minus_cold_pct"])
-        lines.append(json.dumps(row))
-        print(lines[-1], flush=True)
+    diffs, colds = [], {}
+    problems = sample_instances(city, args.kind, args.n, args.count, seed=args.instance_seed)
+    for seed in seeds:
+        for i, p in enumerate(problems):
+            cold = hr.solve(p, args.then, time_limit=args.budget, seed=seed)
+            hyb = hr.solve(p, f"rrnco+{args.then}", time_limit=args.budget, seed=seed)
+            nearest = hr.solve(p, "nearest")
+            first = hyb.stats.get("first_stats") or {}
+            row = {"instance": i, "seed": seed, "cold": cold.cost, "hybrid": hyb.cost, "nearest": nearest.cost,
+                   "hybrid_minus_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
+                   "neural_cost": hyb.stats.get("first_cost"), "start_accepted": hyb.stats.get("initial_accepted"),
+                   "neural_s": hyb.stats.get("first_runtime"), "neural_starts": first.get("starts"),
+                   "first_pass_s": first.get("first_pass_s"), "first_skipped": hyb.stats.get("first_skipped"),
+                   "cold_wall_s": cold.runtime, "hybrid_wall_s": hyb.runtime}
+            diffs.append(row["hybrid_minus_cold_pct"])
+            colds.setdefault(i, []).append(cold.cost)
+            lines.append(json.dumps(row))
+            print(lines[-1], flush=True)
+    spread = [100 * (max(c) - min(c)) / min(c) for c in colds.values()]
     summary = {"median_hybrid_minus_cold_pct": float(np.median(diffs)),
-               "hybrid_better": int(sum(d < 0 for d in diffs)), "instances": len(diffs)}
+               "hybrid_better": int(sum(d < 0 for d in diffs)), "equal": int(sum(d == 0 for d in diffs)),
+               "hybrid_worse": int(sum(d > 0 for d in diffs)), "pairs": len(diffs),
+               "cold_seed_spread_pct": float(np.median(spread)) if len(seeds) > 1 else None}
     lines.append(json.dumps(summary))
     print(lines[-1])
     out.write_text("\n".join(lines) + "\n")

@@ -37,8 +37,8 @@ class InstanceNorm(nn.Module):
         return out.transpose(1, 2).to(x.dtype)
 
 
-def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | None = None
-                             ) -> tuple[Tensor, Tensor]:
+def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | None = None,
+                             pool: int | None = None) -> tuple[Tensor, Tensor]:
     """RRNCO distance sampling: (B, m, k) sorted row and column features.
 
     For each node i, draw k indices without replacement with probability ∝ 1/(D̂_ij + 1e-6),
@@ -46,13 +46,24 @@ def sample_distance_features(dist: Tensor, k: int, generator: torch.Generator | 
     D̂[idx, i]. When fewer than k other nodes exist (m − 1 < k, small instances) the missing
     draws are made with replacement from the same distribution, so the feature width stays k.
     Reproducible under ``generator``.
+
+    ``pool``: draw among each node's ``pool`` nearest other nodes only (None: all, the paper).
+    With all nodes the drawn distances spread over the node's whole reach, which grows as √n
+    in the local distance scale; a pool keeps them as at the training sizes (see
+    :class:`~hybridroute.neural.policy.ModelConfig`). No change where m − 1 ≤ ``pool``.
     """
     B, m, _ = dist.shape
     d = dist.float()
     w = d.clone()
     w.diagonal(dim1=1, dim2=2).fill_(1e6)
-    probs = (1.0 / (w + 1e-6)).reshape(B * m, m)
-    kk = min(k, m - 1)
+    probs = 1.0 / (w + 1e-6)
+    available = m - 1
+    if pool is not None and pool < m - 1:
+        beyond = w.topk(pool, dim=-1, largest=False).values[..., -1:]
+        probs = probs.masked_fill(w > beyond, 0.0)  # ties at the pool's edge stay in
+        available = pool
+    probs = probs.reshape(B * m, m)
+    kk = min(k, available)
     idx = torch.multinomial(probs, kk, replacement=False, generator=generator)
     if kk < k:
         extra = torch.multinomial(probs, k - kk, replacement=True, generator=generator)
@@ -85,9 +96,9 @@ class ContextGate(nn.Module):
 class InitEmbedding(nn.Module):
     """Adaptive node embedding: distance sampling + coordinates + contextual gating (+ demand/TW)."""
 
-    def __init__(self, kind: ProblemKind, d: int, k: int = 25):
+    def __init__(self, kind: ProblemKind, d: int, k: int = 25, pool: int | None = None):
         super().__init__()
-        self.kind, self.k = kind, k
+        self.kind, self.k, self.pool = kind, k, pool
         self.row_dist = nn.Linear(k, d)
         self.col_dist = nn.Linear(k, d)
         if kind is ProblemKind.ATSP:
@@ -122,7 +133,7 @@ class InitEmbedding(nn.Module):
 
     def forward(self, inst: Instances, dist: Tensor, coords: Tensor,
                 generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        rows, cols = sample_distance_features(dist, self.k, generator)
+        rows, cols = sample_distance_features(dist, self.k, generator, self.pool)
         h_coord = self._coord_embedding(coords)
         h_row = self.row_gate(h_coord, self.row_dist(rows))
         h_col = self.col_gate(h_coord, self.col_dist(cols))
@@ -370,10 +381,10 @@ class Encoder(nn.Module):
     """Initial embedding + L AAFM layers → (row, column) embeddings, each (B, m, d)."""
 
     def __init__(self, kind: ProblemKind, d: int, num_layers: int, ff_hidden: int, k: int,
-                 attention: str = "rrnco", tw_gate_hidden: int | None = None):
+                 attention: str = "rrnco", tw_gate_hidden: int | None = None, sample_pool: int | None = None):
         super().__init__()
         self.kind = kind
-        self.init = InitEmbedding(kind, d, k)
+        self.init = InitEmbedding(kind, d, k, sample_pool)
         self.layers = nn.ModuleList(AAFMLayer(d, ff_hidden, kind.has_time_windows, attention, tw_gate_hidden)
                                     for _ in range(num_layers))
 

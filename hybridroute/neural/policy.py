@@ -79,6 +79,14 @@ class ModelConfig:
         every n for the same density of stops).
     tw_gate_hidden
         Hidden width of the ACVRPTW adaptive bias's gate (None: ``embed_dim``, the paper).
+    sample_pool
+        The distance sampling draws among each node's ``sample_pool`` nearest other nodes
+        (None: among all, the paper). Its draws, ∝ 1/distance, spread evenly over the node's
+        reach, which grows as √n in the local scale: at n = 1000 twice as far as at the
+        training sizes. A pool holds the features where they were trained; it changes nothing
+        on instances of at most ``sample_pool`` + 1 nodes, so a card may set it for inference
+        on a policy trained without it (docs/neural.md, "Distance features beyond the training
+        sizes").
     """
 
     kind: str
@@ -91,6 +99,7 @@ class ModelConfig:
     attention: str = "rrnco"
     dist_scale: str = "max"
     tw_gate_hidden: int | None = None
+    sample_pool: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ProblemKind.parse(self.kind).value)
@@ -101,6 +110,8 @@ class ModelConfig:
         if self.tw_gate_hidden is not None and int(self.tw_gate_hidden) < 1:
             raise ValueError(f"ModelConfig.tw_gate_hidden must be None or a positive integer, "
                              f"got {self.tw_gate_hidden!r}")
+        if self.sample_pool is not None and int(self.sample_pool) < 1:
+            raise ValueError(f"ModelConfig.sample_pool must be None or a positive integer, got {self.sample_pool!r}")
         for name in ("embed_dim", "num_layers", "ff_hidden", "num_heads", "sample_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -151,7 +162,8 @@ class RRNCOPolicy(nn.Module):
         kind = config.problem_kind
         self.kind = kind
         self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k,
-                               attention=config.attention, tw_gate_hidden=config.tw_gate_hidden)
+                               attention=config.attention, tw_gate_hidden=config.tw_gate_hidden,
+                               sample_pool=config.sample_pool)
         self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip)
         self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
 

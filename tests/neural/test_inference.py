@@ -148,6 +148,20 @@ def test_default_checkpoint_is_the_shipped_one(city, kind):
     assert sol.stats["checkpoint"] == DEFAULT_CHECKPOINTS[hr.ProblemKind(kind)]
 
 
+def test_the_shipped_acvrp_card_draws_distance_features_from_a_pool():
+    """Set for inference beyond n = 200 (docs/neural.md, "Distance features beyond the
+    training sizes"); the other kinds draw among all nodes, as they were trained."""
+    from hybridroute.neural.checkpoint import default_checkpoint, load_checkpoint
+
+    pools = {}
+    for kind in KINDS:
+        if _shipped(kind) is None:
+            pytest.skip(f"no shipped {kind} checkpoint yet")
+        policy, _ = load_checkpoint(default_checkpoint(hr.ProblemKind(kind)))
+        pools[kind] = policy.encoder.init.pool
+    assert pools == {"ATSP": None, "ACVRP": 200, "ACVRPTW": None}
+
+
 def test_hand_built_problems_without_coords_and_open_windows(checkpoints, atsp10, acvrp12, acvrptw12):
     import numpy as np
 

@@ -208,6 +208,36 @@ def test_distance_sampling_on_instances_smaller_than_k():
         assert set(rows[0, i].tolist()) <= allowed
 
 
+def test_a_sample_pool_draws_among_each_nodes_nearest_only():
+    g = torch.Generator().manual_seed(0)
+    dist = torch.rand(2, 80, 80, generator=g)
+    dist.diagonal(dim1=1, dim2=2).zero_()
+    rows, cols = sample_distance_features(dist, 25, torch.Generator().manual_seed(1), pool=30)
+    assert rows.shape == cols.shape == (2, 80, 25)
+    off = dist + torch.diag_embed(torch.full((2, 80), float("inf")))
+    edge = off.topk(30, dim=-1, largest=False).values[..., -1:]  # each row's 30th nearest
+    assert (rows <= edge).all()
+    assert (rows.max(-1).values > off.topk(25, dim=-1, largest=False).values[..., -1]).any()  # not just the 25 nearest
+    # the columns are the same nodes' distances towards the row's node
+    for i in (0, 41):
+        pool_nodes = off[0, i].topk(30, largest=False).indices
+        assert set(cols[0, i].tolist()) <= set(dist[0, pool_nodes, i].tolist())
+    # a pool smaller than k draws with replacement within it, as small instances do
+    few, _ = sample_distance_features(dist, 25, torch.Generator().manual_seed(1), pool=10)
+    assert (few <= off.topk(10, dim=-1, largest=False).values[..., -1:]).all()
+
+
+def test_a_pool_as_large_as_the_instance_changes_nothing():
+    dist = torch.rand(1, 50, 50, generator=torch.Generator().manual_seed(3))
+    dist.diagonal(dim1=1, dim2=2).zero_()
+    plain = sample_distance_features(dist, 25, torch.Generator().manual_seed(2))
+    for pool in (49, 200):
+        pooled = sample_distance_features(dist, 25, torch.Generator().manual_seed(2), pool=pool)
+        assert all(torch.equal(a, b) for a, b in zip(plain, pooled))
+    with pytest.raises(ValueError, match="sample_pool"):
+        ModelConfig("ACVRP", sample_pool=0)
+
+
 def test_config_rejects_unknown_keys_and_kinds():
     with pytest.raises(ValueError, match="unknown model config keys"):
         ModelConfig.from_dict({"kind": "ATSP", "embed_dims": 64})
