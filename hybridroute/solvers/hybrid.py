@@ -224,13 +224,23 @@ class Hybrid(Solver):
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int, initial) -> SolveOutput:
         t0 = time.perf_counter()
-        stage = self.first_stage(problem, time_limit=time_limit, seed=seed)
         then = self._stage(self.then, self.then_settings)
-        if stage.skipped is not None:
-            return skipped_output(stage, then.solve(problem, time_limit=time_limit, seed=seed))
-        rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
-        final = then.solve(problem, time_limit=rest, seed=seed, initial=stage.handed)
-        return self.combine(stage, final)
+        early = None
+        if isinstance(self.then, str) and hasattr(then, "start_side_searches"):
+            # The improver's cold side searches need no start: they run from now, on the cores
+            # the first stage leaves idle, instead of after it (an improver instance made for
+            # this solve, so no other solve can collect them).
+            early = then.start_side_searches(problem, time_limit, seed)
+        try:
+            stage = self.first_stage(problem, time_limit=time_limit, seed=seed)
+            if stage.skipped is not None:
+                return skipped_output(stage, then.solve(problem, time_limit=time_limit, seed=seed))
+            rest = max(time_limit - (time.perf_counter() - t0), _MIN_IMPROVER_SECONDS)
+            final = then.solve(problem, time_limit=rest, seed=seed, initial=stage.handed)
+            return self.combine(stage, final)
+        finally:
+            if early is not None:
+                early.close()  # already closed by the improver's solve, unless the first stage raised
 
     def first_stage(self, problem: Problem, *, time_limit: float, seed: int) -> "FirstStage":
         """Run (or skip) the first stage on ``problem`` as :meth:`solve` does, and gate its start.

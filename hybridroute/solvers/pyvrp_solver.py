@@ -135,30 +135,53 @@ class PyVRPSolver(Solver):
         self.symmetric_proximity = symmetric_proximity
         self.workers = check_workers(workers)
 
-    def _solve(self, problem: Problem, *, time_limit: float, seed: int,
-               initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
-        t0 = time.monotonic()
-        end = t0 + time_limit
+    def _side_count(self, time_limit: float) -> int:
+        """Side searches a solve with ``time_limit`` runs beside its first search."""
         count = resolve_workers(self.workers, MAX_AUTO_SEARCHES if self.workers == "auto"
                                 else self.workers)
         if self.workers == "auto" and time_limit < MIN_SIDE_SECONDS and self.max_iterations is None:
             count = 1  # a side process would spend much of its budget importing PyVRP
-        side = start_side_processes(_SIDE_TARGET, count - 1)
+        return count - 1
+
+    def _start_sides(self, problem: Problem, time_limit: float, seed: int) -> "_SideSearches":
+        """Start the cold side searches of a solve that ends ``time_limit`` seconds from now."""
+        end = time.monotonic() + time_limit
+        side = start_side_processes(_SIDE_TARGET, self._side_count(time_limit))
+        settings = {**self.get_params(), "workers": 1}
+        # only the first search starts from a warm start: the side searches start cold, so that
+        # the start adds a trajectory to the independent ones instead of replacing them
+        sent = [_send(process, settings=settings, problem=problem, seed=_side_seed(seed, k),
+                      initial=None, initial_types=None, end=end - SIDE_STOP_EARLY_S)
+                for k, process in enumerate(side)]
+        return _SideSearches(side, sent, end, problem)
+
+    def start_side_searches(self, problem: Problem, time_limit: float, seed: int = 0) -> "_SideSearches":
+        """Start now the cold side searches of a solve of ``problem`` that is to end
+        ``time_limit`` seconds from now; the next :meth:`solve` of the same problem on this
+        instance collects them instead of starting its own (a hybrid calls this before its
+        neural stage, so that those searches use the cores the stage leaves idle). Their
+        processes are closed by that solve, or by :meth:`_SideSearches.close`."""
+        early = self._start_sides(problem, time_limit, seed)
+        self._early_sides = early
+        return early
+
+    def _solve(self, problem: Problem, *, time_limit: float, seed: int,
+               initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
+        t0 = time.monotonic()
+        early, self._early_sides = getattr(self, "_early_sides", None), None
+        if early is not None and early.problem is not problem:
+            early.close()
+            early = None
+        sides = early if early is not None else self._start_sides(problem, time_limit, seed)
         try:
-            settings = {**self.get_params(), "workers": 1}
-            # only this search starts from a warm start: the side searches start cold, so that
-            # the start adds a trajectory to the independent ones instead of replacing them
-            sent = [_send(process, settings=settings, problem=problem, seed=_side_seed(seed, k),
-                          initial=None, initial_types=None, end=end - SIDE_STOP_EARLY_S)
-                    for k, process in enumerate(side)]
-            outputs = [(seed, 0.0, self._search(problem, end - time.monotonic(), seed, initial, initial_types))]
+            outputs = [(seed, 0.0, self._search(problem, t0 + time_limit - time.monotonic(), seed, initial,
+                                                 initial_types))]
             grace = side_grace(bool(outputs[0][2].routes))
-            for k, (process, ok) in enumerate(zip(side, sent)):
-                outputs.append(_collect(process, ok, _side_seed(seed, k), t0, end + grace))
+            for k, (process, ok) in enumerate(zip(sides.processes, sides.sent)):
+                outputs.append(_collect(process, ok, _side_seed(seed, k), t0, max(sides.end, t0 + time_limit) + grace))
         finally:
-            for process in side:
-                process.close()
-        return _best_of(problem, outputs, len(side) + 1)
+            sides.close()
+        return _best_of(problem, outputs, len(sides.processes) + 1)
 
     def _search(self, problem: Problem, time_limit: float, seed: int,
                 initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
@@ -243,6 +266,18 @@ def _side_search(settings: dict[str, Any], problem: Problem, seed: int, initial:
     return started, solver._search(problem, max(end - started, 1e-3), seed, initial, initial_types)
 
 
+class _SideSearches:
+    """Side searches started for one solve: their processes, whether each got its task, and
+    when the solve is to end (a ``time.monotonic()`` reading)."""
+
+    def __init__(self, processes: list[SideProcess], sent: list[bool], end: float, problem: Problem):
+        self.processes, self.sent, self.end, self.problem = processes, sent, end, problem
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.close()
+
+
 def _send(process: SideProcess, **kwargs: Any) -> bool:
     try:
         process.send(**kwargs)
@@ -263,7 +298,9 @@ def _collect(process: SideProcess, sent: bool, seed: int, t0: float,
     except SideProcessError as exc:
         logger.warning("pyvrp: side search with seed %d lost: %s", seed, exc)
         return seed, 0.0, None
-    return seed, started - t0, out
+    # a side search started before this solve (beside a hybrid's first stage) is stamped from
+    # the solve's start: its history stays within [0, runtime]
+    return seed, max(started - t0, 0.0), out
 
 
 def _best_of(problem: Problem, outputs: list[tuple[int, float, SolveOutput | None]],

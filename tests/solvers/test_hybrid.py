@@ -40,6 +40,43 @@ def test_hybrid_records_both_stages(request, fixture, then):
     assert st["then_stats"]["time_limit"] <= max(1.0 - st["first_runtime"], _MIN_IMPROVER_SECONDS) + 1e-9
 
 
+class SlowNearest(Solver):
+    """A first stage that takes ``seconds`` and returns nearest neighbour's routes."""
+
+    name = "slow-nearest"
+    started: list[float] = []
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        import time
+
+        self.started.append(time.monotonic())
+        time.sleep(0.6)
+        return SolveOutput(routes=[list(r) for r in hr.solve(problem, "nearest").routes])
+
+
+def test_pyvrps_side_search_runs_beside_the_first_stage(acvrp12, monkeypatch):
+    """The cold side search needs no start: it is sent before the first stage begins, aimed at
+    the hybrid's whole limit, and collected by the improver."""
+    import time
+
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers import pyvrp_solver
+
+    sent = []
+    send = pyvrp_solver._send
+    monkeypatch.setattr(pyvrp_solver, "_send",
+                        lambda process, **kw: (sent.append((time.monotonic(), kw)), send(process, **kw))[1])
+    SlowNearest.started = []
+    t0 = time.monotonic()
+    sol = Hybrid(first=SlowNearest(), then="pyvrp", split=0.3, gate=False,
+                 then_settings={"workers": 2}).solve(acvrp12, time_limit=3.0, seed=0)
+    assert len(sent) == 1 and sent[0][0] < SlowNearest.started[0]
+    assert sent[0][1]["end"] == pytest.approx(t0 + 3.0 - pyvrp_solver.SIDE_STOP_EARLY_S, abs=0.3)
+    searches = sol.stats["then_stats"]["searches"]
+    assert len(searches) == 2 and searches[1].get("feasible") is True
+    assert sol.is_feasible and sol.runtime < 3.0 + 0.5
+
+
 def test_hybrid_keeps_the_first_stage_when_the_improver_is_worse(acvrp12):
     sol = Hybrid(first="nearest", then=WorseImprover()).solve(acvrp12, time_limit=0.5)
     nearest = hr.solve(acvrp12, "nearest")
