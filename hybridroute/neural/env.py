@@ -28,7 +28,6 @@ Rules (those of the RRNCO paper and its published code, arXiv 2503.16159):
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, fields, replace
 from typing import Sequence
 
@@ -304,13 +303,12 @@ class RoutingEnv:
         if self.has_tw and (inst.tw is None or inst.service is None):
             raise ValueError("ACVRPTW instances need tw and service")
         if self.has_tw:
-            self.horizon = inst.tw[:, 0, 1]
-            self.to_depot = inst.dur[:, :, 0]
+            horizon, to_depot = inst.tw[:, 0, 1], inst.dur[:, :, 0]
             # A customer can begin service at max(arrive, window start) if that is before its
             # window's end and leaves time to serve it and drive back before the horizon: both
             # hold exactly when arrive < deadline (−inf where even the window's start is too
             # late), one comparison per step instead of five (B, P, m) operations.
-            latest = self.horizon.unsqueeze(-1) - inst.service - self.to_depot
+            latest = horizon.unsqueeze(-1) - inst.service - to_depot
             self.deadline = torch.where(inst.tw[..., 0] < latest, torch.minimum(inst.tw[..., 1], latest),
                                         torch.full_like(latest, -math.inf))
 

@@ -595,7 +595,6 @@ class WeightAverage:
             self.mean = {k: v.to("cpu", torch.float64) for k, v in saved["average"].items()}
             self.count = int(saved["average_count"])
 
-
     def _other_window(self, saved: dict[str, Any]) -> bool:
         """Whether a saved mean belongs to another averaging window than this config's."""
         if self.from_step is None:

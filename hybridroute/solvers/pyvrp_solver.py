@@ -134,6 +134,7 @@ class PyVRPSolver(Solver):
             raise ValueError(f"symmetric_proximity must be True or False, got {symmetric_proximity!r}")
         self.symmetric_proximity = symmetric_proximity
         self.workers = check_workers(workers)
+        self._early_sides: _SideSearches | None = None  # see start_side_searches
 
     def _side_count(self, time_limit: float) -> int:
         """Side searches a solve with ``time_limit`` runs beside its first search."""
@@ -168,7 +169,7 @@ class PyVRPSolver(Solver):
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
         t0 = time.monotonic()
-        early, self._early_sides = getattr(self, "_early_sides", None), None
+        early, self._early_sides = self._early_sides, None
         if early is not None and early.problem is not problem:
             early.close()
             early = None
