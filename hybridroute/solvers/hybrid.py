@@ -32,6 +32,10 @@ ended 2-7 % above cold OR-Tools at the same budget):
   After the gate refused a start, the next few problems of that kind and size skip the first
   stage. Either way it is measured again every fifth call.
 
+A first stage can also know that its starts do not pay on a problem (``Solver.start_not_worth``):
+the neural backend's model card names the largest size at which its starts were measured to
+help an improver (``warm_start_max_n``); above it the improver runs alone on the whole limit.
+
 Fleet features (several depots, vehicle types, optional stops, shifts, ...): a hybrid honours
 what its improver honours. When the first stage does not (the neural policy models one depot
 and one vehicle type), the improver runs alone on the whole budget and
@@ -259,7 +263,7 @@ class Hybrid(Solver):
             then = self._stage(self.then, self.then_settings)
             reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
         else:
-            reason = self._skip_reason(key, time_limit)
+            reason = first.start_not_worth(problem) or self._skip_reason(key, time_limit)
         if reason is not None:
             logger.info("%s: first stage skipped: %s", self.name, reason)
             return FirstStage(first.name, None, reason, None, None, time.perf_counter() - t0)

@@ -31,6 +31,7 @@ spend a time budget on improvement.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import math
 import threading
@@ -91,6 +92,14 @@ def _load_async(checkpoint: str | Path | None, kind: ProblemKind, device: str) -
             fut = _LOADER.submit(_load_for, checkpoint, kind, device)
             _PENDING[key] = fut
         return fut
+
+
+@functools.lru_cache(maxsize=32)
+def _card(checkpoint: str | Path) -> dict[str, Any]:
+    """A checkpoint's model card (JSON only), read once per process."""
+    from ..neural.checkpoint import find_checkpoint, read_card
+
+    return read_card(find_checkpoint(checkpoint))
 
 
 def _size_stats(card: dict[str, Any], problem: Problem) -> dict[str, Any]:
@@ -197,6 +206,23 @@ class RRNCO(Solver):
         policy, card, path, _ = _load_async(self.checkpoint, kind, self.device).result()
         _check_kind(policy, path, kind)
         return policy, card, path
+
+    def start_not_worth(self, problem: Problem) -> str | None:
+        """Why a hybrid should not run the policy first on ``problem``: its model card's
+        ``warm_start_max_n`` (the largest size at which its starts were measured to help an
+        improver) is below the problem's size. Reads the card only (no weights); None when the
+        card sets no such size, or cannot be read (the solve then reports why)."""
+        from ..neural.checkpoint import default_checkpoint  # no torch
+
+        try:
+            card = _card(self.checkpoint if self.checkpoint is not None else default_checkpoint(problem.kind))
+        except (OSError, ValueError):
+            return None
+        limit = card.get("warm_start_max_n")
+        if limit is None or card.get("kind") != problem.kind.value or problem.size <= int(limit):
+            return None
+        return (f"{card.get('name', 'the checkpoint')}'s starts were measured not to pay above n = {int(limit)} on "
+                f"{problem.kind.value} (warm_start_max_n in its model card); this problem has n = {problem.size}")
 
     def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
         """Load the checkpoints (and torch) now and decode once, so that solves spend their

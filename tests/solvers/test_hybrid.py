@@ -434,3 +434,65 @@ def test_the_skip_rule_keeps_the_largest_limit_a_first_stage_fell_short_at():
     rec = _first_record(rec, start("loading"), 0.0, "fell back", 1.0)
     assert rec["short_at"] is None and rec["gated"] is False  # loading is a one-off
     assert _first_record(rec, start(), 0.1, "worse than nearest", 1.0)["gated"] is True
+
+
+class NotWorthAbove(Solver):
+    """A first stage that declares its starts worthless above ``limit`` customers."""
+
+    name = "not-worth-above"
+    limit = 5
+    calls = 0
+
+    def start_not_worth(self, problem):
+        return f"no use above n = {self.limit}" if problem.size > self.limit else None
+
+    def _solve(self, problem, *, time_limit, seed, initial):
+        type(self).calls += 1
+        return SolveOutput(routes=[list(r) for r in hr.solve(problem, "nearest").routes])
+
+
+def test_a_first_stage_that_knows_its_start_does_not_pay_is_skipped(acvrp12):
+    """The improver then gets the whole limit, and stats say why."""
+    pytest.importorskip("pyvrp")
+    NotWorthAbove.calls = 0
+    sol = Hybrid(first=NotWorthAbove(), then="pyvrp").solve(acvrp12, time_limit=0.5, seed=0)
+    assert NotWorthAbove.calls == 0 and sol.stats["first_skipped"] == "no use above n = 5"
+    assert sol.is_feasible and sol.stats["then_stats"]["time_limit"] == pytest.approx(0.5, abs=0.05)
+    NotWorthAbove.limit = 12
+    try:
+        ran = Hybrid(first=NotWorthAbove(), then="pyvrp").solve(acvrp12, time_limit=0.5, seed=0)
+    finally:
+        NotWorthAbove.limit = 5
+    assert NotWorthAbove.calls == 1 and "first_skipped" not in ran.stats
+
+
+def _checkpoint_copy(tmp_path, name, **card_fields):
+    import json
+    import shutil
+
+    from hybridroute.neural.checkpoint import find_checkpoint
+
+    weights = find_checkpoint(name)
+    shutil.copy(weights, tmp_path / weights.name)
+    card = json.loads(weights.with_suffix(".json").read_text())
+    card.update(card_fields)
+    (tmp_path / weights.with_suffix(".json").name).write_text(json.dumps(card))
+    return tmp_path / weights.name
+
+
+def test_the_neural_stage_answers_from_its_model_card(tmp_path, acvrptw12, acvrp12):
+    """``warm_start_max_n`` in the card: a larger problem of its kind is not worth a start;
+    a smaller one, another kind's problem, or a card without the field run the stage."""
+    from hybridroute.solvers.rrnco_solver import RRNCO
+
+    capped = RRNCO(checkpoint=str(_checkpoint_copy(tmp_path, "rrnco-acvrptw-imit", warm_start_max_n=10)))
+    reason = capped.start_not_worth(acvrptw12)
+    assert "n = 10" in reason and "n = 12" in reason and "warm_start_max_n" in reason
+    assert capped.start_not_worth(acvrp12) is None  # another kind: the solve reports that
+    (tmp_path / "roomy").mkdir()
+    roomy = _checkpoint_copy(tmp_path / "roomy", "rrnco-acvrptw-imit", warm_start_max_n=12)
+    assert RRNCO(checkpoint=str(roomy)).start_not_worth(acvrptw12) is None
+    (tmp_path / "none").mkdir()
+    unset = _checkpoint_copy(tmp_path / "none", "rrnco-acvrptw-imit", warm_start_max_n=None)
+    assert RRNCO(checkpoint=str(unset)).start_not_worth(acvrptw12) is None
+    assert RRNCO(checkpoint=str(tmp_path / "missing.safetensors")).start_not_worth(acvrptw12) is None
