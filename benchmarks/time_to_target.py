@@ -3,9 +3,10 @@
 For each kind and size, instances are sampled from the held-out city (Helsinki: never used
 for training). Every solver runs on every instance and seed:
 
-* solvers whose search does not depend on the time limit (PyVRP's genetic search; the
+* solvers whose search does not depend on the time limit (PyVRP's iterated local search; the
   one-shot ``rrnco`` construction, run with the largest budget) run once, and the cost at
-  each smaller budget is read off their anytime curve (``Solution.history``);
+  each smaller budget is read off their anytime curve (``Solution.history``); PyVRP runs
+  apart for budgets under 2 s, where it runs one search instead of two (:func:`budget_runs`);
 * every other solver (OR-Tools, whose ATSP portfolio splits the limit between searches,
   and the hybrids, whose neural stage gets a share of the limit) runs once per budget, so
   a hybrid at budget b is compared with cold search at the same total budget b.
@@ -70,6 +71,26 @@ def time_to(history, target: float) -> float:
     return np.inf
 
 
+def budget_runs(solver: str, budgets: list[float]) -> dict[float, list[float]]:
+    """The time limits ``solver`` runs with, each mapped to the budgets read off that run.
+
+    A budget-free solver runs once with the largest budget and answers every budget, except
+    PyVRP below ``MIN_SIDE_SECONDS``: it runs a second search side by side from that limit on
+    (``workers="auto"``), so a shorter budget is a one-search run of its own; read off a longer
+    run's curve it would be the better of two searches, which a user's solve with that limit
+    is not."""
+    from hybridroute.solvers.pyvrp_solver import MIN_SIDE_SECONDS
+
+    budgets = sorted(budgets)
+    if solver not in BUDGET_FREE:
+        return {b: [b] for b in budgets}
+    largest = budgets[-1]
+    if solver == "pyvrp" and largest >= MIN_SIDE_SECONDS:
+        short = [b for b in budgets if b < MIN_SIDE_SECONDS]
+        return {**{b: [b] for b in short}, largest: [b for b in budgets if b >= MIN_SIDE_SECONDS]}
+    return {largest: budgets}
+
+
 def run(args) -> pd.DataFrame:
     city = held_out_city()
     installed = set(hr.installed_solvers())
@@ -77,7 +98,6 @@ def run(args) -> pd.DataFrame:
     skipped = sorted(set(args.solvers) - set(solvers))
     if skipped:
         logging.warning("not installed, skipped: %s", ", ".join(skipped))
-    budget = max(args.budgets)
     jobs = [(kind, n, p) for kind in args.kinds for n in args.sizes
             for p in sample_instances(city, kind, n, args.count, seed=args.instance_seed)]
     rows = []
@@ -90,7 +110,7 @@ def run(args) -> pd.DataFrame:
         # load each kind's checkpoint before timing: a first call's model load is not search time
         for kind in args.kinds:
             hr.solve(sample_instances(city, kind, 10, 1, seed=0)[0], "rrnco", time_limit=0.1)
-    plan = [(s, [budget] if s in BUDGET_FREE else sorted(args.budgets)) for s in solvers]
+    plan = [(s, budget_runs(s, args.budgets)) for s in solvers]
     # best costs of earlier runs on the same instances (--best-from), so that a partial rerun
     # aims at the same targets as the run it will be merged with
     prior: dict[tuple, float] = {}
@@ -107,7 +127,7 @@ def run(args) -> pd.DataFrame:
                 bar.update(len(budgets) * len(args.seeds))
                 continue
             for seed in args.seeds:
-                for b in budgets:
+                for b in sorted(budgets):
                     bar.set_postfix_str(f"{kind} n={n} {solver} {b:g}s")
                     t0 = time.perf_counter()
                     settings = {"split": args.split} if "+" in solver and args.split is not None else {}
@@ -117,10 +137,11 @@ def run(args) -> pd.DataFrame:
         best = min([s.cost for *_, s, _ in runs if s.is_feasible] + [prior.get((kind, n, problem.name), np.inf)])
         best = best if np.isfinite(best) else np.nan
         target = best * (1 + args.target_pct / 100)
+        answers = dict(plan)
         for solver, seed, run_budget, sol, wall in runs:
             history = list(sol.history) if sol.is_feasible else []
-            # a budget-free run answers every budget; a per-budget run only its own
-            for b in (args.budgets if solver in BUDGET_FREE else [run_budget]):
+            # a budget-free run answers the budgets read off its curve; a per-budget run its own
+            for b in answers[solver][run_budget]:
                 c = cost_at(history, b) if sol.is_feasible else np.inf
                 rows.append(dict(kind=kind, n=n, instance=problem.name, solver=solver, seed=seed, budget_s=b,
                                  cost=c, gap_pct=100 * (c - best) / best, time_to_target_s=time_to(history, target),

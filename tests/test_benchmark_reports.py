@@ -225,3 +225,12 @@ def test_reconstruct_report_pairs_the_two_decodings_by_instance():
     assert [c.strip() for c in alone.strip("|").split("|")] == ["100", "1", "4.00", "20", "—", "—", "28.61", "1.02"]
     with pytest.raises(SystemExit):
         rc.main(["--variants", "reconstruct,greedy"])
+
+
+def test_pyvrp_budgets_under_two_seconds_run_apart(ttt):
+    """Under 2 s PyVRP runs one search, from 2 s on two: a short budget read off a longer run
+    would be the better of two searches."""
+    assert ttt.budget_runs("pyvrp", [1, 2, 10]) == {1: [1], 10: [2, 10]}
+    assert ttt.budget_runs("pyvrp", [0.5, 1]) == {1: [0.5, 1]}
+    assert ttt.budget_runs("rrnco", [1, 2, 10]) == {10: [1, 2, 10]}
+    assert ttt.budget_runs("ortools", [2, 1]) == {1: [1], 2: [2]}
