@@ -8,7 +8,9 @@ spawn and forkserver methods it never re-imports the caller's ``__main__`` (so s
 without an ``if __name__ == "__main__":`` guard keep working), and unlike fork it inherits no
 threads. It is started before the caller builds its own model and imports the backend
 meanwhile (about 0.3-0.6 s); the task follows through its stdin, and the result comes back
-through its stdout (length-prefixed pickle: both ends are this package, run by this interpreter).
+through its stdout (length-prefixed pickles: both ends are this package, run by this interpreter).
+Before its result a call may send progress (:func:`report_progress`, e.g. each better solution),
+so that a caller that must kill it at a deadline keeps the latest (:meth:`SideProcess.progress`).
 
 ``workers="auto"`` uses side processes only from a top-level process with spare cores.
 Inside a worker process (:func:`hybridroute.solve_many`'s pool, a Dask worker, any
@@ -35,13 +37,15 @@ from typing import Any
 from ._backend import usable_cores
 
 __all__ = ["check_workers", "resolve_workers", "SideProcess", "SideProcessError",
-           "start_side_processes", "call_before", "SIDE_GRACE_S", "SIDE_LATE_S",
+           "start_side_processes", "call_before", "report_progress", "SIDE_GRACE_S", "SIDE_LATE_S",
            "side_grace"]
 
 logger = logging.getLogger(__name__)
 
 
-_HEADER = struct.Struct("<Q")  # byte length of the pickled result
+_HEADER = struct.Struct("<Q")  # byte length of each pickled message
+# In a side process: the stream its messages go to (None in any other process).
+_MESSAGES = None
 
 #: Seconds a side search may overrun its deadline before its result is given up (model
 #: building is not covered by the backends' own time limits).
@@ -107,7 +111,8 @@ class SideProcess:
         self._proc = subprocess.Popen([sys.executable, "-m", __name__, target],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=self._stderr, env=env)
-        self._payload: bytes | None = None
+        self._payload: tuple | None = None
+        self._progress: Any = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -142,22 +147,43 @@ class SideProcess:
             code = self._proc.wait(timeout=5.0)
             raise SideProcessError(f"side process for {self.target} failed (exit code {code}): "
                                    f"{self._stderr_tail()}")
-        ok, value = pickle.loads(self._payload)
+        ok, value = self._payload
         if not ok:
             raise SideProcessError(f"side process for {self.target} raised {value}")
         return value
 
+    def finished(self, deadline: float) -> bool:
+        """Whether the call has answered (or the process ended) by ``deadline`` (a
+        ``time.monotonic()`` reading); waits until then, and never kills."""
+        wait = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
+        self._reader.join(timeout=wait)
+        return not self._reader.is_alive()
+
+    def progress(self) -> Any:
+        """The latest value the call sent with :func:`report_progress` (None: none yet); still
+        there after the process was killed at its deadline."""
+        return self._progress
+
     def _read(self) -> None:
-        """Reader thread: one length-prefixed pickle from the child's stdout."""
+        """Reader thread: length-prefixed pickles from the child's stdout, progress first, then
+        the result."""
         stream = self._proc.stdout
         try:
-            header = stream.read(_HEADER.size)
-            if len(header) == _HEADER.size:
+            while True:
+                header = stream.read(_HEADER.size)
+                if len(header) != _HEADER.size:
+                    return
                 (size,) = _HEADER.unpack(header)
                 body = stream.read(size)
-                if len(body) == size:
-                    self._payload = body
-        except (OSError, ValueError):  # closed under us by close()
+                if len(body) != size:
+                    return
+                tag, *message = pickle.loads(body)
+                if tag == "progress":
+                    self._progress = message[0]
+                else:
+                    self._payload = tuple(message)
+                    return
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError):  # closed under us by close()
             pass
 
     def close(self) -> None:
@@ -216,10 +242,26 @@ def start_side_processes(target: str, count: int) -> list[SideProcess]:
     return side
 
 
+def report_progress(value: Any) -> None:
+    """In a side process: send ``value`` to the caller as the call's latest progress
+    (:meth:`SideProcess.progress`); elsewhere nothing."""
+    if _MESSAGES is not None:
+        _write(_MESSAGES, ("progress", value))
+
+
+def _write(stream, message: tuple) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
 def _main(target: str) -> int:
     """Child side: import ``target``, read its keyword arguments, write (ok, value)."""
     result_stream = sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print must not corrupt the pickled result
+    sys.stdout = sys.stderr  # a stray print must not corrupt the pickled messages
+    # run as ``python -m``, this is ``__main__``: the target reports through the package's module
+    package_module = importlib.import_module(__spec__.name) if __spec__ is not None else sys.modules[__name__]
+    package_module._MESSAGES = result_stream
     module_name, _, function_name = target.partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
     kwargs = pickle.loads(sys.stdin.buffer.read())
@@ -227,9 +269,7 @@ def _main(target: str) -> int:
         payload = (True, function(**kwargs))
     except Exception as exc:  # noqa: BLE001 -- reported to the parent, which decides
         payload = (False, f"{type(exc).__name__}: {exc}")
-    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    result_stream.write(_HEADER.pack(len(body)) + body)
-    result_stream.flush()
+    _write(result_stream, ("result", *payload))
     return 0
 
 

@@ -292,3 +292,33 @@ def test_workers_do_not_apply_to_a_single_search(acvrp12):
 def test_bad_workers_setting_is_refused():
     with pytest.raises(ValueError, match="workers must be"):
         hr.get_solver("ortools", workers=0)
+
+
+def test_large_time_window_problems_with_long_limits_run_where_they_can_be_killed(acvrptw12, acvrp12, monkeypatch):
+    from hybridroute.solvers import ortools_solver
+
+    monkeypatch.setattr(ortools_solver, "KILLABLE_MIN_CUSTOMERS", 12)
+    killable = ortools_solver._killed_at_deadline
+    assert killable(acvrptw12, 10.0) and not killable(acvrptw12, 2.0) and not killable(acvrptw12, np.inf)
+    assert not killable(acvrp12, 10.0)  # no time windows: its limit is checked often enough
+    monkeypatch.setattr(ortools_solver, "KILLABLE_MIN_CUSTOMERS", 13)
+    assert not killable(acvrptw12, 10.0)
+
+
+def test_a_search_still_running_at_the_deadline_is_killed_and_its_last_solution_kept(acvrptw12, monkeypatch):
+    """GLS runs to its limit: asked to kill it 0.6 s before, the solve keeps the last better
+    solution the side search sent, with its history, and its warm start is accepted there."""
+    from hybridroute.solvers import ortools_solver
+
+    monkeypatch.setattr(ortools_solver, "KILLABLE_MIN_CUSTOMERS", 1)
+    monkeypatch.setattr(ortools_solver, "KILLABLE_MIN_LIMIT_S", 0.0)
+    monkeypatch.setattr(ortools_solver, "SIDE_LATE_S", -0.6)
+    start = hr.solve(acvrptw12, "nearest")
+    sol = hr.get_solver("ortools").solve(acvrptw12, time_limit=2.0, initial=start.routes)
+    assert sol.is_feasible and sol.stats["killed_at_deadline"] == 1 and sol.stats["initial_accepted"] is True
+    assert sol.runtime < 2.0 and sol.cost <= start.cost + 1e-6
+    assert sol.history and sol.history[-1][1] == pytest.approx(sol.cost, rel=1e-6)
+    # the same search left to end by itself: nothing killed
+    monkeypatch.setattr(ortools_solver, "SIDE_LATE_S", 0.2)
+    ended = hr.get_solver("ortools").solve(acvrptw12, time_limit=1.0)
+    assert ended.is_feasible and ended.stats["killed_at_deadline"] == 0

@@ -94,3 +94,21 @@ def test_a_script_without_a_main_guard_can_use_side_processes(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("RESULT [3]") == 1
+
+
+def test_progress_sent_before_a_kill_is_kept(tmp_path, monkeypatch):
+    """A call reports progress (e.g. each better solution); killed at its deadline, the caller
+    still has the latest value. A call that ends returns its value after its progress."""
+    (tmp_path / "progress_target.py").write_text(
+        "import time\nfrom hybridroute.solvers._parallel import report_progress\n\n"
+        "def run(values, block):\n    for v in values:\n        report_progress(v)\n"
+        "    time.sleep(block)\n    return 'done'\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p))
+    with SideProcess("progress_target:run") as side:
+        side.send(values=[1, {"routes": [[1, 2]]}, 3], block=120)
+        t0 = time.monotonic()
+        assert not side.finished(time.monotonic() + 3.0)
+        assert side.progress() == 3 and time.monotonic() - t0 < 60
+    with SideProcess("progress_target:run") as side:
+        side.send(values=["a"], block=0)
+        assert side.result(time.monotonic() + 60) == "done" and side.progress() == "a"
