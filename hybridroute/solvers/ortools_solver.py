@@ -439,12 +439,12 @@ class ORToolsSolver(Solver):
         solution is killed, and the last solution it sent is offered. Returns whether the
         search accepted its warm start."""
         if killable and not process.finished(round_end + SIDE_LATE_S) and process.progress() is not None:
-            routes, types, elapsed, history = process.progress()
+            routes, types, history, accepted = process.progress()
             process.close()
             run.history.extend(history)
             best.offer(run.problem, routes, 1, strategy, overrides, time.monotonic() - run.t0, types)
             best.log[-1]["stopped_at_deadline"] = True
-            return True  # it sent solutions, so it was searching from its start (when it had one)
+            return accepted
         try:
             routes, types, status, history, elapsed, accepted, notes = process.result(
                 round_end + side_grace(best.routes is not None))
@@ -534,8 +534,8 @@ def _side_search(problem: Problem, scaled: ScaledProblem, num_vehicles: int, par
     """One portfolio search in a side process: (routes, their vehicle types or None, status,
     history, seconds since t0, whether it accepted ``initial``, notes on the start).
 
-    ``stream``: send each better solution to the caller as it is found (routes, types,
-    seconds since t0, history so far), so that the caller may kill the search at its deadline.
+    ``stream``: send each better solution to the caller as it is found (see ``_Run.progress``),
+    so that the caller may kill the search at its deadline.
 
     ``round_end`` and ``t0`` are ``time.monotonic()`` readings of the calling process (the
     clock is system-wide), so the time the side process took to start is not given twice.
@@ -737,10 +737,12 @@ class _Run:
     initial_types: list[int] | None = None
     #: The warm start as read into the model, with each route's vehicle type (fleet model).
     start_routes: list[list[int]] | None = None
-    #: In a side process that may be killed at its deadline: called with each better solution
-    #: as (routes, their vehicle types or None, seconds since ``t0``, the history so far).
-    progress: Callable[[Any], None] | None = None
     start_types: list[int] | None = None
+    #: In a side process that may be killed at its deadline: called with each better solution
+    #: as (routes, their vehicle types or None, the history so far, whether the search started
+    #: from the warm start).
+    progress: Callable[[Any], None] | None = None
+    start_accepted: bool = False
 
     def solve(self, params, initial: list[list[int]] | None, end: float | None = None):
         """Build, close and solve the model; return (routes, their vehicle types or None,
@@ -753,6 +755,7 @@ class _Run:
         routing.AddAtSolutionCallback(lambda: self._record(routing, manager))
         routing.CloseModelWithParameters(params)
         start = self._read_start(manager, routing, initial)
+        self.start_accepted = start is not None
         if end is not None:
             params.time_limit.FromMilliseconds(max(int((end - time.monotonic()) * 1000), 10))
         if start is not None:
@@ -773,7 +776,7 @@ class _Run:
             self.history.append((seconds, cost))
             if self.progress is not None:
                 routes, types = self._extract(manager, routing, _CURRENT_SOLUTION)
-                self.progress((routes, types, seconds, list(self.history)))
+                self.progress((routes, types, list(self.history), self.start_accepted))
 
     def _model(self):
         from ortools.constraint_solver import pywrapcp
