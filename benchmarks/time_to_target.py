@@ -110,7 +110,7 @@ def run(args) -> pd.DataFrame:
         # load each kind's checkpoint before timing: a first call's model load is not search time
         for kind in args.kinds:
             hr.solve(sample_instances(city, kind, 10, 1, seed=0)[0], "rrnco", time_limit=0.1)
-    plan = [(s, budget_runs(s, args.budgets)) for s in solvers]
+    plan = {s: budget_runs(s, args.budgets) for s in solvers}
     # best costs of earlier runs on the same instances (--best-from), so that a partial rerun
     # aims at the same targets as the run it will be merged with
     prior: dict[tuple, float] = {}
@@ -118,11 +118,11 @@ def run(args) -> pd.DataFrame:
         old = pd.read_csv(path)
         for key, cost in old.groupby(["kind", "n", "instance"])["final_cost"].min().items():
             prior[key] = min(prior.get(key, np.inf), float(cost))
-    total = len(jobs) * len(args.seeds) * sum(len(b) for _, b in plan)
+    total = len(jobs) * len(args.seeds) * sum(len(b) for b in plan.values())
     bar = tqdm(total=total, desc="time-to-target", unit="run")
     for kind, n, problem in jobs:
         runs = []
-        for solver, budgets in plan:
+        for solver, budgets in plan.items():
             if problem.kind not in solver_class(solver).supports:
                 bar.update(len(budgets) * len(args.seeds))
                 continue
@@ -137,11 +137,10 @@ def run(args) -> pd.DataFrame:
         best = min([s.cost for *_, s, _ in runs if s.is_feasible] + [prior.get((kind, n, problem.name), np.inf)])
         best = best if np.isfinite(best) else np.nan
         target = best * (1 + args.target_pct / 100)
-        answers = dict(plan)
         for solver, seed, run_budget, sol, wall in runs:
             history = list(sol.history) if sol.is_feasible else []
             # a budget-free run answers the budgets read off its curve; a per-budget run its own
-            for b in answers[solver][run_budget]:
+            for b in plan[solver][run_budget]:
                 c = cost_at(history, b) if sol.is_feasible else np.inf
                 rows.append(dict(kind=kind, n=n, instance=problem.name, solver=solver, seed=seed, budget_s=b,
                                  cost=c, gap_pct=100 * (c - best) / best, time_to_target_s=time_to(history, target),

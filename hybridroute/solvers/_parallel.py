@@ -137,10 +137,7 @@ class SideProcess:
             When the process crashed, raised, or is still running at the deadline (it is
             then killed).
         """
-        # an unlimited deadline (time_limit=math.inf) waits for the child to finish
-        wait = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
-        self._reader.join(timeout=wait)
-        if self._reader.is_alive():
+        if not self.finished(deadline):
             self.close()
             raise SideProcessError(f"side process for {self.target} overran its deadline; killed")
         if self._payload is None:
@@ -155,6 +152,7 @@ class SideProcess:
     def finished(self, deadline: float) -> bool:
         """Whether the call has answered (or the process ended) by ``deadline`` (a
         ``time.monotonic()`` reading); waits until then, and never kills."""
+        # an unlimited deadline (time_limit=math.inf) waits for the child to finish
         wait = None if math.isinf(deadline) else max(deadline - time.monotonic(), 0.0)
         self._reader.join(timeout=wait)
         return not self._reader.is_alive()
