@@ -224,7 +224,10 @@ def _markdown(card: dict[str, Any]) -> str:
     rows = "\n".join(f"| {v['step']} | {v['instances']} | {v['gap_pct']:.2f} |" for v in curve)
     mc = card["model_config"]
     sizes = tr.get("sizes") or [card["n"]]
-    trained_at = f"n = {sizes[0]}" if len(sizes) == 1 else f"mixed n = {', '.join(map(str, sizes))}"
+    trained_at = _sizes_md(sizes)
+    base = card.get("fine_tuned_from")
+    if base and (base.get("training") or {}).get("sizes"):
+        trained_at = f"{_sizes_md(base['training']['sizes'])}, then fine-tuned at {_sizes_md(sizes)}"
     return f"""# {card['name']}
 
 RRNCO policy for **{card['kind']}** trained at {trained_at} ({card['parameters']:,} parameters;
@@ -232,7 +235,7 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
 (sha256 `{card['sha256']}`); the machine-readable card is `{card['name']}.json`.
 
 - Training: {tr.get('steps')} steps, {tr.get('instances')} instances, {tr.get('trained_seconds', 0) / 3600:.2f} h on
-  {tr.get('device', '?')}; cities: {', '.join(tr.get('cities', []))}.
+  {tr.get('device', '?')}; cities: {', '.join(tr.get('cities', []))}.{_base_md(card.get('fine_tuned_from'))}
 - Validation: {card.get('validation', {}).get('count')} instances from the held-out city
   {card.get('validation', {}).get('city')}; gap = mean(cost / reference − 1), reference =
   {card.get('validation', {}).get('method')}; greedy POMO from every start, no augmentation.
@@ -243,6 +246,20 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
 
 {"".join(_benchmark_md(b) for b in _benchmarks(card))}{ATTRIBUTION}
 """
+
+
+def _sizes_md(sizes: list[int]) -> str:
+    return f"n = {sizes[0]}" if len(sizes) == 1 else f"mixed n = {', '.join(map(str, sizes))}"
+
+
+def _base_md(base: dict[str, Any] | None) -> str:
+    if not base:
+        return ""
+    tr = base.get("training") or {}
+    how = tr.get("method") or tr.get("algorithm") or "?"
+    return (f"\n- Fine-tuned from `{base.get('name')}` (sha256 `{base['sha256'][:12]}…`), itself trained by {how}:"
+            f" {tr.get('steps')} steps, {tr.get('instances')} instances at n = {', '.join(map(str, tr.get('sizes', [])))},"
+            f" {tr.get('trained_seconds', 0) / 3600:.2f} h; the steps above are the fine-tuning's.")
 
 
 def _benchmarks(card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -263,13 +280,33 @@ def _benchmark_md(bench: dict[str, Any] | None) -> str:
             f"| method | gap % | feasible | s / instance |\n|---|---|---|---|\n{rows}\n\n")
 
 
+#: Card fields :func:`save_checkpoint` fills in; an export's ``extra`` may not set them.
+_FILLED_BY_SAVE = frozenset({"format", "name", "architecture", "model_config", "kind", "parameters",
+                             "weights_file", "sha256"})
+
+
+def _base_record(init: str) -> dict[str, Any]:
+    """What a fine-tuned checkpoint's card says about the checkpoint its run started from: the
+    base's name, sha256 and training record (so the card tells the whole training, both stages)."""
+    from .train import init_checkpoint_path
+
+    path = find_checkpoint(init_checkpoint_path(init))
+    base = read_card(path)
+    return {"checkpoint": init, "name": base.get("name"), "sha256": base["sha256"],
+            "training": base.get("training"), "validation": base.get("validation")}
+
+
 def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None,
-               benchmark: dict[str, Any] | list[dict[str, Any]] | None = None) -> Path:
+               benchmark: dict[str, Any] | list[dict[str, Any]] | None = None,
+               extra: dict[str, Any] | None = None) -> Path:
     """Write a shipped checkpoint (``<out_dir>/<name>.safetensors`` + card) from a run's latest state.
 
     ``benchmark``: one or several outputs of :func:`hybridroute.neural.evaluate.benchmark`
     (e.g. against 1 s and 10 s references), stored in the card's ``benchmarks`` and shown
-    in its markdown in that order.
+    in its markdown in that order. A run that started from ``init_checkpoint`` records that
+    checkpoint's name, sha256 and training in ``fine_tuned_from``. ``extra``: more card fields
+    measured outside the run (e.g. ``evaluation``, ``warm_start_max_n``); a field the export
+    writes itself is an error, not silently replaced.
     """
     import torch
 
@@ -298,8 +335,16 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "torch": torch.__version__,
     }
+    init = train_cfg.get("train", {}).get("init_checkpoint")
+    if init:
+        card["fine_tuned_from"] = _base_record(init)
     if benchmark:
         card["benchmarks"] = [benchmark] if isinstance(benchmark, dict) else list(benchmark)
+    if extra:
+        clash = sorted(set(extra) & set(card) | set(extra) & _FILLED_BY_SAVE)
+        if clash:
+            raise ValueError(f"extra card fields {clash} would replace fields the export writes")
+        card.update(extra)
     out = Path(out_dir) if out_dir is not None else _shipped_dir()
     if out is None:
         raise CheckpointError("no models folder found; pass out_dir")
@@ -315,13 +360,16 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--out", default=None, help="output folder (default: the shipped models folder)")
     ex.add_argument("--benchmark", nargs="+", default=None,
                     help="JSON file(s) from python -m hybridroute.neural.evaluate to embed, in order")
+    ex.add_argument("--extra", default=None,
+                    help="JSON file of more card fields measured outside the run (e.g. evaluation, warm_start_max_n)")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     if args.cmd == "export":
         bench = [json.loads(Path(b).read_text()) for b in args.benchmark or []]
-        path = export_run(args.run_dir, args.name, args.out, benchmark=bench)
+        extra = json.loads(Path(args.extra).read_text()) if args.extra else None
+        path = export_run(args.run_dir, args.name, args.out, benchmark=bench, extra=extra)
         print(path)
     else:
         model, card = load_checkpoint(args.checkpoint)

@@ -412,7 +412,7 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
         if cfg.init_checkpoint:
             from .checkpoint import load_checkpoint
 
-            init, card = load_checkpoint(cfg.init_checkpoint)
+            init, card = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
             if init.config != cfg.model:
                 raise ValueError(f"init_checkpoint {cfg.init_checkpoint!r} has {init.config}, config says {cfg.model}")
             policy.load_state_dict(init.state_dict(), strict=True)
@@ -483,6 +483,15 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
     checkpoint()
     logger.info("%s: stopped at step %d (%d instances, %.0f s trained)", cfg.name, step, seen, trained_s)
     return run_dir
+
+
+def init_checkpoint_path(name_or_path: str) -> str | Path:
+    """``[train] init_checkpoint`` as given: a checkpoint name, a path, or a path relative to the
+    repository (configs name committed files that way, whatever the working directory)."""
+    p = Path(name_or_path)
+    if not p.is_absolute() and not p.exists() and (REPO_ROOT / p).is_file():
+        return REPO_ROOT / p
+    return name_or_path
 
 
 def config_path_text(cfg: TrainConfig) -> str:

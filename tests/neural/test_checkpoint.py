@@ -162,3 +162,32 @@ def test_saving_the_same_weights_gives_the_same_sha256(tmp_path):
     model = tiny_policy("ATSP", seed=2)
     shas = {sha256_file(save_checkpoint(model, tmp_path / f"m{i}.safetensors", {"n": 5})) for i in range(3)}
     assert len(shas) == 1
+
+
+def test_export_of_a_fine_tuning_run_records_its_base_and_extra_fields(tmp_path):
+    from hybridroute.neural.train import train
+
+    from test_train import pool_and_config
+
+    base_model = tiny_policy("ATSP", seed=9)
+    base = save_checkpoint(base_model, tmp_path / "m" / "base.safetensors",
+                           {"n": 6, "training": {"method": "imitation of lkh", "steps": 77, "instances": 1232,
+                                                 "sizes": [20, 50], "trained_seconds": 3600.0}})
+    pool, cfg = pool_and_config("ATSP", max_steps=0, init_checkpoint=str(base))
+    cfg.model = base_model.config
+    cfg.raw = {"run": {"name": cfg.name}, "data": {"n": 6}, "train": {"init_checkpoint": str(base)}}
+    run = train(cfg, run_root=tmp_path / "runs", max_minutes=1, pool=pool, progress=False)
+
+    path = export_run(run, "tuned", tmp_path / "out", extra={"warm_start_max_n": 200})
+    _, card = load_checkpoint(path)
+    assert card["fine_tuned_from"]["name"] == "base"
+    assert card["fine_tuned_from"]["sha256"] == sha256_file(base)
+    assert card["fine_tuned_from"]["training"]["steps"] == 77
+    assert card["warm_start_max_n"] == 200
+    text = path.with_suffix(".md").read_text()
+    assert "Fine-tuned from `base`" in text and "77 steps" in text
+    assert "mixed n = 20, 50, then fine-tuned at n = 6" in text
+
+    with pytest.raises(ValueError, match=r"extra card fields \['sha256', 'training'\]"):
+        export_run(run, "bad", tmp_path / "out", extra={"training": {}, "sha256": "0" * 64})
+    assert not (tmp_path / "out" / "bad.safetensors").exists()

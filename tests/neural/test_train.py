@@ -107,3 +107,24 @@ def test_init_checkpoint_starts_from_shipped_weights(tmp_path):
     st = torch.load(run / "state.pt", weights_only=True)
     for k, v in src.state_dict().items():
         assert torch.equal(st["model"][k], v), k
+
+
+def test_a_repository_relative_init_checkpoint_resolves_from_any_directory(tmp_path, monkeypatch):
+    from hybridroute.neural.train import REPO_ROOT, init_checkpoint_path
+
+    monkeypatch.chdir(tmp_path)
+    rel = "hybridroute/neural/configs/atsp20.toml"  # any committed file
+    assert init_checkpoint_path(rel) == REPO_ROOT / rel
+    assert init_checkpoint_path("rrnco-atsp20") == "rrnco-atsp20"  # a name is left to the checkpoint search
+
+
+def test_the_fine_tuning_config_starts_from_its_committed_base():
+    """acvrptw-imit-rl starts from the imitation export kept beside its run (the shipped file may
+    be replaced by the fine-tuned export); the base is verified by its card's sha256."""
+    from hybridroute.neural.checkpoint import load_checkpoint
+    from hybridroute.neural.train import init_checkpoint_path
+
+    cfg = load_config("acvrptw-imit-rl")
+    model, card = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
+    assert card["sha256"].startswith("c56f372bf257")
+    assert model.config == cfg.model
