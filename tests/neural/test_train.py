@@ -118,13 +118,14 @@ def test_a_repository_relative_init_checkpoint_resolves_from_any_directory(tmp_p
     assert init_checkpoint_path("rrnco-atsp20") == "rrnco-atsp20"  # a name is left to the checkpoint search
 
 
-def test_the_fine_tuning_config_starts_from_its_committed_base():
-    """acvrptw-imit-rl starts from the imitation export kept beside its run (the shipped file may
-    be replaced by the fine-tuned export); the base is verified by its card's sha256."""
+@pytest.mark.parametrize("name", ["acvrptw-imit-rl50", "acvrptw-imit-rl"])
+def test_the_fine_tuning_configs_start_from_their_committed_base(name):
+    """The fine-tuning runs start from the imitation export kept beside the shipped run (the
+    shipped file is replaced by the fine-tuned export); the base is verified by its card's sha256."""
     from hybridroute.neural.checkpoint import load_checkpoint
     from hybridroute.neural.train import init_checkpoint_path
 
-    cfg = load_config("acvrptw-imit-rl")
+    cfg = load_config(name)
     model, card = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
     assert card["sha256"].startswith("c56f372bf257")
     assert model.config == cfg.model
