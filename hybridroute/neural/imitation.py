@@ -46,9 +46,7 @@ import json
 import logging
 import math
 import multiprocessing
-import signal
 import sys
-import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -63,7 +61,7 @@ from ..problem import ProblemKind
 from .env import Instances, RoutingEnv, State, instances_from_batch
 from .inference import dihedral
 from .policy import ModelConfig, RRNCOPolicy, count_parameters
-from .train import _atomic_save, _log
+from .train import StopRequest, _atomic_save, _log
 
 __all__ = ["ImitationConfig", "load_config", "make_labels", "label_schedule", "teacher_forced_logp",
            "train", "main"]
@@ -499,35 +497,6 @@ def validate(policy: RRNCOPolicy, problems: dict[int, list], refs: dict[str, lis
     return out
 
 
-class _StopRequest:
-    """SIGTERM / SIGINT while training: finish the step, save the state, validate, return.
-
-    A killed run (a session's end, a batch system's limit) then loses no steps. Handlers are
-    installed only in the main thread and restored on exit."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __init__(self):
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> "_StopRequest":
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._request)
-        return self
-
-    def _request(self, signum, frame) -> None:
-        if self.requested:  # a second signal: stop now
-            raise KeyboardInterrupt
-        self.requested = True
-        logger.info("signal %d: stopping after this step (state is saved)", signum)
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
 class WeightAverage:
     """A running uniform mean of the weights (stochastic weight averaging, Izmailov et al.
     2018), taken after every ``every``-th step from step ``from_step`` on (None: off).
@@ -667,7 +636,7 @@ def train(cfg: ImitationConfig, max_minutes: float, until_step: int | None = Non
         _keep_if_best(policy, rec, rdir / BEST_FILE)
 
     policy.train()
-    with _StopRequest() as stop:
+    with StopRequest(logger) as stop:
         while time.monotonic() < end and not stop.requested and (until_step is None or step < until_step):
             batch, seqs, form, rng = _step_data(store, cfg, step)
             inst = instances_from_batch(batch, device=dev, dtype=torch.float32)

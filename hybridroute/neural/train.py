@@ -10,7 +10,8 @@ several configs run one after the other (a training queue). A run lives in
 scratch, loaded with ``weights_only=True``), ``log.jsonl`` (training curve and validation),
 ``validation.json`` (the fixed validation set's reference costs) and ``config.toml``. A run
 resumes from ``state.pt`` automatically; ``--max-minutes`` is the wall-clock budget of this
-invocation.
+invocation, and SIGTERM / SIGINT end it early the same way (the step under way finishes, then
+the state is validated and saved).
 
 Instances are drawn on the fly with :func:`hybridroute.osrm.cities.sample_batch` from the
 training cities (RRNCO rule: each chunk takes 10 random cities, 100 instances per city); with
@@ -36,7 +37,9 @@ import argparse
 import json
 import math
 import logging
+import signal
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -337,6 +340,36 @@ class Validator:
 
 # -- training ----------------------------------------------------------------------------
 
+class StopRequest:
+    """SIGTERM / SIGINT while training: finish the step, save the state, validate, return.
+
+    A killed run (a session's end, a batch system's limit) then loses no steps. Handlers are
+    installed only in the main thread and restored on exit."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, log: logging.Logger | None = None):
+        self.requested = False
+        self._log = log or logger
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._request)
+        return self
+
+    def _request(self, signum, frame) -> None:
+        if self.requested:  # a second signal: stop now
+            raise KeyboardInterrupt
+        self.requested = True
+        self._log.info("signal %d: stopping after this step (state is saved)", signum)
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
 def _atomic_save(obj: Any, path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(obj, tmp)
@@ -443,41 +476,42 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
     bar = tqdm(total=None, desc=cfg.name, mininterval=60, file=sys.stderr, disable=not progress, initial=step)
     acc: dict[str, float] = {"loss": 0.0, "len": 0.0, "best": 0.0, "k": 0}
     policy.train()
-    for step_i, batch in batch_stream(pool, cfg, step):
-        if step >= cfg.max_steps or time.perf_counter() - t_start > max_minutes * 60:
-            break
-        t0 = time.perf_counter()
-        gen.manual_seed(cfg.seed * 1_000_003 + step_i)
-        inst = instances_from_batch(batch, device=dev)
-        with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(inst, decode="sampling", generator=gen)
-        loss, reward = pomo_loss(out)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
-        opt.step()
-        sched.step()
-        step, seen = step_i + 1, seen + len(batch)
-        trained_s += time.perf_counter() - t0
-        bar.update(1)
-        acc["loss"] += float(loss.detach())
-        acc["len"] += float(-reward.mean())
-        acc["best"] += float(-reward.max(1).values.mean())
-        acc["k"] += 1
-        if step % cfg.log_every == 0:
-            k = acc.pop("k")
-            rec = {"type": "train", "step": step, "instances": seen, "trained_s": round(trained_s, 1),
-                   "s_per_step": round(trained_s / max(step, 1), 3), "lr": sched.get_last_lr()[0],
-                   **{f"{key}": v / k for key, v in acc.items()}}
-            _log(log_path, rec)
-            acc = {"loss": 0.0, "len": 0.0, "best": 0.0, "k": 0}
-        now = time.perf_counter()
-        if now - t_last_val > cfg.val_minutes * 60:
-            validate()
-            t_last_val = time.perf_counter()
-        if now - t_last_ckpt > cfg.checkpoint_minutes * 60:
-            checkpoint()
-            t_last_ckpt = time.perf_counter()
+    with StopRequest() as stop:  # SIGTERM / SIGINT: finish the step, validate, save, return
+        for step_i, batch in batch_stream(pool, cfg, step):
+            if step >= cfg.max_steps or time.perf_counter() - t_start > max_minutes * 60 or stop.requested:
+                break
+            t0 = time.perf_counter()
+            gen.manual_seed(cfg.seed * 1_000_003 + step_i)
+            inst = instances_from_batch(batch, device=dev)
+            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                out = policy(inst, decode="sampling", generator=gen)
+            loss, reward = pomo_loss(out)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            step, seen = step_i + 1, seen + len(batch)
+            trained_s += time.perf_counter() - t0
+            bar.update(1)
+            acc["loss"] += float(loss.detach())
+            acc["len"] += float(-reward.mean())
+            acc["best"] += float(-reward.max(1).values.mean())
+            acc["k"] += 1
+            if step % cfg.log_every == 0:
+                k = acc.pop("k")
+                rec = {"type": "train", "step": step, "instances": seen, "trained_s": round(trained_s, 1),
+                       "s_per_step": round(trained_s / max(step, 1), 3), "lr": sched.get_last_lr()[0],
+                       **{f"{key}": v / k for key, v in acc.items()}}
+                _log(log_path, rec)
+                acc = {"loss": 0.0, "len": 0.0, "best": 0.0, "k": 0}
+            now = time.perf_counter()
+            if now - t_last_val > cfg.val_minutes * 60:
+                validate()
+                t_last_val = time.perf_counter()
+            if now - t_last_ckpt > cfg.checkpoint_minutes * 60:
+                checkpoint()
+                t_last_ckpt = time.perf_counter()
     bar.close()
     validate()
     checkpoint()

@@ -129,3 +129,31 @@ def test_the_fine_tuning_configs_start_from_their_committed_base(name):
     model, card = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
     assert card["sha256"].startswith("c56f372bf257")
     assert model.config == cfg.model
+
+
+def test_a_terminated_run_saves_its_state_and_returns(tmp_path, monkeypatch, caplog):
+    """SIGTERM (a session's end, a batch system's limit) stops the run between steps with its
+    state saved and validated, instead of losing the steps since the last checkpoint."""
+    import os
+    import signal
+
+    import hybridroute.neural.train as train_module
+
+    stream = train_module.batch_stream
+
+    def terminated_before_step_3(pool, cfg, start):
+        for step, batch in stream(pool, cfg, start):
+            if step == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+            yield step, batch
+
+    monkeypatch.setattr(train_module, "batch_stream", terminated_before_step_3)
+    pool, cfg = pool_and_config()
+    before = signal.getsignal(signal.SIGTERM)
+    with caplog.at_level("INFO", logger="hybridroute.neural.train"):
+        run = train(cfg, run_root=tmp_path / "runs", max_minutes=5, pool=pool, progress=False)
+    assert "stopping after this step" in caplog.text
+    assert torch.load(run / "state.pt", weights_only=True)["step"] == 3
+    last = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
+    assert last["type"] == "val" and last["step"] == 3
+    assert signal.getsignal(signal.SIGTERM) is before
