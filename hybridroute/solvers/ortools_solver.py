@@ -24,8 +24,9 @@ __all__ = ["ORToolsSolver", "ATSP_PORTFOLIO", "DEFAULT_FIRST_SOLUTION_STRATEGY"]
 logger = logging.getLogger(__name__)
 
 # routing_enums_pb2.RoutingSearchStatus, read in one place (see _status).
+_ROUTING_SUCCESS = 1
 _STATUS_NAMES = {
-    0: "ROUTING_NOT_SOLVED", 1: "ROUTING_SUCCESS",
+    0: "ROUTING_NOT_SOLVED", _ROUTING_SUCCESS: "ROUTING_SUCCESS",
     2: "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED", 3: "ROUTING_FAIL",
     4: "ROUTING_FAIL_TIMEOUT", 5: "ROUTING_INVALID", 6: "ROUTING_INFEASIBLE", 7: "ROUTING_OPTIMAL",
 }
@@ -438,11 +439,13 @@ class ORToolsSolver(Solver):
         ``killable``: a search still running ``SIDE_LATE_S`` past ``round_end`` that has sent a
         solution is killed, and the last solution it sent is offered. Returns whether the
         search accepted its warm start."""
-        if killable and not process.finished(round_end + SIDE_LATE_S) and process.progress() is not None:
-            routes, types, history, accepted = process.progress()
+        latest = process.progress() if killable and not process.finished(round_end + SIDE_LATE_S) else None
+        if latest is not None:
+            routes, types, history, accepted = latest
             process.close()
             run.history.extend(history)
-            best.offer(run.problem, routes, 1, strategy, overrides, time.monotonic() - run.t0, types)
+            # the status OR-Tools reports when its search ends at the limit with a solution
+            best.offer(run.problem, routes, _ROUTING_SUCCESS, strategy, overrides, time.monotonic() - run.t0, types)
             best.log[-1]["stopped_at_deadline"] = True
             return accepted
         try:
