@@ -70,6 +70,31 @@ def policy_costs(checkpoint: str, problems, augment: int, starts: int | None = N
     return np.array([s.cost if s.is_feasible else np.inf for s in sols]), (time.perf_counter() - t0) / len(sols)
 
 
+def instance_gaps(costs: np.ndarray, ref: np.ndarray) -> list[float | None]:
+    """Each instance's gap (%) to its reference, rounded to 1e-4; None where infeasible."""
+    return [round(100 * float(c / r - 1), 4) if np.isfinite(c) else None for c, r in zip(costs, ref)]
+
+
+def standard_error(gaps: list[float | None]) -> float:
+    """Standard error (points) of the mean gap over instances: inf with an infeasible instance."""
+    if any(g is None for g in gaps) or len(gaps) < 2:
+        return math.inf
+    return float(np.std(gaps, ddof=1) / math.sqrt(len(gaps)))
+
+
+def paired_difference(data: dict, label: str, base: str, key: str) -> tuple[float, float]:
+    """Mean over instances of ``label``'s gap minus ``base``'s (points), and its standard error.
+
+    Pairing by instance removes what the instances share (some are harder for every policy),
+    which is most of the spread: the error of a difference of means is usually far larger.
+    """
+    a, b = data["results"][label][key]["gaps_pct"], data["results"][base][key]["gaps_pct"]
+    if len(a) != len(b):
+        raise ValueError(f"{label!r} and {base!r} have {len(a)} and {len(b)} instances at {key}")
+    diffs = [None if x is None or y is None else x - y for x, y in zip(a, b)]
+    return (float(np.mean(diffs)) if None not in diffs else math.inf), standard_error(diffs)
+
+
 def _merge_into_file(path: Path, data: dict, run: dict | None = None) -> dict:
     """Merge this run's references and results into ``path`` as it is now (re-read, so that
     runs made side by side keep theirs), plus ``run`` in its list of runs; returns the whole."""
@@ -97,14 +122,22 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20250101)
     ap.add_argument("--city", default=str(REPO / "data" / "cities" / "Helsinki_data.npz"))
     ap.add_argument("--ref-seconds", type=float, default=10.0)
-    ap.add_argument("--checkpoints", nargs="+", required=True)
+    ap.add_argument("--checkpoints", nargs="+", help="checkpoints to decode (names or .safetensors paths)")
     ap.add_argument("--augments", default="1,8", help="dihedral augmentations to decode with")
     ap.add_argument("--starts", default="all", help="POMO starts per augmentation: 'all' or counts, e.g. all,16")
     ap.add_argument("--batch-size", type=int, default=8, help="instances decoded together")
     ap.add_argument("--out", default=None,
                     help="results/neural_eval/<out>.json and .md (default <kind>_sizes; the cached references "
                          "belong to the file's city and count)")
+    ap.add_argument("--paired", nargs=2, metavar=("ROW", "BASE_ROW"),
+                    help="decode nothing: print ROW's gap minus BASE_ROW's, paired by instance, at each size "
+                         "both hold (rows as labelled in the results file)")
     args = ap.parse_args(argv)
+    out_name = args.out or f"{args.kind.lower()}_sizes"
+    if args.paired:
+        return print_paired(RESULTS / f"{out_name}.json", *args.paired)
+    if not args.checkpoints:
+        ap.error("--checkpoints is required (or --paired)")
     augments = [int(x) for x in args.augments.split(",")]
     start_counts = [None if x == "all" else int(x) for x in args.starts.split(",")]
     sys.path.insert(0, str(REPO))
@@ -114,7 +147,6 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out_name = args.out or f"{args.kind.lower()}_sizes"
     out_json = RESULTS / f"{out_name}.json"
     known = json.loads(out_json.read_text())["references"] if out_json.exists() else {}
     # only this run's own entries: merged into the file as it is when written, so that runs of
@@ -140,7 +172,8 @@ def main(argv=None) -> int:
                     label = f"{name} x{aug}" + ("" if count is None else f" {count} starts") + \
                         ("" if args.batch_size == 8 else f" batch {args.batch_size}")
                     data["results"].setdefault(label, {})[key] = {
-                        "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4)}
+                        "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4),
+                        "gaps_pct": instance_gaps(costs, ref)}
                     print(f"n={n} {label}: {data['results'][label][key]}", flush=True)
         _merge_into_file(out_json, data)
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -151,18 +184,46 @@ def main(argv=None) -> int:
     return 0
 
 
+def print_paired(path: Path, label: str, base: str) -> int:
+    """Print ``label`` minus ``base`` paired by instance at every size where both stored gaps."""
+    data = json.loads(path.read_text())
+    for name in (label, base):
+        if name not in data["results"]:
+            raise SystemExit(f"{path}: no row {name!r}; rows: {sorted(data['results'])}")
+    keys = [k for k, v in data["results"][label].items()
+            if "gaps_pct" in v and "gaps_pct" in data["results"][base].get(k, {})]
+    if not keys:
+        raise SystemExit(f"{path}: {label!r} and {base!r} share no size with per-instance gaps "
+                         "(rows written before they were stored hold only the mean)")
+    for key in sorted(keys, key=lambda k: int(k[1:])):
+        mean, se = paired_difference(data, label, base, key)
+        print(f"n = {key[1:]}: {label} − {base}: {mean:+.2f} ± {se:.2f} points (standard error, "
+              f"{len(data['results'][label][key]['gaps_pct'])} instances)")
+    return 0
+
+
+def _gap_cell(result: dict) -> str:
+    """'mean' or, where the instances' gaps are stored, 'mean ± standard error'."""
+    if "gaps_pct" not in result:
+        return f"{result['gap_pct']:.2f}"
+    return f"{result['gap_pct']:.2f} ± {standard_error(result['gaps_pct']):.2f}"
+
+
 def report(data: dict, kind: str, ref_seconds: float, count: int) -> str:
     """The markdown tables (gap, seconds per instance) of one kind's results JSON."""
     all_sizes = sorted({int(k[1:]) for r in data["results"].values() for k in r})
     ref_name = REFERENCE[kind][0]
     lines = [f"# Neural checkpoints across sizes ({kind}, held-out city)", "",
              f"Gap (%) to {ref_name} at {ref_seconds:g} s per instance, mean over {count} instances "
-             "per size; greedy from every start unless a row names fewer, ×1 / ×8 augmentation. Runs:", ""]
+             "per size; greedy from every start unless a row names fewer, ×1 / ×8 augmentation; "
+             "± the standard error of the mean over instances, where the run stored each instance's gap "
+             "(`--paired A B` prints the difference of two rows paired by instance, a far smaller error). Runs:",
+             ""]
     lines += [f"- `{r['command']}` ({r['date']})" for r in data["runs"]]
     lines += ["", "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |",
               "|---|" + "---|" * len(all_sizes)]
     for method, per in data["results"].items():
-        cells = [f"{per[f'n{n}']['gap_pct']:.2f}" if f"n{n}" in per else "—" for n in all_sizes]
+        cells = [_gap_cell(per[f"n{n}"]) if f"n{n}" in per else "—" for n in all_sizes]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     lines += ["", "Seconds per instance (one thread, CPU; instances decoded in batches, ×8 = 8 transforms):", "",
               "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |", "|---|" + "---|" * len(all_sizes)]

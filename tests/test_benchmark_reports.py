@@ -1,6 +1,8 @@
 """The benchmark scripts' report logic (the scripts themselves are run by hand, not in tests)."""
 
 import importlib.util
+import json
+import math
 import sys
 from pathlib import Path
 
@@ -234,3 +236,28 @@ def test_pyvrp_budgets_under_two_seconds_run_apart(ttt):
     assert ttt.budget_runs("pyvrp", [0.5, 1]) == {1: [0.5, 1]}
     assert ttt.budget_runs("rrnco", [1, 2, 10]) == {10: [1, 2, 10]}
     assert ttt.budget_runs("ortools", [2, 1]) == {1: [1], 2: [2]}
+
+
+def test_neural_eval_stores_each_instance_gap_and_pairs_rows_by_instance(tmp_path, capsys):
+    neural_eval = _load("neural_eval")
+    ref = np.array([100.0, 200.0, 400.0])
+    gaps_a = neural_eval.instance_gaps(np.array([101.0, 204.0, np.inf]), ref)
+    assert gaps_a == [1.0, 2.0, None]  # infeasible: no gap, and no finite error
+    assert neural_eval.standard_error(gaps_a) == math.inf
+    a = neural_eval.instance_gaps(np.array([103.0, 210.0, 440.0]), ref)  # 3, 5, 10 %
+    b = neural_eval.instance_gaps(np.array([102.0, 208.0, 436.0]), ref)  # 2, 4, 9 %
+    data = {"references": {"n3": list(ref)}, "results": {
+        "a x8": {"n3": {"gap_pct": 6.0, "gaps_pct": a}}, "b x8": {"n3": {"gap_pct": 5.0, "gaps_pct": b}},
+        "old x8": {"n3": {"gap_pct": 7.0}}}, "runs": []}
+    # every instance is one point better: the paired difference is exact although the gaps spread
+    assert neural_eval.paired_difference(data, "a x8", "b x8", "n3") == (1.0, 0.0)
+    assert neural_eval.standard_error(a) == pytest.approx(np.std([3, 5, 10], ddof=1) / math.sqrt(3), abs=1e-6)
+    table = neural_eval.report(data, "ACVRP", 10.0, 3)
+    assert f"| a x8 | 6.00 ± {neural_eval.standard_error(a):.2f} |" in table
+    assert "| old x8 | 7.00 |" in table  # rows written before per-instance gaps keep their mean alone
+    path = tmp_path / "acvrp_sizes.json"
+    path.write_text(json.dumps(data))
+    assert neural_eval.print_paired(path, "a x8", "b x8") == 0
+    assert "n = 3: a x8 − b x8: +1.00 ± 0.00 points" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="share no size with per-instance gaps"):
+        neural_eval.print_paired(path, "a x8", "old x8")
