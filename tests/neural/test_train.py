@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from hybridroute.neural.policy import ModelConfig  # noqa: E402
-from hybridroute.neural.train import (CityPool, TrainConfig, batch_stream, load_config,  # noqa: E402
+from hybridroute.neural.train import (CONFIG_DIR, CityPool, TrainConfig, batch_stream, load_config,  # noqa: E402
                                       pomo_loss, train)
 
 from neural_helpers import synthetic_city  # noqa: E402
@@ -128,6 +128,21 @@ def test_the_fine_tuning_configs_start_from_their_committed_base(name):
     cfg = load_config(name)
     model, card = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
     assert card["sha256"].startswith("c56f372bf257")
+    assert model.config == cfg.model
+
+
+FINE_TUNING_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.toml") if "init_checkpoint" in p.read_text())
+
+
+@pytest.mark.parametrize("name", FINE_TUNING_CONFIGS)
+def test_every_fine_tuning_config_starts_from_a_checkpoint_of_its_own_model(name):
+    """A committed config with ``init_checkpoint`` can be run again: its base is in the
+    repository (or a shipped name), passes the sha256 check, and has the config's model."""
+    from hybridroute.neural.checkpoint import load_checkpoint
+    from hybridroute.neural.train import init_checkpoint_path
+
+    cfg = load_config(name)
+    model, _ = load_checkpoint(init_checkpoint_path(cfg.init_checkpoint))
     assert model.config == cfg.model
 
 
