@@ -44,6 +44,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="comma-separated solver seeds (default 0)")
     ap.add_argument("--tag", default="", help="suffix of the results file name")
     ap.add_argument("--instance-seed", type=int, default=20251111)
+    ap.add_argument("--nearest-start", action="store_true",
+                    help="also run --then from the nearest-neighbour solution (initial=, the whole budget): "
+                         "does any start give the improver what the neural one gives?")
     args = ap.parse_args()
 
     import torch
@@ -62,6 +65,8 @@ def main() -> None:
             cold = hr.solve(p, args.then, time_limit=args.budget, seed=seed)
             hyb = hr.solve(p, f"rrnco+{args.then}", time_limit=args.budget, seed=seed)
             nearest = hr.solve(p, "nearest")
+            from_nearest = (hr.solve(p, args.then, time_limit=args.budget, seed=seed, initial=nearest)
+                            if args.nearest_start else None)
             first = hyb.stats.get("first_stats") or {}
             row = {"instance": i, "seed": seed, "cold": cold.cost, "hybrid": hyb.cost, "nearest": nearest.cost,
                    "hybrid_minus_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
@@ -69,6 +74,10 @@ def main() -> None:
                    "neural_s": hyb.stats.get("first_runtime"), "neural_starts": first.get("starts"),
                    "first_pass_s": first.get("first_pass_s"), "first_skipped": hyb.stats.get("first_skipped"),
                    "cold_wall_s": cold.runtime, "hybrid_wall_s": hyb.runtime}
+            if from_nearest is not None:
+                row["from_nearest"] = from_nearest.cost
+                row["from_nearest_minus_cold_pct"] = 100 * (from_nearest.cost - cold.cost) / cold.cost
+                row["hybrid_minus_from_nearest_pct"] = 100 * (hyb.cost - from_nearest.cost) / from_nearest.cost
             diffs.append(row["hybrid_minus_cold_pct"])
             colds.setdefault(i, []).append(cold.cost)
             lines.append(json.dumps(row))
@@ -78,6 +87,13 @@ def main() -> None:
                "hybrid_better": int(sum(d < 0 for d in diffs)), "equal": int(sum(d == 0 for d in diffs)),
                "hybrid_worse": int(sum(d > 0 for d in diffs)), "pairs": len(diffs),
                "cold_seed_spread_pct": float(np.median(spread)) if len(seeds) > 1 else None}
+    if args.nearest_start:
+        rows = [json.loads(line) for line in lines[1:]]
+        for key in ("from_nearest_minus_cold_pct", "hybrid_minus_from_nearest_pct"):
+            d = [r[key] for r in rows]
+            summary[f"median_{key}"] = float(np.median(d))
+            summary[f"{key}_better_equal_worse"] = [int(sum(x < 0 for x in d)), int(sum(x == 0 for x in d)),
+                                                     int(sum(x > 0 for x in d))]
     lines.append(json.dumps(summary))
     print(lines[-1])
     out.write_text("\n".join(lines) + "\n")
