@@ -85,8 +85,9 @@ def standard_error(gaps: list[float | None]) -> float:
 def paired_difference(data: dict, label: str, base: str, key: str) -> tuple[float, float]:
     """Mean over instances of ``label``'s gap minus ``base``'s (points), and its standard error.
 
-    Pairing by instance removes what the instances share (some are harder for every policy),
-    which is most of the spread: the error of a difference of means is usually far larger.
+    Pairing by instance removes what the instances share (some are harder for every policy):
+    on 32-instance sets its error was 0.67-0.87 of that of a difference of two means (ACVRP and
+    ACVRPTW, n = 20-200).
     """
     a, b = data["results"][label][key]["gaps_pct"], data["results"][base][key]["gaps_pct"]
     if len(a) != len(b):
@@ -174,7 +175,8 @@ def main(argv=None) -> int:
                     data["results"].setdefault(label, {})[key] = {
                         "gap_pct": 100 * float(np.mean(costs / ref - 1)), "seconds_per_instance": round(per, 4),
                         "gaps_pct": instance_gaps(costs, ref)}
-                    print(f"n={n} {label}: {data['results'][label][key]}", flush=True)
+                    shown = {k: v for k, v in data["results"][label][key].items() if k != "gaps_pct"}
+                    print(f"n={n} {label}: {shown}", flush=True)
         _merge_into_file(out_json, data)
     command = "python benchmarks/neural_eval.py " + " ".join(sys.argv[1:] if argv is None else argv)
     data = _merge_into_file(out_json, data, run={"command": command, "date": datetime.date.today().isoformat()})
@@ -217,7 +219,7 @@ def report(data: dict, kind: str, ref_seconds: float, count: int) -> str:
              f"Gap (%) to {ref_name} at {ref_seconds:g} s per instance, mean over {count} instances "
              "per size; greedy from every start unless a row names fewer, ×1 / ×8 augmentation; "
              "± the standard error of the mean over instances, where the run stored each instance's gap "
-             "(`--paired A B` prints the difference of two rows paired by instance, a far smaller error). Runs:",
+             "(`--paired A B` prints the difference of two rows paired by instance, with its own error). Runs:",
              ""]
     lines += [f"- `{r['command']}` ({r['date']})" for r in data["runs"]]
     lines += ["", "| method | " + " | ".join(f"n = {n}" for n in all_sizes) + " |",
