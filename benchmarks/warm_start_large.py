@@ -33,6 +33,11 @@ from hybridroute.osrm import load_city, sample_instances
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def better_equal_worse(diffs: list[float]) -> tuple[int, int, int]:
+    """How many differences (first minus second) are negative, zero and positive."""
+    return int(sum(d < 0 for d in diffs)), int(sum(d == 0 for d in diffs)), int(sum(d > 0 for d in diffs))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--city", default="data/bench/Helsinki_data.npz")
@@ -58,7 +63,7 @@ def main() -> None:
     out = RESULTS / f"warm_start_large_{args.kind.lower()}_n{args.n}_{args.then}{args.tag}.jsonl"
     lines = [json.dumps({"command": "python benchmarks/warm_start_large.py " + " ".join(sys.argv[1:]),
                          "date": datetime.date.today().isoformat()})]
-    diffs, colds = [], {}
+    rows, colds = [], {}
     problems = sample_instances(city, args.kind, args.n, args.count, seed=args.instance_seed)
     for seed in seeds:
         for i, p in enumerate(problems):
@@ -78,22 +83,21 @@ def main() -> None:
                 row["from_nearest"] = from_nearest.cost
                 row["from_nearest_minus_cold_pct"] = 100 * (from_nearest.cost - cold.cost) / cold.cost
                 row["hybrid_minus_from_nearest_pct"] = 100 * (hyb.cost - from_nearest.cost) / from_nearest.cost
-            diffs.append(row["hybrid_minus_cold_pct"])
+            rows.append(row)
             colds.setdefault(i, []).append(cold.cost)
             lines.append(json.dumps(row))
             print(lines[-1], flush=True)
     spread = [100 * (max(c) - min(c)) / min(c) for c in colds.values()]
+    diffs = [r["hybrid_minus_cold_pct"] for r in rows]
+    better, equal, worse = better_equal_worse(diffs)
     summary = {"median_hybrid_minus_cold_pct": float(np.median(diffs)),
-               "hybrid_better": int(sum(d < 0 for d in diffs)), "equal": int(sum(d == 0 for d in diffs)),
-               "hybrid_worse": int(sum(d > 0 for d in diffs)), "pairs": len(diffs),
+               "hybrid_better": better, "equal": equal, "hybrid_worse": worse, "pairs": len(diffs),
                "cold_seed_spread_pct": float(np.median(spread)) if len(seeds) > 1 else None}
     if args.nearest_start:
-        rows = [json.loads(line) for line in lines[1:]]
         for key in ("from_nearest_minus_cold_pct", "hybrid_minus_from_nearest_pct"):
             d = [r[key] for r in rows]
             summary[f"median_{key}"] = float(np.median(d))
-            summary[f"{key}_better_equal_worse"] = [int(sum(x < 0 for x in d)), int(sum(x == 0 for x in d)),
-                                                     int(sum(x > 0 for x in d))]
+            summary[f"{key}_better_equal_worse"] = list(better_equal_worse(d))
     lines.append(json.dumps(summary))
     print(lines[-1])
     out.write_text("\n".join(lines) + "\n")
