@@ -351,6 +351,26 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     return save_checkpoint(model, out / f"{name}.safetensors", card)
 
 
+def grow_checkpoint(name_or_path: str | Path, num_layers: int, out: str | Path) -> Path:
+    """Write a deeper copy of a checkpoint (:func:`hybridroute.neural.grow.grow_layers`) to ``out``.
+
+    The new card keeps the base's size ``n`` and records the base (name, sha256, training,
+    validation) in ``grown_from``, so that a run started from it tells its whole history.
+    """
+    from .grow import grow_layers
+
+    policy, base = load_checkpoint(name_or_path)
+    grown = grow_layers(policy, num_layers)
+    card = {"n": base["n"],
+            "grown_from": {"checkpoint": str(name_or_path), "name": base.get("name"), "sha256": base["sha256"],
+                           "num_layers": policy.config.num_layers, "training": base.get("training"),
+                           "validation": base.get("validation"), "fine_tuned_from": base.get("fine_tuned_from")},
+            "growth": "AAFM layers appended as the identity (hybridroute.neural.grow): the same policy, "
+                      "more layers to train",
+            "data_license": base.get("data_license", "ODbL-1.0"), "attribution": base.get("attribution", ATTRIBUTION)}
+    return save_checkpoint(grown, out, card)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hybridroute.neural.checkpoint")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -362,6 +382,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="JSON file(s) from python -m hybridroute.neural.evaluate to embed, in order")
     ex.add_argument("--extra", default=None,
                     help="JSON file of more card fields measured outside the run (e.g. evaluation, warm_start_max_n)")
+    gr = sub.add_parser("grow", help="write a deeper copy of a checkpoint: appended AAFM layers start as the identity")
+    gr.add_argument("checkpoint", help="checkpoint name or .safetensors path")
+    gr.add_argument("--layers", type=int, required=True, help="the new number of AAFM layers")
+    gr.add_argument("--out", required=True, help="the new .safetensors path (its cards are written beside it)")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
     args = ap.parse_args(argv)
@@ -371,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         extra = json.loads(Path(args.extra).read_text()) if args.extra else None
         path = export_run(args.run_dir, args.name, args.out, benchmark=bench, extra=extra)
         print(path)
+    elif args.cmd == "grow":
+        print(grow_checkpoint(args.checkpoint, args.layers, args.out))
     else:
         model, card = load_checkpoint(args.checkpoint)
         print(json.dumps({k: card[k] for k in ("name", "kind", "n", "parameters", "sha256")}, indent=1))

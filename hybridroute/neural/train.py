@@ -83,6 +83,8 @@ class TrainConfig:
     max_steps: int = 10_000_000
     seed: int = 1234
     init_checkpoint: str | None = None
+    new_layers_from: int | None = None
+    new_layers_lr: float | None = None
     threads: int = 1
     device: str = "auto"
     precision: str = "auto"
@@ -101,6 +103,7 @@ _SECTIONS = {
     "run": {"name"},
     "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
     "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
+              "new_layers_from", "new_layers_lr",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -139,6 +142,8 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         if key in kw:
             kw[key] = tuple(kw[key])
     kw.setdefault("name", path.stem)
+    if ("new_layers_from" in kw) != ("new_layers_lr" in kw):
+        raise ValueError(f"{path}: [train] new_layers_from and new_layers_lr go together")
     return TrainConfig(model=ModelConfig.from_dict(raw["model"]), raw=raw, **kw)
 
 
@@ -414,6 +419,25 @@ def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_mi
         handler.close()
 
 
+def parameter_groups(policy: RRNCOPolicy, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Optimizer groups: encoder layers from ``new_layers_from`` on at ``new_layers_lr``, the rest at ``lr``.
+
+    A policy grown by :func:`hybridroute.neural.grow.grow_layers` has new layers that start as
+    the identity (zeroed branch tensors): at the fine-tuning rate of the trained tensors
+    (2e-5) they would take thousands of steps to matter, so they get their own rate.
+    """
+    if cfg.new_layers_from is None:
+        return [{"params": list(policy.parameters())}]
+    depth = cfg.model.num_layers
+    if not 0 < cfg.new_layers_from < depth:
+        raise ValueError(f"new_layers_from must be between 1 and {depth - 1} (the model has {depth} layers), "
+                         f"got {cfg.new_layers_from}")
+    new = [p for i, layer in enumerate(policy.encoder.layers) if i >= cfg.new_layers_from for p in layer.parameters()]
+    ids = {id(p) for p in new}
+    return [{"params": [p for p in policy.parameters() if id(p) not in ids]},
+            {"params": new, "lr": cfg.new_layers_lr}]
+
+
 def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPool | None, device: str | None,
            progress: bool) -> Path:
     from tqdm import tqdm
@@ -424,7 +448,7 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
     pool = pool or CityPool.from_dir(cfg.cities_dir, cfg.val_city, cfg.holdout)
     torch.manual_seed(cfg.seed)
     policy = RRNCOPolicy(cfg.model).to(dev)
-    opt = torch.optim.Adam(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(parameter_groups(policy, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.lr_milestones), gamma=cfg.lr_gamma)
     state_path, log_path = run_dir / "state.pt", run_dir / "log.jsonl"
     step, seen, trained_s = 0, 0, 0.0

@@ -1,0 +1,87 @@
+"""Growing a trained policy: appended AAFM layers start as the identity, then train."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+from hybridroute.neural.checkpoint import grow_checkpoint, load_checkpoint  # noqa: E402
+from hybridroute.neural.env import instances_from_batch  # noqa: E402
+from hybridroute.neural.grow import grow_layers  # noqa: E402
+from hybridroute.neural.train import TrainConfig, parameter_groups  # noqa: E402
+from hybridroute.osrm.cities import sample_batch  # noqa: E402
+
+from neural_helpers import tiny_policy  # noqa: E402
+
+
+def _signed_norms(policy, seed: int = 0):
+    """Instance-norm affines drawn with both signs (a fresh policy's are all ones and zeros,
+    which would hide a sign or bias error in the identity)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in policy.named_parameters():
+            if ".norm_" in name:
+                tensor.copy_(torch.randn(tensor.shape, generator=gen))
+    return policy
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRP", "ACVRPTW"])
+def test_grown_policy_encodes_and_decodes_as_before(city, kind):
+    policy = _signed_norms(tiny_policy(kind, seed=1))
+    grown = grow_layers(policy, policy.config.num_layers + 2)
+    assert len(grown.encoder.layers) == policy.config.num_layers + 2
+    inst = instances_from_batch(sample_batch(city, kind, 9, 3, seed=4))
+    with torch.no_grad():
+        before = policy.encoder(inst, generator=torch.Generator().manual_seed(0))
+        after = grown.encoder(inst, generator=torch.Generator().manual_seed(0))
+        for a, b in zip(before, after):
+            torch.testing.assert_close(a, b, atol=2e-3, rtol=2e-3)
+        old = policy(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+        new = grown(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(old.actions, new.actions)
+    torch.testing.assert_close(old.logp, new.logp, atol=1e-3, rtol=1e-3)
+
+
+def test_grown_layers_can_learn(city):
+    """The zeroed branches still get gradients, so the new layers are not stuck at the identity."""
+    grown = grow_layers(tiny_policy("ACVRP", seed=2), 3).train()
+    inst = instances_from_batch(sample_batch(city, "ACVRP", 8, 2, seed=0))
+    out = grown(inst, decode="sampling", generator=torch.Generator().manual_seed(0))
+    (out.length.detach() * out.logp).mean().backward()
+    last = grown.encoder.layers[-1].row
+    assert last.norm_m.weight.grad.abs().sum() > 0
+    assert last.ff2.weight.grad.abs().sum() > 0
+
+
+def test_grow_refuses_a_depth_not_larger(city):
+    policy = tiny_policy("ATSP")
+    with pytest.raises(ValueError, match="larger than the policy's"):
+        grow_layers(policy, policy.config.num_layers)
+
+
+def test_grown_checkpoint_records_its_base_and_loads(tmp_path):
+    out = grow_checkpoint("rrnco-acvrptw-imit", 4, tmp_path / "grown.safetensors")
+    grown, card = load_checkpoint(out)
+    _, base = load_checkpoint("rrnco-acvrptw-imit")
+    assert grown.config.num_layers == 4 and card["n"] == base["n"]
+    assert card["grown_from"]["sha256"] == base["sha256"] and card["grown_from"]["num_layers"] == 3
+    assert json.loads(out.with_suffix(".json").read_text())["sha256"] == card["sha256"]
+
+
+def test_new_layers_get_their_own_learning_rate():
+    policy = grow_layers(tiny_policy("ACVRP"), 3)
+    depth = policy.config.num_layers
+    cfg = TrainConfig(name="t", model=policy.config, lr=1e-5, new_layers_from=1, new_layers_lr=1e-3)
+    rest, new = parameter_groups(policy, cfg)
+    assert new["lr"] == 1e-3 and "lr" not in rest
+    assert {id(p) for p in new["params"]} == {id(p) for layer in policy.encoder.layers[1:] for p in layer.parameters()}
+    assert len(rest["params"]) + len(new["params"]) == len(list(policy.parameters()))
+    one = parameter_groups(policy, TrainConfig(name="t", model=policy.config))
+    assert len(one) == 1 and len(one[0]["params"]) == len(list(policy.parameters()))
+    with pytest.raises(ValueError, match="new_layers_from must be between"):
+        parameter_groups(policy, TrainConfig(name="t", model=policy.config, new_layers_from=depth,
+                                             new_layers_lr=1e-3))
