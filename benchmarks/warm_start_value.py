@@ -34,14 +34,10 @@ import pandas as pd
 import hybridroute as hr
 from hybridroute.osrm import load_city, sample_instances
 from hybridroute.solvers.pyvrp_solver import PyVRPSolver
+from time_to_target import cost_at  # the anytime-curve reading every study shares (benchmarks/ is on sys.path)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CITY = Path(__file__).resolve().parents[1] / "data" / "cities" / "Helsinki_data.npz"
-
-
-def cost_at(history, t: float) -> float:
-    """Best cost reached by ``t`` seconds (inf before the first solution)."""
-    return min((c for ht, c in history if ht <= t + 1e-9), default=float("inf"))
 
 
 def times(budget: float) -> list[float]:

@@ -31,7 +31,8 @@ from ..problem import ProblemKind
 from .._files import file_sha256
 
 __all__ = ["CheckpointError", "models_dirs", "find_checkpoint", "default_checkpoint", "save_checkpoint",
-           "load_checkpoint", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS"]
+           "load_checkpoint", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS",
+           "SMALL_CHECKPOINTS", "default_checkpoints", "grow_checkpoint"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,14 @@ DEFAULT_CHECKPOINTS = {
     ProblemKind.ATSP: "rrnco-atsp-imit",
     ProblemKind.ACVRP: "rrnco-acvrp-imit",
     ProblemKind.ACVRPTW: "rrnco-acvrptw-imit",
+}
+#: Shipped checkpoints that replace the kind's default on small problems, where they were
+#: measured better: kind -> (checkpoint, largest n it serves; n as :attr:`Problem.size`).
+#: ACVRPTW n = 20 (128 held-out Helsinki instances, ×8, PyVRP 10 s references):
+#: ``rrnco-acvrptw20`` 1.99 ± 0.19 %, ``rrnco-acvrptw-imit`` 2.59 ± 0.22 %, paired
+#: -0.61 ± 0.24 points (docs/neural.md, "Small instances").
+SMALL_CHECKPOINTS = {
+    ProblemKind.ACVRPTW: ("rrnco-acvrptw20", 20),
 }
 
 class CheckpointError(ValueError):
@@ -89,9 +98,22 @@ def find_checkpoint(name_or_path: str | Path) -> Path:
     raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: not a file, and not in {searched}")
 
 
-def default_checkpoint(kind: ProblemKind | str) -> str:
-    """Name of the shipped checkpoint for a problem kind."""
-    return DEFAULT_CHECKPOINTS[ProblemKind.parse(kind)]
+def default_checkpoint(kind: ProblemKind | str, n: int | None = None) -> str:
+    """Name of the shipped checkpoint for a problem kind and, when given, size ``n``
+    (customers; ATSP: nodes): :data:`SMALL_CHECKPOINTS` up to its size, else
+    :data:`DEFAULT_CHECKPOINTS`."""
+    kind = ProblemKind.parse(kind)
+    small = SMALL_CHECKPOINTS.get(kind)
+    if n is not None and small is not None and n <= small[1]:
+        return small[0]
+    return DEFAULT_CHECKPOINTS[kind]
+
+
+def default_checkpoints(kind: ProblemKind | str) -> list[str]:
+    """Every shipped checkpoint a kind's problems may be decoded with (the default first)."""
+    kind = ProblemKind.parse(kind)
+    small = SMALL_CHECKPOINTS.get(kind)
+    return [DEFAULT_CHECKPOINTS[kind]] + ([small[0]] if small else [])
 
 
 def _card_path(weights: Path) -> Path:

@@ -138,7 +138,9 @@ class RRNCO(Solver):
     ----------
     checkpoint
         A checkpoint name or ``.safetensors`` path; None uses the shipped checkpoint for the
-        problem's kind (``DEFAULT_CHECKPOINTS``: ``rrnco-atsp-imit``, ``rrnco-acvrp-imit``, ``rrnco-acvrptw-imit``).
+        problem's kind (``DEFAULT_CHECKPOINTS``: ``rrnco-atsp-imit``, ``rrnco-acvrp-imit``,
+        ``rrnco-acvrptw-imit``), or on small problems the one measured better there
+        (``SMALL_CHECKPOINTS``: ``rrnco-acvrptw20`` for ACVRPTW up to n = 20).
     augment
         Dihedral coordinate augmentations (1–8).
     starts
@@ -202,8 +204,16 @@ class RRNCO(Solver):
         self.coords_fallback = coords_fallback
         self.reconstruct = bool(reconstruct)
 
-    def _policy(self, kind: ProblemKind):
-        policy, card, path, _ = _load_async(self.checkpoint, kind, self.device).result()
+    def _checkpoint_for(self, kind: ProblemKind, n: int | None = None) -> str | Path:
+        """The checkpoint that decodes a problem of this kind and size: the one given, else the
+        shipped default for the kind and size (``default_checkpoint``: a small-instance
+        specialist where one was measured better)."""
+        from ..neural.checkpoint import default_checkpoint  # no torch
+
+        return self.checkpoint if self.checkpoint is not None else default_checkpoint(kind, n)
+
+    def _policy(self, kind: ProblemKind, n: int | None = None):
+        policy, card, path, _ = _load_async(self._checkpoint_for(kind, n), kind, self.device).result()
         _check_kind(policy, path, kind)
         return policy, card, path
 
@@ -212,10 +222,8 @@ class RRNCO(Solver):
         ``warm_start_max_n`` (the largest size at which its starts were measured to help an
         improver) is below the problem's size. Reads the card only (no weights); None when the
         card sets no such size, or cannot be read (the solve then reports why)."""
-        from ..neural.checkpoint import default_checkpoint  # no torch
-
         try:
-            card = _card(self.checkpoint if self.checkpoint is not None else default_checkpoint(problem.kind))
+            card = _card(self._checkpoint_for(problem.kind, problem.size))
         except (OSError, ValueError):
             return None
         limit = card.get("warm_start_max_n")
@@ -227,21 +235,32 @@ class RRNCO(Solver):
     def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
         """Load the checkpoints (and torch) now and decode once, so that solves spend their
         whole time limit decoding. ``kinds``: the problem kinds to load (default: all; a
-        given ``checkpoint`` serves its own kind only)."""
+        given ``checkpoint`` serves its own kind only; without one, every shipped checkpoint
+        of the kind is loaded, the small-instance ones included)."""
+        from ..neural.checkpoint import default_checkpoints
+        from ..neural.inference import solve_problems
         from ..testing import conformance_problems
 
         wanted = [ProblemKind.parse(k) for k in kinds] if kinds is not None else sorted(self.supports)
         for kind in wanted:
-            policy = _load_async(self.checkpoint, kind, self.device).result()[0]
-            if policy.kind is kind:
-                self.solve(conformance_problems()[kind], time_limit=math.inf)
+            problem = conformance_problems()[kind]
+            names = [self.checkpoint] if self.checkpoint is not None else default_checkpoints(kind)
+            for name in names:
+                policy = _load_async(name, kind, self.device).result()[0]
+                if policy.kind is not kind:
+                    continue
+                if str(name) == str(self._checkpoint_for(kind, problem.size)):
+                    self.solve(problem, time_limit=math.inf)  # the first pass of a process is slow
+                else:  # a checkpoint for other sizes: one decode of its own
+                    solve_problems([problem], policy, augment=1, device=self.device,
+                                   coords_fallback=self.coords_fallback)
 
     def _run(self, problems: Sequence[Problem], seed: int, augment: int | None = None) -> list[Solution]:
         t_load = time.perf_counter()
         from ..neural.inference import solve_problems  # imports torch on first use
 
         augment = self.augment if augment is None else augment
-        policy, card, path = self._policy(problems[0].kind)  # loads the checkpoint on first use only
+        policy, card, path = self._policy(problems[0].kind, problems[0].size)  # loads on first use only
         load_seconds = time.perf_counter() - t_load
         sols = solve_problems(problems, policy, augment=augment, starts=self.starts, samples=self.samples,
                               seed=seed, device=self.device, batch_size=self.batch_size,
@@ -253,7 +272,7 @@ class RRNCO(Solver):
     def _solve(self, problem, *, time_limit, seed, initial):
         t0 = time.perf_counter()
         deadline = t0 + time_limit - _RESERVE_SECONDS if math.isfinite(time_limit) else math.inf
-        future = _load_async(self.checkpoint, problem.kind, self.device)
+        future = _load_async(self._checkpoint_for(problem.kind, problem.size), problem.kind, self.device)
         try:
             wait = None if math.isinf(deadline) else max(deadline - time.perf_counter(), 0.0)
             policy, card, path, _ = future.result(timeout=wait)
@@ -365,12 +384,14 @@ class RRNCO(Solver):
         for p in problems:
             self.check_problem(p)
         if time_limit is not None and math.isfinite(time_limit):
-            for kind in {p.kind for p in problems}:
-                self._policy(kind)
+            for kind, n in {(p.kind, p.size) for p in problems}:
+                self._policy(kind, n)
             return [self.solve(p, time_limit=time_limit, seed=seed) for p in problems]
         out: list[Solution | None] = [None] * len(problems)
-        for kind in {p.kind for p in problems}:
-            idx = [i for i, p in enumerate(problems) if p.kind is kind]
+        groups: dict[tuple[ProblemKind, str], list[int]] = {}
+        for i, p in enumerate(problems):  # one batch per kind and checkpoint
+            groups.setdefault((p.kind, str(self._checkpoint_for(p.kind, p.size))), []).append(i)
+        for idx in groups.values():
             for i, sol in zip(idx, self._run([problems[i] for i in idx], seed)):
                 # re-evaluated from the routes alone, as every backend's results are
                 again = evaluate(problems[i], sol.routes)

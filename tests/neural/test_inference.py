@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -142,10 +144,42 @@ def test_shipped_checkpoint_beats_a_random_model(kind):
 def test_default_checkpoint_is_the_shipped_one(city, kind):
     if _shipped(kind) is None:
         pytest.skip(f"no shipped {kind} checkpoint yet")
-    p = batch_to_problems(sample_batch(city, kind, 10, 1, seed=0))[0]
+    p = batch_to_problems(sample_batch(city, kind, 25, 1, seed=0))[0]
     sol = hr.solve(p, "rrnco", augment=1)
     assert sol.is_feasible
     assert sol.stats["checkpoint"] == DEFAULT_CHECKPOINTS[hr.ProblemKind(kind)]
+
+
+def test_small_problems_get_the_checkpoint_measured_better_there():
+    from hybridroute.neural.checkpoint import SMALL_CHECKPOINTS, default_checkpoint, default_checkpoints
+
+    kind = hr.ProblemKind.ACVRPTW
+    name, largest = SMALL_CHECKPOINTS[kind]
+    assert default_checkpoint(kind, largest) == name
+    assert default_checkpoint(kind, largest + 1) == default_checkpoint(kind) == DEFAULT_CHECKPOINTS[kind]
+    assert default_checkpoints(kind) == [DEFAULT_CHECKPOINTS[kind], name]
+    for other in (hr.ProblemKind.ATSP, hr.ProblemKind.ACVRP):
+        assert default_checkpoint(other, 5) == DEFAULT_CHECKPOINTS[other]
+        assert default_checkpoints(other) == [DEFAULT_CHECKPOINTS[other]]
+    for name in default_checkpoints(kind):
+        assert find_checkpoint(name).is_file()
+
+
+def test_a_batch_of_mixed_sizes_is_decoded_by_each_size_s_checkpoint(city):
+    """solve_batch groups problems by checkpoint; each result equals the problem solved alone
+    (no time limit: the same seed gives the same routes)."""
+    from hybridroute.neural.checkpoint import default_checkpoint
+
+    problems = [batch_to_problems(sample_batch(city, "ACVRPTW", n, 1, seed=n))[0] for n in (12, 25, 15)]
+    solver = hr.get_solver("rrnco", augment=2)
+    batch = solver.solve_batch(problems, seed=0)
+    for p, sol in zip(problems, batch):
+        alone = solver.solve(p, seed=0, time_limit=math.inf)
+        assert sol.stats["checkpoint"] == alone.stats["checkpoint"] == default_checkpoint(p.kind, p.size)
+        assert sol.routes == alone.routes and sol.is_feasible
+    assert [s.stats["checkpoint"] for s in batch] == ["rrnco-acvrptw20", "rrnco-acvrptw-imit", "rrnco-acvrptw20"]
+    named = hr.get_solver("rrnco", checkpoint="rrnco-acvrptw-imit", augment=2).solve(problems[0], seed=0)
+    assert named.stats["checkpoint"] == "rrnco-acvrptw-imit"  # a named checkpoint serves every size
 
 
 def test_the_shipped_acvrp_card_draws_distance_features_from_a_pool():

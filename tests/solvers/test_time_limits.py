@@ -229,10 +229,14 @@ def test_a_model_still_loading_at_the_deadline_gives_the_nearest_neighbour_route
 def test_load_solver_loads_the_checkpoint_before_any_solve():
     from hybridroute.solvers import rrnco_solver
 
-    solver = hr.load_solver("rrnco", kinds=["ATSP"])
+    from hybridroute.neural.checkpoint import default_checkpoints
+
+    solver = hr.load_solver("rrnco", kinds=["ATSP", "ACVRPTW"])
     assert isinstance(solver, rrnco_solver.RRNCO)
-    future = rrnco_solver._load_async(None, hr.ProblemKind.ATSP, solver.device)
-    assert future.done() and future.exception() is None
+    for kind in (hr.ProblemKind.ATSP, hr.ProblemKind.ACVRPTW):  # ACVRPTW: its small-instance checkpoint too
+        for name in default_checkpoints(kind):
+            future = rrnco_solver._load_async(name, kind, solver.device)
+            assert future.done() and future.exception() is None, name
 
 
 def test_load_solver_imports_a_classical_backend():
