@@ -54,6 +54,7 @@ SMALL_CHECKPOINTS = {
     ProblemKind.ACVRPTW: ("rrnco-acvrptw20", 20),
 }
 
+
 class CheckpointError(ValueError):
     """A checkpoint is missing, corrupt or does not match its card / model."""
 
