@@ -75,21 +75,21 @@ def _load(checkpoint: str | Path, device: str):
         return _CACHE[key]
 
 
-def _load_for(checkpoint: str | Path | None, kind: ProblemKind, device: str):
-    from ..neural.checkpoint import default_checkpoint
-
+def _timed_load(checkpoint: str | Path, device: str):
     t0 = time.perf_counter()
-    policy, card, path = _load(checkpoint if checkpoint is not None else default_checkpoint(kind), device)
+    policy, card, path = _load(checkpoint, device)
     return policy, card, path, time.perf_counter() - t0
 
 
-def _load_async(checkpoint: str | Path | None, kind: ProblemKind, device: str) -> concurrent.futures.Future:
-    """A future of ``(policy, card, path, load seconds)``; one load per key, started once."""
-    key = (str(checkpoint), kind.value, device)
+def _load_async(checkpoint: str | Path, device: str) -> concurrent.futures.Future:
+    """A future of ``(policy, card, path, load seconds)`` for a checkpoint name or path (the
+    solver resolves the default for a problem's kind and size first: ``RRNCO._checkpoint_for``);
+    one load per key, started once."""
+    key = (str(checkpoint), device)
     with _CACHE_LOCK:
         fut = _PENDING.get(key)
         if fut is None or (fut.done() and fut.exception() is not None):
-            fut = _LOADER.submit(_load_for, checkpoint, kind, device)
+            fut = _LOADER.submit(_timed_load, checkpoint, device)
             _PENDING[key] = fut
         return fut
 
@@ -213,7 +213,7 @@ class RRNCO(Solver):
         return self.checkpoint if self.checkpoint is not None else default_checkpoint(kind, n)
 
     def _policy(self, kind: ProblemKind, n: int | None = None):
-        policy, card, path, _ = _load_async(self._checkpoint_for(kind, n), kind, self.device).result()
+        policy, card, path, _ = _load_async(self._checkpoint_for(kind, n), self.device).result()
         _check_kind(policy, path, kind)
         return policy, card, path
 
@@ -246,7 +246,7 @@ class RRNCO(Solver):
             problem = conformance_problems()[kind]
             names = [self.checkpoint] if self.checkpoint is not None else default_checkpoints(kind)
             for name in names:
-                policy = _load_async(name, kind, self.device).result()[0]
+                policy = _load_async(name, self.device).result()[0]
                 if policy.kind is not kind:
                     continue
                 if str(name) == str(self._checkpoint_for(kind, problem.size)):
@@ -272,7 +272,7 @@ class RRNCO(Solver):
     def _solve(self, problem, *, time_limit, seed, initial):
         t0 = time.perf_counter()
         deadline = t0 + time_limit - _RESERVE_SECONDS if math.isfinite(time_limit) else math.inf
-        future = _load_async(self._checkpoint_for(problem.kind, problem.size), problem.kind, self.device)
+        future = _load_async(self._checkpoint_for(problem.kind, problem.size), self.device)
         try:
             wait = None if math.isinf(deadline) else max(deadline - time.perf_counter(), 0.0)
             policy, card, path, _ = future.result(timeout=wait)

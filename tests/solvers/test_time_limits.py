@@ -235,7 +235,7 @@ def test_load_solver_loads_the_checkpoint_before_any_solve():
     assert isinstance(solver, rrnco_solver.RRNCO)
     for kind in (hr.ProblemKind.ATSP, hr.ProblemKind.ACVRPTW):  # ACVRPTW: its small-instance checkpoint too
         for name in default_checkpoints(kind):
-            future = rrnco_solver._load_async(name, kind, solver.device)
+            future = rrnco_solver._load_async(name, solver.device)
             assert future.done() and future.exception() is None, name
 
 
