@@ -1,17 +1,20 @@
-"""ATSP: the neural backend with and without re-construction, at the same time limits.
+"""The neural backend with and without re-construction, at the same time limits.
 
-``rrnco`` on ATSP decodes a tour from a few starts and then re-constructs segments of it with
-the policy until its time limit (``hybridroute.neural.reconstruct``); ``reconstruct=False``
-spends the whole limit on more starts and transforms instead. Both run on the held-out
-Helsinki instances of ``benchmarks/neural_eval.py`` (same sizes and seeds), and their gaps
-are taken to the LKH-3 references stored in ``results/neural_eval/atsp_sizes.json`` (so that
-run must have made references for the sizes asked), beside nearest neighbour's gap from the
-same file.
+``rrnco`` decodes a solution from a few starts and then re-constructs parts of it with the
+policy until its time limit: segments of an ATSP tour (``hybridroute.neural.reconstruct``),
+groups of neighbouring VRP routes (``hybridroute.neural.reconstruct_routes``);
+``reconstruct=False`` spends the whole limit on more starts and transforms instead. Both run
+on the held-out Helsinki instances of ``benchmarks/neural_eval.py`` (same sizes and seeds), and
+their gaps are taken to the references stored in ``results/neural_eval/<kind>_sizes.json``
+(LKH-3 for ATSP, PyVRP 10 s for the VRPs; that run must have made references for the sizes
+asked), beside nearest neighbour's gap from the same file.
 
 Usage::
 
-    python benchmarks/reconstruct.py [--sizes 100,200,500] [--budgets 1,2,5] [--count 32]
+    python benchmarks/reconstruct.py [--kind ATSP] [--sizes 100,200,500] [--budgets 1,2,5] [--count 32]
                                      [--variants reconstruct,plain] [--out reconstruct_atsp]
+    python benchmarks/reconstruct.py --kind ACVRP --sizes 1000 --budgets 10 --count 8 \
+        --city data/bench/Helsinki_data.npz --references acvrp_n1000 --out reconstruct_acvrp1000
 
 ``--variants reconstruct`` runs re-construction alone (e.g. at budgets where the plain
 decoding's figure is already known, or would not change).
@@ -30,20 +33,20 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
-REFERENCES = RESULTS / "neural_eval" / "atsp_sizes.json"
+REFERENCE_NAMES = {"ATSP": "LKH-3", "ACVRP": "PyVRP 10 s", "ACVRPTW": "PyVRP 10 s"}
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 SEED = 20250101  # neural_eval.py's default: the instances its references were made for
 VARIANTS = {"reconstruct": {}, "plain": {"reconstruct": False}}
 
 
-def references(n: int, count: int) -> tuple[list[float], float | None]:
-    """LKH-3 costs of the first ``count`` instances at size n, and nearest neighbour's mean gap."""
-    data = json.loads(REFERENCES.read_text())
+def references(path: Path, kind: str, n: int, count: int) -> tuple[list[float], float | None]:
+    """Reference costs of the first ``count`` instances at size n, and nearest neighbour's mean gap."""
+    data = json.loads(path.read_text())
     refs = data["references"].get(f"n{n}")
     if refs is None or len(refs) < count:
-        raise SystemExit(f"{REFERENCES.name} has no {count} references at n = {n}: run "
-                         f"benchmarks/neural_eval.py --kind ATSP --sizes {n} first")
+        raise SystemExit(f"{path.name} has no {count} references at n = {n}: run "
+                         f"benchmarks/neural_eval.py --kind {kind} --sizes {n} first")
     nearest = data["results"].get("nearest (all starts)", {}).get(f"n{n}", {}).get("gap_pct")
     return refs[:count], nearest
 
@@ -56,12 +59,11 @@ def run(args) -> list[dict]:
 
     torch.set_num_threads(1)
     solvers = {name: hr.get_solver("rrnco", **VARIANTS[name]) for name in args.variants}
-    next(iter(solvers.values())).warm_up(["ATSP"])  # the checkpoint loads outside the budgets
-    city = str(REPO / "data" / "cities" / "Helsinki_data.npz")
+    next(iter(solvers.values())).warm_up([args.kind])  # the checkpoints load outside the budgets
     rows = []
     for n in args.sizes:
-        refs, _ = references(n, args.count)
-        problems = ne.instances(city, "ATSP", n, args.count, SEED)
+        refs, _ = references(args.references, args.kind, n, args.count)
+        problems = ne.instances(args.city, args.kind, n, args.count, SEED)
         for budget in args.budgets:
             for i, (problem, ref) in enumerate(zip(problems, refs)):
                 for name, solver in solvers.items():
@@ -103,13 +105,20 @@ def report(rows: list[dict], nearest: dict[int, float | None]) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kind", default="ATSP", choices=sorted(REFERENCE_NAMES))
     ap.add_argument("--sizes", default="100,200,500")
     ap.add_argument("--budgets", default="1,2,5", help="time limits in seconds (comma-separated)")
     ap.add_argument("--count", type=int, default=32, help="instances per size")
     ap.add_argument("--variants", default="reconstruct,plain",
                     help=f"which decodings to run (comma-separated, of {', '.join(VARIANTS)})")
-    ap.add_argument("--out", default="reconstruct_atsp", help="results/<out>.csv and .md")
+    ap.add_argument("--city", default=str(REPO / "data" / "cities" / "Helsinki_data.npz"),
+                    help="the city build the instances are drawn from (neural_eval.py's --city)")
+    ap.add_argument("--references", default=None,
+                    help="results/neural_eval/<name>.json holding the references (default <kind>_sizes)")
+    ap.add_argument("--out", default=None, help="results/<out>.csv and .md (default reconstruct_<kind>)")
     args = ap.parse_args(argv)
+    args.references = RESULTS / "neural_eval" / f"{args.references or args.kind.lower() + '_sizes'}.json"
+    args.out = args.out or f"reconstruct_{args.kind.lower()}"
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = sorted(set(args.variants) - set(VARIANTS))
     if unknown or not args.variants:
@@ -121,17 +130,18 @@ def main(argv=None) -> int:
 
     import hybridroute as hr
 
-    nearest = {n: references(n, args.count)[1] for n in args.sizes}
+    nearest = {n: references(args.references, args.kind, n, args.count)[1] for n in args.sizes}
     rows = run(args)
     RESULTS.mkdir(exist_ok=True)
     pd.DataFrame(rows).to_csv(RESULTS / f"{args.out}.csv", index=False)
     command = "python benchmarks/reconstruct.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = (f"# ATSP: rrnco with and without re-construction at the same time limit\n\n"
+    parts = "segments" if args.kind == "ATSP" else "groups of neighbouring routes"
+    text = (f"# {args.kind}: rrnco with and without re-construction at the same time limit\n\n"
             f"`{command.strip()}` on {datetime.date.today().isoformat()}, {platform.machine()}, one thread, "
-            f"hybridroute {hr.__version__}; held-out Helsinki, {args.count} instances per size, gaps to LKH-3 "
-            f"(`{REFERENCES.relative_to(REPO)}`). Re-construction: a tour from up to "
-            f"32 starts × 1, then segments re-decoded by the policy until the limit; plain: more starts "
-            f"and transforms for the whole limit.\n\n" + report(rows, nearest))
+            f"hybridroute {hr.__version__}; held-out Helsinki, {args.count} instances per size, gaps to "
+            f"{REFERENCE_NAMES[args.kind]} (`{args.references.relative_to(REPO)}`). Re-construction: a solution "
+            f"from up to 32 starts × 1, then {parts} re-decoded by the policy until the limit; plain: more "
+            f"starts and transforms for the whole limit.\n\n" + report(rows, nearest))
     (RESULTS / f"{args.out}.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

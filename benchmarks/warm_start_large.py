@@ -49,6 +49,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="comma-separated solver seeds (default 0)")
     ap.add_argument("--tag", default="", help="suffix of the results file name")
     ap.add_argument("--instance-seed", type=int, default=20251111)
+    ap.add_argument("--split", type=float, default=None,
+                    help="the hybrid's first-stage share of the budget (default: the hybrid's own)")
     ap.add_argument("--nearest-start", action="store_true",
                     help="also run --then from the nearest-neighbour solution (initial=, the whole budget): "
                          "does any start give the improver what the neural one gives?")
@@ -68,7 +70,8 @@ def main() -> None:
     for seed in seeds:
         for i, p in enumerate(problems):
             cold = hr.solve(p, args.then, time_limit=args.budget, seed=seed)
-            hyb = hr.solve(p, f"rrnco+{args.then}", time_limit=args.budget, seed=seed)
+            hybrid = hr.get_solver(f"rrnco+{args.then}", **({} if args.split is None else {"split": args.split}))
+            hyb = hybrid.solve(p, time_limit=args.budget, seed=seed)
             nearest = hr.solve(p, "nearest")
             from_nearest = (hr.solve(p, args.then, time_limit=args.budget, seed=seed, initial=nearest)
                             if args.nearest_start else None)
@@ -77,6 +80,7 @@ def main() -> None:
                    "hybrid_minus_cold_pct": 100 * (hyb.cost - cold.cost) / cold.cost,
                    "neural_cost": hyb.stats.get("first_cost"), "start_accepted": hyb.stats.get("initial_accepted"),
                    "neural_s": hyb.stats.get("first_runtime"), "neural_starts": first.get("starts"),
+                   "neural_rounds": first.get("reconstruct_rounds"),
                    "first_pass_s": first.get("first_pass_s"), "first_skipped": hyb.stats.get("first_skipped"),
                    "cold_wall_s": cold.runtime, "hybrid_wall_s": hyb.runtime}
             if from_nearest is not None:

@@ -22,6 +22,13 @@ transforms: held-out Helsinki, gap to LKH-3, 32
 instances, n = 100 in 1 s: 3.01 % against 7.33 %; n = 200 in 2 s: 5.93 % against 10.88 %;
 n = 500 in 10 s: 13.32 % against 25.15 % (``benchmarks/results/reconstruct_atsp*.md``).
 
+ACVRP and ACVRPTW problems of :data:`~hybridroute.neural.reconstruct_routes.MIN_CUSTOMERS` (60)
+customers or more are re-constructed the same way (``reconstruct=True``): routes from up to
+32 starts × 1 transform (or nearest neighbour's where cheaper), then groups of neighbouring
+routes (30-80 customers, by the angle around the depot) are re-decoded as instances of their
+own and swapped in where cheaper, until the time limit; see
+:mod:`hybridroute.neural.reconstruct_routes` and docs/neural.md for the measurements.
+
 ``solve_batch`` without a time limit decodes with the configured ``augment`` and ``starts``,
 without a clock; with one, each instance goes through the anytime decoder as in ``solve``.
 Use the policy alone for fast construction or through a hybrid (``"rrnco+pyvrp"``) to
@@ -155,9 +162,10 @@ class RRNCO(Solver):
         When a Problem has no coordinates: ``"mds"`` (planar embedding of the cost matrix) or
         ``"zeros"``.
     reconstruct
-        ATSP (n >= 20): after a tour from ``min(starts, 32)`` starts × 1 transform, spend the
-        rest of the time limit re-constructing segments of it with the policy (``augment``
-        then does not apply). False: every start × ``augment`` transforms, as for VRPs.
+        ATSP (n >= 20) and ACVRP / ACVRPTW (60 customers or more): after a solution from
+        ``min(starts, 32)`` starts × 1 transform, spend the rest of the time limit
+        re-constructing parts of it with the policy (tour segments; groups of neighbouring
+        routes), ``augment`` then not applying. False: every start × ``augment`` transforms.
         :meth:`solve_batch` without a time limit never re-constructs (its batched passes are
         the throughput path).
 
@@ -316,19 +324,40 @@ class RRNCO(Solver):
             return routes, effort.as_stats()
         from ..neural.reconstruct import RECONSTRUCT_STARTS, reconstruct_tour
 
-        # a tour from a few starts, then re-construction for the rest of the budget: per
-        # second it gains more than further starts or transforms (see neural.reconstruct).
-        # 32 starts at every size: a 16-start tour was no better at n = 500 in 10 s, and in a
-        # hybrid's short neural share the first tour is often all there is time for
+        # a solution from a few starts, then re-construction for the rest of the budget: per
+        # second it gains more than further starts or transforms (see neural.reconstruct and
+        # neural.reconstruct_routes). 32 starts at every size: a 16-start tour was no better at
+        # ATSP n = 500 in 10 s, and in a hybrid's short neural share the first solution is often
+        # all there is time for
         routes, _, effort = decode_within(policy, inst, deadline=deadline, augment=1,
                                           starts=min(self.starts or problem.num_nodes, RECONSTRUCT_STARTS),
                                           seed=seed, amp=amp)
         if routes is None:
             return None, effort.as_stats()
+        if problem.kind.has_capacity:
+            from ..neural.reconstruct_routes import reconstruct_routes
+
+            routes, origin = self._cheaper_routes(problem, routes)
+            routes, done = reconstruct_routes(policy, problem, routes, coords=inst.coords[0].cpu().numpy(),
+                                              deadline=deadline, seed=seed, device=dev, amp=amp)
+            return routes, {**effort.as_stats(), **done.as_stats(), "reconstruct_from": origin}
         tour, origin = self._shorter_start(problem, [0, *routes[0]])
         tour, done = reconstruct_tour(policy, inst, tour, deadline=deadline, seed=seed, amp=amp)
         k = tour.index(0)
         return [tour[k + 1:] + tour[:k]], {**effort.as_stats(), **done.as_stats(), "reconstruct_from": origin}
+
+    @staticmethod
+    def _cheaper_routes(problem: Problem, routes: list[list[int]]) -> tuple[list[list[int]], str]:
+        """The policy's routes, or nearest neighbour's where those are feasible and cheaper (beyond
+        the training sizes, e.g. ACVRP n = 1000, a 32-start solution can be worse; the groups the
+        policy then re-decodes are of the sizes it was trained on)."""
+        from ..solution import evaluate
+        from .baselines import nearest_neighbour_routes
+
+        ours, nearest = evaluate(problem, routes), evaluate(problem, nearest_neighbour_routes(problem))
+        if (not nearest.is_feasible, nearest.cost) < (not ours.is_feasible, ours.cost):
+            return [list(r) for r in nearest.routes], "nearest"
+        return routes, "policy"
 
     @staticmethod
     def _shorter_start(problem: Problem, tour: list[int]) -> tuple[list[int], str]:
@@ -347,8 +376,13 @@ class RRNCO(Solver):
 
     def _reconstructs(self, problem: Problem) -> bool:
         from ..neural.reconstruct import MIN_NODES
+        from ..neural.reconstruct_routes import MIN_CUSTOMERS
 
-        return self.reconstruct and problem.kind is ProblemKind.ATSP and problem.num_nodes >= MIN_NODES
+        if not self.reconstruct:
+            return False
+        if problem.kind is ProblemKind.ATSP:
+            return problem.num_nodes >= MIN_NODES
+        return problem.num_customers >= MIN_CUSTOMERS
 
     def _fallback(self, problem: Problem, time_limit: float, why: str,
                   info: dict[str, Any] | None = None, *, cause: str) -> SolveOutput:
