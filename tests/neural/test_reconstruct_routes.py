@@ -80,11 +80,12 @@ def test_a_group_problem_prices_its_routes_as_the_whole_problem_does(vrp):
         assert part.is_feasible == whole.is_feasible
 
 
-def test_reconstruction_only_cheapens_and_keeps_every_customer_feasible(vrp):
+@pytest.mark.parametrize("augment", [1, 3])
+def test_reconstruction_only_cheapens_and_keeps_every_customer_feasible(vrp, augment):
     start = _singletons(vrp)
     before = _check_solution(vrp, start)
     routes, info = rr.reconstruct_routes(tiny_policy(vrp.kind.value, seed=2), vrp, start, coords=_coords(vrp),
-                                         deadline=math.inf, seed=0, max_rounds=3)
+                                         deadline=math.inf, seed=0, max_rounds=3, augment=augment)
     after = _check_solution(vrp, routes)
     assert info.rounds == 3 and info.stopped == "max_rounds"
     assert info.replaced > 0 and after < before  # any policy's routes beat one vehicle per customer
