@@ -334,23 +334,24 @@ class RRNCO(Solver):
                                           seed=seed, amp=amp)
         if routes is None:
             return None, effort.as_stats()
+        routes, origin = self._cheaper_start(problem, routes)
         if problem.kind.has_capacity:
             from ..neural.reconstruct_routes import reconstruct_routes
 
-            routes, origin = self._cheaper_routes(problem, routes)
             routes, done = reconstruct_routes(policy, problem, routes, coords=inst.coords[0].cpu().numpy(),
                                               deadline=deadline, seed=seed, device=dev, amp=amp)
             return routes, {**effort.as_stats(), **done.as_stats(), "reconstruct_from": origin}
-        tour, origin = self._shorter_start(problem, [0, *routes[0]])
-        tour, done = reconstruct_tour(policy, inst, tour, deadline=deadline, seed=seed, amp=amp)
+        tour, done = reconstruct_tour(policy, inst, [0, *routes[0]], deadline=deadline, seed=seed, amp=amp)
         k = tour.index(0)
         return [tour[k + 1:] + tour[:k]], {**effort.as_stats(), **done.as_stats(), "reconstruct_from": origin}
 
     @staticmethod
-    def _cheaper_routes(problem: Problem, routes: list[list[int]]) -> tuple[list[list[int]], str]:
-        """The policy's routes, or nearest neighbour's where those are feasible and cheaper (beyond
-        the training sizes, e.g. ACVRP n = 1000, a 32-start solution can be worse; the groups the
-        policy then re-decodes are of the sizes it was trained on)."""
+    def _cheaper_start(problem: Problem, routes: list[list[int]]) -> tuple[list[list[int]], str]:
+        """The policy's routes, or nearest neighbour's where those are feasible and cheaper
+        (``"policy"`` / ``"nearest"``). Beyond the training sizes the policy's own start can
+        lose: a 32-start ATSP tour at n = 1000 is about 10 points worse, and at ACVRP n = 1000 a
+        32-start solution can be too; the parts re-construction then re-decodes are of the
+        sizes the policy was trained on."""
         from ..solution import evaluate
         from .baselines import nearest_neighbour_routes
 
@@ -358,21 +359,6 @@ class RRNCO(Solver):
         if (not nearest.is_feasible, nearest.cost) < (not ours.is_feasible, ours.cost):
             return [list(r) for r in nearest.routes], "nearest"
         return routes, "policy"
-
-    @staticmethod
-    def _shorter_start(problem: Problem, tour: list[int]) -> tuple[list[int], str]:
-        """The policy's tour, or nearest neighbour's where that is shorter (beyond the training
-        sizes, e.g. ATSP n = 1000, a 32-start tour can be 10 points worse; the segments the
-        policy then re-decodes are of the sizes it was trained on)."""
-        from .baselines import nearest_neighbour_routes
-
-        cost = problem.cost_matrix
-        nearest = [0, *nearest_neighbour_routes(problem)[0]]
-
-        def length(t: list[int]) -> float:
-            return float(cost[t, t[1:] + t[:1]].sum())
-
-        return (nearest, "nearest") if length(nearest) < length(tour) else (tour, "policy")
 
     def _reconstructs(self, problem: Problem) -> bool:
         from ..neural.reconstruct import MIN_NODES
