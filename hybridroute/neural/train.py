@@ -85,6 +85,7 @@ class TrainConfig:
     init_checkpoint: str | None = None
     new_layers_from: int | None = None
     new_layers_lr: float | None = None
+    leader_alpha: float = 0.0
     threads: int = 1
     device: str = "auto"
     precision: str = "auto"
@@ -103,7 +104,7 @@ _SECTIONS = {
     "run": {"name"},
     "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
     "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
-              "new_layers_from", "new_layers_lr",
+              "new_layers_from", "new_layers_lr", "leader_alpha",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -386,10 +387,21 @@ def _log(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def pomo_loss(out) -> tuple[torch.Tensor, torch.Tensor]:
-    """REINFORCE with the POMO shared baseline: advantage = reward − mean over the instance's starts."""
+def pomo_loss(out, leader_alpha: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """REINFORCE with the POMO shared baseline: advantage = reward − mean over the instance's starts.
+
+    With ``leader_alpha`` > 0 the best rollout of each instance (the "leader") gets an extra
+    ``leader_alpha · (max − mean)`` of advantage (Leader Reward, Wang et al. 2024). The policy is
+    used as the best of many rollouts (every start, ×8), so the signal that moves the best one
+    matters more than the average's.
+    """
     reward = -out.length.float()
-    adv = reward - reward.mean(1, keepdim=True)
+    mean = reward.mean(1, keepdim=True)
+    adv = reward - mean
+    if leader_alpha:
+        best = reward.max(1, keepdim=True)
+        bonus = torch.zeros_like(adv).scatter_(1, best.indices, leader_alpha * (best.values - mean))
+        adv = adv + bonus
     loss = -(adv.detach() * out.logp).mean()
     return loss, reward
 
@@ -509,7 +521,7 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
             inst = instances_from_batch(batch, device=dev)
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
                 out = policy(inst, decode="sampling", generator=gen)
-            loss, reward = pomo_loss(out)
+            loss, reward = pomo_loss(out, cfg.leader_alpha)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)

@@ -48,6 +48,17 @@ def test_pomo_loss_uses_the_shared_baseline():
     assert torch.allclose(logp.grad, torch.tensor([[-0.25, 0.25], [0.0, 0.0]]))
 
 
+def test_leader_reward_adds_to_the_best_rollout_only():
+    from hybridroute.neural.policy import Rollout
+
+    length = torch.tensor([[1.0, 3.0, 5.0], [2.0, 2.0, 2.0]])
+    logp = torch.tensor([[-1.0, -2.0, -1.0], [-1.0, -1.0, -1.0]], requires_grad=True)
+    pomo_loss(Rollout(length=length, logp=logp, starts=None, actions=None), leader_alpha=0.5)[0].backward()
+    # instance 0: mean reward −3, advantages (+2, 0, −2); the leader (length 1) gets 0.5 · 2 more.
+    # instance 1: all equal, no advantage and no bonus.  grad = −adv / 6
+    assert torch.allclose(logp.grad, -torch.tensor([[3.0, 0.0, -2.0], [0.0, 0.0, 0.0]]) / 6)
+
+
 def test_data_stream_is_a_function_of_the_step():
     pool, cfg = pool_and_config()
     a = [b for _, b in zip(range(5), batch_stream(pool, cfg, 0))]
