@@ -284,11 +284,11 @@ class Solver:
         for module in self.requires:
             importlib.import_module(module)
 
-    def start_not_worth(self, problem: Problem) -> str | None:
+    def start_not_worth(self, problem: Problem, improver: str | None = None) -> str | None:
         """Why a hybrid should not run this solver as its first stage on ``problem`` (None:
-        run it): the solver knows its starts to cost an improver more time than they save
-        there. A hybrid then gives its improver the whole limit
-        (``stats["first_skipped"]``). The neural backend answers from its model card
+        run it): the solver knows its starts to cost ``improver`` (a registry name; None: any
+        improver) more time than they save there. A hybrid then gives its improver the whole
+        limit (``stats["first_skipped"]``). The neural backend answers from its model card
         (``warm_start_max_n``)."""
         return None
 

@@ -34,7 +34,8 @@ ended 2-7 % above cold OR-Tools at the same budget):
 
 A first stage can also know that its starts do not pay on a problem (``Solver.start_not_worth``):
 the neural backend's model card names the largest size at which its starts were measured to
-help an improver (``warm_start_max_n``); above it the improver runs alone on the whole limit.
+help an improver (``warm_start_max_n``, for every improver or per improver: the same start is
+worth more to a weaker construction); above it the improver runs alone on the whole limit.
 
 Fleet features (several depots, vehicle types, optional stops, shifts, ...): a hybrid honours
 what its improver honours. When the first stage does not (the neural policy models one depot
@@ -263,7 +264,8 @@ class Hybrid(Solver):
             then = self._stage(self.then, self.then_settings)
             reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
         else:
-            reason = first.start_not_worth(problem) or self._skip_reason(key, time_limit)
+            then_name = self._stage(self.then, self.then_settings).name
+            reason = first.start_not_worth(problem, then_name) or self._skip_reason(key, time_limit)
         if reason is not None:
             logger.info("%s: first stage skipped: %s", self.name, reason)
             return FirstStage(first.name, None, reason, None, None, time.perf_counter() - t0)

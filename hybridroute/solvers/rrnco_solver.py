@@ -225,20 +225,27 @@ class RRNCO(Solver):
         _check_kind(policy, path, kind)
         return policy, card, path
 
-    def start_not_worth(self, problem: Problem) -> str | None:
+    def start_not_worth(self, problem: Problem, improver: str | None = None) -> str | None:
         """Why a hybrid should not run the policy first on ``problem``: its model card's
         ``warm_start_max_n`` (the largest size at which its starts were measured to help an
-        improver) is below the problem's size. Reads the card only (no weights); None when the
-        card sets no such size, or cannot be read (the solve then reports why)."""
+        improver) is below the problem's size. The field is a size for every improver, or a
+        mapping from improver name to size, with ``"default"`` for improvers it does not name
+        (a start that pays against OR-Tools' construction can cost PyVRP more than it gives).
+        Reads the card only (no weights); None when the card sets no size for this improver,
+        or cannot be read (the solve then reports why)."""
         try:
             card = _card(self._checkpoint_for(problem.kind, problem.size))
         except (OSError, ValueError):
             return None
         limit = card.get("warm_start_max_n")
+        if isinstance(limit, dict):
+            limit = limit.get(improver, limit.get("default")) if improver is not None else limit.get("default")
         if limit is None or card.get("kind") != problem.kind.value or problem.size <= int(limit):
             return None
-        return (f"{card.get('name', 'the checkpoint')}'s starts were measured not to pay above n = {int(limit)} on "
-                f"{problem.kind.value} (warm_start_max_n in its model card); this problem has n = {problem.size}")
+        against = "" if improver is None else f" to {improver}"
+        return (f"{card.get('name', 'the checkpoint')}'s starts were measured not to pay{against} above "
+                f"n = {int(limit)} on {problem.kind.value} (warm_start_max_n in its model card); this problem "
+                f"has n = {problem.size}")
 
     def warm_up(self, kinds: Sequence[ProblemKind | str] | None = None) -> None:
         """Load the checkpoints (and torch) now and decode once, so that solves spend their

@@ -443,7 +443,7 @@ class NotWorthAbove(Solver):
     limit = 5
     calls = 0
 
-    def start_not_worth(self, problem):
+    def start_not_worth(self, problem, improver=None):
         return f"no use above n = {self.limit}" if problem.size > self.limit else None
 
     def _solve(self, problem, *, time_limit, seed, initial):
@@ -496,3 +496,31 @@ def test_the_neural_stage_answers_from_its_model_card(tmp_path, acvrptw12, acvrp
     unset = _checkpoint_copy(tmp_path / "none", "rrnco-acvrptw-imit", warm_start_max_n=None)
     assert RRNCO(checkpoint=str(unset)).start_not_worth(acvrptw12) is None
     assert RRNCO(checkpoint=str(tmp_path / "missing.safetensors")).start_not_worth(acvrptw12) is None
+
+
+def test_the_model_card_can_limit_the_start_per_improver(tmp_path, acvrptw12):
+    """A mapping in ``warm_start_max_n``: the improver's own size, else ``"default"``, else no limit."""
+    from hybridroute.solvers.rrnco_solver import RRNCO
+
+    path = _checkpoint_copy(tmp_path, "rrnco-acvrptw-imit", warm_start_max_n={"pyvrp": 10, "default": 12})
+    stage = RRNCO(checkpoint=str(path))
+    reason = stage.start_not_worth(acvrptw12, "pyvrp")
+    assert "to pyvrp above n = 10" in reason and "n = 12" in reason
+    assert stage.start_not_worth(acvrptw12, "ortools") is None  # default 12: n = 12 runs
+    assert stage.start_not_worth(acvrptw12) is None
+    (tmp_path / "nodefault").mkdir()
+    only = RRNCO(checkpoint=str(_checkpoint_copy(tmp_path / "nodefault", "rrnco-acvrptw-imit",
+                                                 warm_start_max_n={"pyvrp": 10})))
+    assert only.start_not_worth(acvrptw12, "ortools") is None and only.start_not_worth(acvrptw12, "pyvrp")
+
+
+def test_a_hybrid_asks_the_card_for_its_own_improver(tmp_path, acvrptw12):
+    """rrnco+pyvrp skips the stage where the card limits PyVRP's start; rrnco+ortools runs it."""
+    pytest.importorskip("pyvrp")
+    pytest.importorskip("ortools")
+    path = str(_checkpoint_copy(tmp_path, "rrnco-acvrptw-imit", warm_start_max_n={"pyvrp": 10}))
+    skipped = hr.solve(acvrptw12, "rrnco+pyvrp", time_limit=0.5, seed=0, first_settings={"checkpoint": path})
+    assert "to pyvrp above n = 10" in skipped.stats["first_skipped"]
+    ran = hr.solve(acvrptw12, "rrnco+ortools", time_limit=0.5, seed=0, first_settings={"checkpoint": path})
+    # (the skip rule may still skip it for other reasons, e.g. a start refused earlier in the process)
+    assert "warm_start_max_n" not in (ran.stats.get("first_skipped") or "")
