@@ -137,7 +137,7 @@ FINE_TUNING_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.toml") if "init_
 FINE_TUNING_BASES = {
     "acvrptw-imit-rl50": "c56f372bf257", "acvrptw-imit-rl": "c56f372bf257",
     "acvrptw-imit-rl2050": "b8712fc222a7", "acvrptw-rl50-l6": "c0c3c72d6815", "acvrptw-rl50-l6b": "c0c3c72d6815",
-    "acvrptw-rl50-l6f": "c0c3c72d6815",
+    "acvrptw-rl50-l6f": "c0c3c72d6815", "acvrptw-leader2": "b8712fc222a7", "acvrptw-leader8": "b8712fc222a7",
     "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
 }
 
