@@ -152,6 +152,7 @@ class Hybrid(Solver):
         if not then_cls.accepts_initial:
             raise ValueError(f"the improver {then_cls.name!r} does not accept a warm start")
         self.name = f"{first_cls.name}+{then_cls.name}"
+        self._improver_name = then_cls.name  # what the first stage's model card may name (start_not_worth)
         self.supports = first_cls.supports & then_cls.supports
         self.features = then_cls.features
         self.requires = tuple(dict.fromkeys(first_cls.requires + then_cls.requires))
@@ -264,8 +265,7 @@ class Hybrid(Solver):
             then = self._stage(self.then, self.then_settings)
             reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
         else:
-            then_name = self._stage(self.then, self.then_settings).name
-            reason = first.start_not_worth(problem, then_name) or self._skip_reason(key, time_limit)
+            reason = first.start_not_worth(problem, self._improver_name) or self._skip_reason(key, time_limit)
         if reason is not None:
             logger.info("%s: first stage skipped: %s", self.name, reason)
             return FirstStage(first.name, None, reason, None, None, time.perf_counter() - t0)
