@@ -262,8 +262,7 @@ class Hybrid(Solver):
         _estimate_need(key)
         unsupported = sorted(problem.features - first.features)
         if unsupported:
-            then = self._stage(self.then, self.then_settings)
-            reason = f"{first.name} does not support {', '.join(unsupported)}; {then.name} ran alone"
+            reason = f"{first.name} does not support {', '.join(unsupported)}; {self._improver_name} ran alone"
         else:
             reason = first.start_not_worth(problem, self._improver_name) or self._skip_reason(key, time_limit)
         if reason is not None:

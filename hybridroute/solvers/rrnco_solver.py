@@ -239,7 +239,7 @@ class RRNCO(Solver):
             return None
         limit = card.get("warm_start_max_n")
         if isinstance(limit, dict):
-            limit = limit.get(improver, limit.get("default")) if improver is not None else limit.get("default")
+            limit = limit.get(improver, limit.get("default"))  # improver None: the default
         if limit is None or card.get("kind") != problem.kind.value or problem.size <= int(limit):
             return None
         against = "" if improver is None else f" to {improver}"
