@@ -18,7 +18,9 @@ training cities (RRNCO rule: each chunk takes 10 random cities, 100 instances pe
 ``[data] sizes`` each chunk draws its instance size from that list. The data stream is a pure
 function of (seed, step), so a resumed run continues the same stream. ``[train]
 init_checkpoint`` starts a new run from a shipped checkpoint of the same architecture
-(fine-tuning, e.g. on larger sizes).
+(fine-tuning, e.g. on larger sizes). ``[train] leader_alpha`` adds the Leader Reward and
+``[train] augment`` rolls each instance out under that many dihedral transforms with one
+baseline over all of them (:func:`pomo_loss`).
 Validation is greedy POMO (every start, no augmentation) on a fixed set from the held-out
 city, reported as the mean gap to reference costs computed once (PyVRP at ``ref_seconds``
 per instance when the ``pyvrp`` backend is installed, and nearest neighbour from every start;
@@ -51,6 +53,7 @@ import torch
 
 from ..osrm.cities import City, load_city, sample_batch
 from .env import Instances, instances_from_batch
+from .inference import dihedral
 from .policy import ModelConfig, RRNCOPolicy, count_parameters
 
 __all__ = ["TrainConfig", "load_config", "train", "main", "CityPool", "resolve_device", "autocast_dtype"]
@@ -86,6 +89,7 @@ class TrainConfig:
     new_layers_from: int | None = None
     new_layers_lr: float | None = None
     leader_alpha: float = 0.0
+    augment: int = 1
     threads: int = 1
     device: str = "auto"
     precision: str = "auto"
@@ -104,7 +108,7 @@ _SECTIONS = {
     "run": {"name"},
     "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
     "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
-              "new_layers_from", "new_layers_lr", "leader_alpha",
+              "new_layers_from", "new_layers_lr", "leader_alpha", "augment",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -143,6 +147,9 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         if key in kw:
             kw[key] = tuple(kw[key])
     kw.setdefault("name", path.stem)
+    if not 1 <= int(kw.get("augment", 1)) <= 8:
+        raise ValueError(f"{path}: [train] augment must be between 1 and 8 (dihedral transforms), "
+                         f"got {kw['augment']}")
     if ("new_layers_from" in kw) != ("new_layers_lr" in kw):
         raise ValueError(f"{path}: [train] new_layers_from and new_layers_lr go together")
     return TrainConfig(model=ModelConfig.from_dict(raw["model"]), raw=raw, **kw)
@@ -387,23 +394,46 @@ def _log(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def pomo_loss(out, leader_alpha: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+def pomo_loss(out, leader_alpha: float = 0.0, group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """REINFORCE with the POMO shared baseline: advantage = reward − mean over the instance's starts.
 
     With ``leader_alpha`` > 0 the best rollout of each instance (the "leader") gets an extra
     ``leader_alpha · (max − mean)`` of advantage (Leader Reward, Wang et al. 2024). The policy is
     used as the best of many rollouts (every start, ×8), so the signal that moves the best one
     matters more than the average's.
+
+    ``group``: the batch holds ``group`` consecutive dihedral transforms of each instance
+    (``[train] augment``); the baseline (and the leader) is then taken over all their rollouts,
+    transforms × starts, as Sym-NCO's symmetric baseline does (Kim et al. 2022): a rollout is
+    rewarded for beating what every transform of its instance reaches, which is how the policy
+    is used (the best of every start × 8).
+
+    Returns the loss and the rewards, (instances, group × starts).
     """
-    reward = -out.length.float()
+    length, logp = out.length, out.logp
+    if group > 1:
+        if length.shape[0] % group:
+            raise ValueError(f"group {group} does not divide the batch of {length.shape[0]} rollout rows")
+        length = length.reshape(length.shape[0] // group, -1)
+        logp = logp.reshape(logp.shape[0] // group, -1)
+    reward = -length.float()
     mean = reward.mean(1, keepdim=True)
     adv = reward - mean
     if leader_alpha:
         best = reward.max(1, keepdim=True)
         bonus = torch.zeros_like(adv).scatter_(1, best.indices, leader_alpha * (best.values - mean))
         adv = adv + bonus
-    loss = -(adv.detach() * out.logp).mean()
+    loss = -(adv.detach() * logp).mean()
     return loss, reward
+
+
+def rollout_batch(policy: RRNCOPolicy, inst, augment: int, generator: torch.Generator):
+    """Sampled POMO rollouts from every start of each instance, under its first ``augment``
+    dihedral transforms (consecutive rows per instance, as :func:`pomo_loss` groups them)."""
+    if augment == 1:
+        return policy(inst, decode="sampling", generator=generator)
+    coords = dihedral(inst.coords.float(), augment)
+    return policy(inst.repeat(augment), decode="sampling", generator=generator, coords=coords, copies=augment)
 
 
 def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_minutes: float = 30.0,
@@ -520,8 +550,8 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
             gen.manual_seed(cfg.seed * 1_000_003 + step_i)
             inst = instances_from_batch(batch, device=dev)
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                out = policy(inst, decode="sampling", generator=gen)
-            loss, reward = pomo_loss(out, cfg.leader_alpha)
+                out = rollout_batch(policy, inst, cfg.augment, gen)
+            loss, reward = pomo_loss(out, cfg.leader_alpha, cfg.augment)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)

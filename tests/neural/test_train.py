@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -57,6 +58,41 @@ def test_leader_reward_adds_to_the_best_rollout_only():
     # instance 0: mean reward −3, advantages (+2, 0, −2); the leader (length 1) gets 0.5 · 2 more.
     # instance 1: all equal, no advantage and no bonus.  grad = −adv / 6
     assert torch.allclose(logp.grad, -torch.tensor([[3.0, 0.0, -2.0], [0.0, 0.0, 0.0]]) / 6)
+
+
+def test_augmented_rollouts_share_one_baseline_per_instance():
+    """With ``group`` transforms per instance the baseline is the mean over all of them (rows
+    0-1 are one instance's two transforms, rows 2-3 the other's), not per transform."""
+    from hybridroute.neural.policy import Rollout
+
+    length = torch.tensor([[1.0, 3.0], [5.0, 7.0], [2.0, 2.0], [2.0, 2.0]])
+    logp = torch.full((4, 2), -1.0, requires_grad=True)
+    loss, reward = pomo_loss(Rollout(length=length, logp=logp, starts=None, actions=None), group=2)
+    assert reward.shape == (2, 4)
+    loss.backward()
+    # instance 0: rewards (−1, −3, −5, −7), mean −4, advantages (3, 1, −1, −3); instance 1: none
+    assert torch.allclose(logp.grad, -torch.tensor([[3.0, 1.0], [-1.0, -3.0], [0.0, 0.0], [0.0, 0.0]]) / 8)
+    with pytest.raises(ValueError, match="group 3"):
+        pomo_loss(Rollout(length=length, logp=logp, starts=None, actions=None), group=3)
+
+
+@pytest.mark.parametrize("kind", ["ATSP", "ACVRPTW"])
+def test_training_with_dihedral_augmentation_runs(tmp_path, kind):
+    """``[train] augment``: each instance is rolled out under that many transforms (the batch
+    stays the instances drawn: 4 a step), and training moves the weights."""
+    pool, cfg = pool_and_config(kind, max_steps=2, augment=4)
+    run = train(cfg, run_root=tmp_path, max_minutes=5, pool=pool, progress=False)
+    st = torch.load(run / "state.pt", weights_only=True)
+    assert st["step"] == 2 and st["instances"] == 8
+    lines = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(x["loss"]) for x in lines if x["type"] == "train")
+
+
+def test_config_rejects_an_augmentation_beyond_the_eight_transforms(tmp_path):
+    p = tmp_path / "aug.toml"
+    p.write_text('[model]\nkind = "ACVRP"\n[train]\naugment = 9\n')
+    with pytest.raises(ValueError, match="augment must be between 1 and 8"):
+        load_config(p)
 
 
 def test_data_stream_is_a_function_of_the_step():
@@ -138,6 +174,7 @@ FINE_TUNING_BASES = {
     "acvrptw-imit-rl50": "c56f372bf257", "acvrptw-imit-rl": "c56f372bf257",
     "acvrptw-imit-rl2050": "b8712fc222a7", "acvrptw-rl50-l6": "c0c3c72d6815", "acvrptw-rl50-l6b": "c0c3c72d6815",
     "acvrptw-rl50-l6f": "c0c3c72d6815", "acvrptw-leader2": "b8712fc222a7", "acvrptw-leader8": "b8712fc222a7",
+    "acvrptw-leader2-mixed": "b8712fc222a7", "acvrptw-sym8": "b8712fc222a7",
     "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
 }
 
