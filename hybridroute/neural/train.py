@@ -103,6 +103,12 @@ class TrainConfig:
     ref_seconds: float = 1.0
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        # before the run's validation set is built (minutes), not at its first step
+        if not 1 <= self.augment <= 8:
+            raise ValueError(f"{self.name}: [train] augment must be between 1 and 8 (dihedral transforms), "
+                             f"got {self.augment}")
+
 
 _SECTIONS = {
     "run": {"name"},
@@ -147,9 +153,6 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         if key in kw:
             kw[key] = tuple(kw[key])
     kw.setdefault("name", path.stem)
-    if not 1 <= int(kw.get("augment", 1)) <= 8:
-        raise ValueError(f"{path}: [train] augment must be between 1 and 8 (dihedral transforms), "
-                         f"got {kw['augment']}")
     if ("new_layers_from" in kw) != ("new_layers_lr" in kw):
         raise ValueError(f"{path}: [train] new_layers_from and new_layers_lr go together")
     return TrainConfig(model=ModelConfig.from_dict(raw["model"]), raw=raw, **kw)

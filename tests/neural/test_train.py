@@ -93,6 +93,8 @@ def test_config_rejects_an_augmentation_beyond_the_eight_transforms(tmp_path):
     p.write_text('[model]\nkind = "ACVRP"\n[train]\naugment = 9\n')
     with pytest.raises(ValueError, match="augment must be between 1 and 8"):
         load_config(p)
+    with pytest.raises(ValueError, match="augment must be between 1 and 8"):
+        pool_and_config(augment=0)
 
 
 def test_data_stream_is_a_function_of_the_step():
