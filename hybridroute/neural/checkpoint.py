@@ -374,22 +374,32 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     return save_checkpoint(model, out / f"{name}.safetensors", card)
 
 
-def grow_checkpoint(name_or_path: str | Path, num_layers: int, out: str | Path) -> Path:
-    """Write a deeper copy of a checkpoint (:func:`hybridroute.neural.grow.grow_layers`) to ``out``.
+def grow_checkpoint(name_or_path: str | Path, num_layers: int | None, out: str | Path,
+                    window_hidden: int | None = None) -> Path:
+    """Write a larger copy of a checkpoint that computes the same policy to ``out``: more AAFM
+    layers (:func:`hybridroute.neural.grow.grow_layers`) and/or the ACVRPTW window term
+    (:func:`hybridroute.neural.grow.add_window_term`).
 
     The new card keeps the base's size ``n`` and records the base (name, sha256, training,
     validation) in ``grown_from``, so that a run started from it tells its whole history.
     """
-    from .grow import grow_layers
+    from .grow import add_window_term, grow_layers
 
+    if num_layers is None and window_hidden is None:
+        raise ValueError("grow needs num_layers, window_hidden or both")
     policy, base = load_checkpoint(name_or_path)
-    grown = grow_layers(policy, num_layers)
+    grown, growth = policy, []
+    if num_layers is not None:
+        grown = grow_layers(grown, num_layers)
+        growth.append("AAFM layers appended as the identity")
+    if window_hidden is not None:
+        grown = add_window_term(grown, window_hidden)
+        growth.append(f"a decoder window term of {window_hidden} units added at zero")
     card = {"n": base["n"],
             "grown_from": {"checkpoint": str(name_or_path), "name": base.get("name"), "sha256": base["sha256"],
                            "num_layers": policy.config.num_layers, "training": base.get("training"),
                            "validation": base.get("validation"), "fine_tuned_from": base.get("fine_tuned_from")},
-            "growth": "AAFM layers appended as the identity (hybridroute.neural.grow): the same policy, "
-                      "more layers to train",
+            "growth": "; ".join(growth) + " (hybridroute.neural.grow): the same policy, more to train",
             "data_license": base.get("data_license", "ODbL-1.0"), "attribution": base.get("attribution", ATTRIBUTION)}
     return save_checkpoint(grown, out, card)
 
@@ -405,9 +415,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="JSON file(s) from python -m hybridroute.neural.evaluate to embed, in order")
     ex.add_argument("--extra", default=None,
                     help="JSON file of more card fields measured outside the run (e.g. evaluation, warm_start_max_n)")
-    gr = sub.add_parser("grow", help="write a deeper copy of a checkpoint: appended AAFM layers start as the identity")
+    gr = sub.add_parser("grow", help="write a larger copy of a checkpoint that computes the same policy: "
+                                     "appended AAFM layers start as the identity, a window term at zero")
     gr.add_argument("checkpoint", help="checkpoint name or .safetensors path")
-    gr.add_argument("--layers", type=int, required=True, help="the new number of AAFM layers")
+    gr.add_argument("--layers", type=int, default=None, help="the new number of AAFM layers")
+    gr.add_argument("--window-hidden", type=int, default=None,
+                    help="add the ACVRPTW decoder's window term with this many hidden units")
     gr.add_argument("--out", required=True, help="the new .safetensors path (its cards are written beside it)")
     ck = sub.add_parser("check", help="load a checkpoint strictly and print its card summary")
     ck.add_argument("checkpoint")
@@ -419,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         path = export_run(args.run_dir, args.name, args.out, benchmark=bench, extra=extra)
         print(path)
     elif args.cmd == "grow":
-        print(grow_checkpoint(args.checkpoint, args.layers, args.out))
+        print(grow_checkpoint(args.checkpoint, args.layers, args.out, window_hidden=args.window_hidden))
     else:
         model, card = load_checkpoint(args.checkpoint)
         print(json.dumps({k: card[k] for k in ("name", "kind", "n", "parameters", "sha256")}, indent=1))

@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..problem import ProblemKind
-from .env import Instances, State, _rows
+from .env import Instances, State, _rows, service_deadline
 
-__all__ = ["Decoder", "DecoderCache"]
+__all__ = ["Decoder", "DecoderCache", "WindowTerm"]
 
 # "remaining distance" context feature: the published model feeds a fixed 10 when a route has
 # no length limit, which is always the case here
@@ -29,6 +29,47 @@ class DecoderCache:
     glimpse_v: Tensor    # (B, h, m, d/h)
     logit_k: Tensor      # (B, m, d)
     bias: Tensor         # (B, m, m) float32 α·D̂ (+ β·T̂): row ``cur`` is subtracted from the logits
+    window: tuple[Tensor, Tensor, Tensor] | None = None  # WindowTerm: T̂, window starts, deadlines
+
+
+# The window term's inputs are clipped to [0, _WINDOW_CLIP] T̂ units (T̂: durations divided by the
+# instance's largest): beyond a few of the longest legs, more slack or waiting tells nothing new.
+_WINDOW_CLIP = 4.0
+
+
+class WindowTerm(nn.Module):
+    """A per-step logit term from where each node's time window stands now (ACVRPTW).
+
+    The published decoder sees the current time only through one linear context feature, so a
+    node's score cannot depend on how close its window is to closing at this step, which is
+    what a time-window tour turns on. This term adds, for every candidate j, ``MLP(slack_j,
+    wait_j)`` to its score, with ``arrive_j = time + T̂[cur, j]``, ``slack_j = deadline_j −
+    arrive_j`` (:func:`~hybridroute.neural.env.service_deadline`) and ``wait_j = window
+    start_j − arrive_j``, both clipped to [0, 4] T̂ units. Its output layer starts at zero, so a
+    policy given the term (:func:`hybridroute.neural.grow.add_window_term`) starts as the same
+    policy.
+    """
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.hidden = nn.Linear(2, hidden)
+        self.out = nn.Linear(hidden, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    @staticmethod
+    def inputs(inst: Instances) -> tuple[Tensor, Tensor, Tensor]:
+        """What :meth:`forward` reads at every step: T̂ (B, m, m), window starts and deadlines (B, m)."""
+        return inst.dur.float(), inst.tw[..., 0].float(), service_deadline(inst).float()
+
+    def forward(self, window: tuple[Tensor, Tensor, Tensor], state: State) -> Tensor:
+        """(B, P, m) float32 score added to every node's logit score."""
+        dur, opens, deadline = window
+        arrive = state.time.float().unsqueeze(-1) + _rows(dur, state.current)
+        slack = (deadline.unsqueeze(1) - arrive).clamp(0.0, _WINDOW_CLIP)
+        wait = (opens.unsqueeze(1) - arrive).clamp(0.0, _WINDOW_CLIP)
+        x = torch.stack((slack, wait), -1).to(self.hidden.weight.dtype)
+        return self.out(torch.relu(self.hidden(x))).squeeze(-1).float()
 
 
 class Decoder(nn.Module):
@@ -36,14 +77,18 @@ class Decoder(nn.Module):
 
     Context: ATSP [first node; current node]; ACVRP [current node; remaining capacity];
     ACVRPTW [current node; remaining capacity, current time, 0, remaining distance (no limit)].
-    Logits: u_j = glimpse·k_j/√d; u_j ← log(exp(u_j − α·D̂[cur, j] (− β·T̂[cur, j])) + 1e-6);
+    With ``window_hidden`` (ACVRPTW, not in the paper) a :class:`WindowTerm` is added to the
+    scores. Logits: u_j = glimpse·k_j/√d; u_j ← log(exp(u_j − α·D̂[cur, j] (− β·T̂[cur, j])) + 1e-6);
     ``clip``·tanh(u); infeasible nodes masked; log-softmax.
     """
 
-    def __init__(self, kind: ProblemKind, d: int, num_heads: int = 8, clip: float = 10.0):
+    def __init__(self, kind: ProblemKind, d: int, num_heads: int = 8, clip: float = 10.0,
+                 window_hidden: int | None = None):
         super().__init__()
         if d % num_heads:
             raise ValueError(f"embed_dim {d} is not divisible by num_heads {num_heads}")
+        if window_hidden is not None and not kind.has_time_windows:
+            raise ValueError(f"window_hidden is for ACVRPTW, the decoder is for {kind.value}")
         self.kind, self.d, self.h, self.clip = kind, d, num_heads, clip
         self.project_nodes = nn.Linear(d, 3 * d, bias=False)
         ctx = {ProblemKind.ATSP: 2 * d, ProblemKind.ACVRP: d + 1, ProblemKind.ACVRPTW: d + 4}[kind]
@@ -52,6 +97,7 @@ class Decoder(nn.Module):
         self.alpha = nn.Parameter(torch.tensor(1.0))
         if kind.has_time_windows:
             self.beta = nn.Parameter(torch.tensor(1.0))
+        self.window_term = WindowTerm(window_hidden) if window_hidden is not None else None
 
     def _heads(self, x: Tensor) -> Tensor:
         B, m, _ = x.shape
@@ -74,8 +120,9 @@ class Decoder(nn.Module):
         bias = self.alpha * inst.dist.float()
         if self.kind.has_time_windows:
             bias = bias + self.beta * inst.dur.float()
+        window = WindowTerm.inputs(inst) if self.window_term is not None else None
         return DecoderCache(query_current=query_current, query_first=query_first, glimpse_k=self._heads(gk),
-                            glimpse_v=self._heads(gv), logit_k=lk, bias=bias)
+                            glimpse_v=self._heads(gv), logit_k=lk, bias=bias, window=window)
 
     def _query(self, cache: DecoderCache, state: State) -> Tensor:
         """(B, P, d) the projected context: W·[first; current] (ATSP) or W·[current; features]."""
@@ -99,6 +146,8 @@ class Decoder(nn.Module):
         glimpse = self.ffn(glimpse) + glimpse
         u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
         bias = _rows(cache.bias, state.current)
+        if self.window_term is not None:
+            bias = bias - self.window_term(cache.window, state)
         return u.sub_(bias) if not torch.is_grad_enabled() else u - bias
 
     def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:

@@ -39,7 +39,7 @@ from ..osrm.cities import InstanceBatch
 from ..problem import Problem, ProblemKind
 
 __all__ = ["Instances", "State", "RoutingEnv", "instances_from_batch", "instances_from_problems",
-           "normalise_coords", "mds_coords", "actions_to_routes"]
+           "normalise_coords", "mds_coords", "actions_to_routes", "service_deadline"]
 
 # Capacity comparisons on demand / capacity ratios: integer sums that are equal on paper
 # must not be refused because of float rounding.
@@ -284,6 +284,20 @@ def _per_node(values: Tensor, node: Tensor) -> Tensor:
     return values.gather(1, node)
 
 
+def service_deadline(inst: Instances) -> Tensor:
+    """(B, m) the latest arrival (T̂ units) at which each node can still be served (ACVRPTW).
+
+    A customer can begin service at max(arrive, window start) if that is before its window's
+    end and leaves time to serve it and drive back before the horizon: both hold exactly when
+    arrive < deadline (−inf where even the window's start is too late), one comparison per
+    step instead of five (B, P, m) operations.
+    """
+    horizon, to_depot = inst.tw[:, 0, 1], inst.dur[:, :, 0]
+    latest = horizon.unsqueeze(-1) - inst.service - to_depot
+    return torch.where(inst.tw[..., 0] < latest, torch.minimum(inst.tw[..., 1], latest),
+                       torch.full_like(latest, -math.inf))
+
+
 class RoutingEnv:
     """The batched environment for one :class:`Instances` batch.
 
@@ -303,14 +317,7 @@ class RoutingEnv:
         if self.has_tw and (inst.tw is None or inst.service is None):
             raise ValueError("ACVRPTW instances need tw and service")
         if self.has_tw:
-            horizon, to_depot = inst.tw[:, 0, 1], inst.dur[:, :, 0]
-            # A customer can begin service at max(arrive, window start) if that is before its
-            # window's end and leaves time to serve it and drive back before the horizon: both
-            # hold exactly when arrive < deadline (−inf where even the window's start is too
-            # late), one comparison per step instead of five (B, P, m) operations.
-            latest = horizon.unsqueeze(-1) - inst.service - to_depot
-            self.deadline = torch.where(inst.tw[..., 0] < latest, torch.minimum(inst.tw[..., 1], latest),
-                                        torch.full_like(latest, -math.inf))
+            self.deadline = service_deadline(inst)
 
     @property
     def num_starts(self) -> int:

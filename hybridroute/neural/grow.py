@@ -1,4 +1,5 @@
-"""Deeper policies from trained ones: AAFM layers appended so that the policy is unchanged.
+"""Larger policies from trained ones: AAFM layers appended, or the ACVRPTW decoder's window
+term added, so that the policy is unchanged.
 
 The shipped policies have L = 3 AAFM layers (the paper: 6). Training a deeper policy from
 scratch repeats the whole imitation run; appending layers that start as the identity keeps
@@ -15,6 +16,11 @@ nothing, and ``norm_z`` / ``norm_out`` with the same affine pass the input on. G
 still reach both zeroed tensors (their inputs are not zero), so the branches grow from the
 first step, much as in ReZero-style initialisation. The other tensors of a new layer are
 copied from the last trained layer: a trained starting point, not a random one.
+
+The window term (:class:`~hybridroute.neural.decoder.WindowTerm`) is added to the logit scores
+through an output layer that starts at zero: the same policy, whose first fine-tuning steps
+move that layer (its hidden layer is drawn at random, its gradient reaches it after the
+output layer has left zero).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import torch
 
 from .policy import RRNCOPolicy
 
-__all__ = ["grow_layers"]
+__all__ = ["grow_layers", "add_window_term"]
 
 _BLOCKS = ("row", "col")
 
@@ -76,5 +82,36 @@ def grow_layers(policy: RRNCOPolicy, num_layers: int) -> RRNCOPolicy:
                 state[f"{prefix}{norm}.bias"] = bias.clone()
             for zeroed in ("norm_m.weight", "norm_m.bias", "ff2.weight", "ff2.bias"):
                 state[prefix + zeroed] = torch.zeros_like(state[prefix + zeroed])
+    grown.load_state_dict(state, strict=True)
+    return grown.eval()
+
+
+@torch.no_grad()
+def add_window_term(policy: RRNCOPolicy, hidden: int, seed: int = 0) -> RRNCOPolicy:
+    """A copy of an ACVRPTW ``policy`` with a decoder window term of ``hidden`` units that
+    computes the same function (the term's output layer is zero).
+
+    Parameters
+    ----------
+    policy
+        A trained ACVRPTW policy without a window term.
+    hidden
+        The term's hidden width.
+    seed
+        Seeds the hidden layer's random initialisation (reproducible growth).
+
+    Raises
+    ------
+    ValueError
+        When the policy is not ACVRPTW or already has a window term.
+    """
+    if policy.config.window_hidden is not None:
+        raise ValueError(f"the policy already has a window term ({policy.config.window_hidden} units)")
+    config = dataclasses.replace(policy.config, window_hidden=hidden)  # checks the kind
+    torch.manual_seed(seed)
+    grown = RRNCOPolicy(config)
+    state = grown.state_dict()
+    for key, tensor in policy.state_dict().items():
+        state[key] = tensor.clone()
     grown.load_state_dict(state, strict=True)
     return grown.eval()

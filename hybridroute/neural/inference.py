@@ -22,7 +22,7 @@ from ..solution import Solution, evaluate
 from .env import Instances, actions_to_routes, fleet_key, instances_from_problems
 from .policy import RRNCOPolicy
 
-__all__ = ["dihedral", "Best", "best_rollouts", "pass_size", "CPU_PAIRS_PER_PASS", "solve_problems",
+__all__ = ["dihedral", "augmented", "Best", "best_rollouts", "pass_size", "CPU_PAIRS_PER_PASS", "solve_problems",
            "resolve_device", "select_starts"]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,19 @@ def dihedral(coords: Tensor, count: int = 8, forms: Sequence[int] | None = None)
     table = [(x, y), (1 - x, y), (x, 1 - y), (1 - x, 1 - y), (y, x), (1 - y, x), (y, 1 - x), (1 - y, 1 - x)]
     out = torch.stack([torch.stack(table[f], -1) for f in chosen], 1)  # (B, count, m, 2)
     return out.reshape(-1, *coords.shape[1:])
+
+
+def augmented(inst: Instances, count: int = 8, forms: Sequence[int] | None = None) -> tuple[Instances, Tensor, int]:
+    """``inst`` under dihedral transforms, as :meth:`RRNCOPolicy.forward` takes them.
+
+    Returns the instances repeated once per transform (consecutive rows per instance), their
+    transformed coordinates (:func:`dihedral`: the first ``count``, or ``forms``) and the number
+    of transforms, the policy's ``copies`` (its encoder evaluates each group's shared distance
+    and duration terms once).
+    """
+    coords = dihedral(inst.coords.float(), count, forms)
+    copies = coords.shape[0] // inst.batch_size
+    return inst.repeat(copies), coords, copies
 
 
 def select_starts(num_starts: int, first: int, count: int | None, batch: int, device) -> Tensor:
@@ -117,15 +130,14 @@ def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: in
     B = inst.batch_size
     is_vrp = inst.kind.has_capacity
     m = inst.num_nodes
-    aug = inst.repeat(augment)
-    coords = dihedral(inst.coords.float(), augment)
-    start = select_starts(m - 1 if is_vrp else m, 1 if is_vrp else 0, starts, B * augment, inst.device)
+    aug, coords, copies = augmented(inst, augment)
+    start = select_starts(m - 1 if is_vrp else m, 1 if is_vrp else 0, starts, B * copies, inst.device)
     passes = [("greedy", 0)] + [("sampling", i) for i in range(samples)]
     lengths, starts_all, actions_all = [], [], []
     dev = inst.device
     for decode, _ in passes:
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(aug, start, decode=decode, generator=generator, coords=coords, copies=augment,
+            out = policy(aug, start, decode=decode, generator=generator, coords=coords, copies=copies,
                          logp=decode != "greedy")  # rollouts are ranked by length only
         lengths.append(out.length.reshape(B, -1))
         starts_all.append(out.starts.reshape(B, -1))

@@ -87,6 +87,10 @@ class ModelConfig:
         on instances of at most ``sample_pool`` + 1 nodes, so a card may set it for inference
         on a policy trained without it (docs/neural.md, "Distance features beyond the training
         sizes").
+    window_hidden
+        Hidden width of the ACVRPTW decoder's window term (:class:`~hybridroute.neural.decoder.WindowTerm`:
+        each node's slack and wait at the current time, a per-step logit term; None: without it,
+        the paper).
     """
 
     kind: str
@@ -100,6 +104,7 @@ class ModelConfig:
     dist_scale: str = "max"
     tw_gate_hidden: int | None = None
     sample_pool: int | None = None
+    window_hidden: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "kind", ProblemKind.parse(self.kind).value)
@@ -112,6 +117,12 @@ class ModelConfig:
                              f"got {self.tw_gate_hidden!r}")
         if self.sample_pool is not None and int(self.sample_pool) < 1:
             raise ValueError(f"ModelConfig.sample_pool must be None or a positive integer, got {self.sample_pool!r}")
+        if self.window_hidden is not None:
+            if int(self.window_hidden) < 1:
+                raise ValueError(f"ModelConfig.window_hidden must be None or a positive integer, "
+                                 f"got {self.window_hidden!r}")
+            if not self.problem_kind.has_time_windows:
+                raise ValueError(f"ModelConfig.window_hidden is for ACVRPTW policies, kind is {self.kind}")
         for name in ("embed_dim", "num_layers", "ff_hidden", "num_heads", "sample_k"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ModelConfig.{name} must be a positive integer, got {getattr(self, name)!r}")
@@ -164,7 +175,8 @@ class RRNCOPolicy(nn.Module):
         self.encoder = Encoder(kind, config.embed_dim, config.num_layers, config.ff_hidden, config.sample_k,
                                attention=config.attention, tw_gate_hidden=config.tw_gate_hidden,
                                sample_pool=config.sample_pool)
-        self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip)
+        self.decoder = Decoder(kind, config.embed_dim, config.num_heads, config.tanh_clip,
+                               window_hidden=config.window_hidden)
         self.folded_bias = True  # runtime switch (same outputs), not part of the architecture
 
     def forward(self, inst: Instances, starts: Tensor | None = None, *, decode: str = "sampling",

@@ -35,7 +35,7 @@ import torch
 
 from ..problem import Problem
 from .env import actions_to_routes, fleet_key, instances_from_problems
-from .inference import dihedral, select_starts
+from .inference import augmented, select_starts
 from .policy import DeadlineExceeded, RRNCOPolicy
 from .reconstruct import PATIENCE, Reconstruction
 
@@ -258,9 +258,10 @@ class _Round:
         gen = torch.Generator(device=dev).manual_seed((int(seed) * 1_000_003 + round_index * 7919 + size) % 2**63)
         # other dihedral transforms each round: more varied rollouts
         forms = [(round_index * copies + k) % 8 for k in range(copies)]
+        aug, coords, copies = augmented(inst, forms=forms)
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-            out = policy(inst.repeat(copies), start, decode="greedy", generator=gen, copies=copies,
-                         coords=dihedral(inst.coords.float(), forms=forms), deadline=deadline, logp=False)
+            out = policy(aug, start, decode="greedy", generator=gen, copies=copies, coords=coords,
+                         deadline=deadline, logp=False)
         length, starts = out.length.reshape(B, -1), out.starts.reshape(B, -1)
         actions = out.actions.reshape(B, -1, out.actions.shape[-1])
         best = fleet_key(inst, length, starts, actions).argmin(1)

@@ -53,7 +53,7 @@ import torch
 
 from ..osrm.cities import City, load_city, sample_batch
 from .env import Instances, instances_from_batch
-from .inference import dihedral
+from .inference import augmented
 from .policy import ModelConfig, RRNCOPolicy, count_parameters
 
 __all__ = ["TrainConfig", "load_config", "train", "main", "CityPool", "resolve_device", "autocast_dtype"]
@@ -87,6 +87,7 @@ class TrainConfig:
     seed: int = 1234
     init_checkpoint: str | None = None
     new_layers_from: int | None = None
+    new_params: tuple[str, ...] = ()
     new_layers_lr: float | None = None
     leader_alpha: float = 0.0
     augment: int = 1
@@ -114,7 +115,7 @@ _SECTIONS = {
     "run": {"name"},
     "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
     "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
-              "new_layers_from", "new_layers_lr", "leader_alpha", "augment",
+              "new_layers_from", "new_params", "new_layers_lr", "leader_alpha", "augment",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -149,12 +150,12 @@ def load_config(name_or_path: str | Path) -> TrainConfig:
         kw.update(values)
     if "model" not in raw:
         raise ValueError(f"{path}: missing [model] section")
-    for key in ("holdout", "lr_milestones", "sizes"):
+    for key in ("holdout", "lr_milestones", "sizes", "new_params"):
         if key in kw:
             kw[key] = tuple(kw[key])
     kw.setdefault("name", path.stem)
-    if ("new_layers_from" in kw) != ("new_layers_lr" in kw):
-        raise ValueError(f"{path}: [train] new_layers_from and new_layers_lr go together")
+    if ("new_layers_from" in kw or "new_params" in kw) != ("new_layers_lr" in kw):
+        raise ValueError(f"{path}: [train] new_layers_lr goes with new_layers_from and/or new_params")
     return TrainConfig(model=ModelConfig.from_dict(raw["model"]), raw=raw, **kw)
 
 
@@ -435,8 +436,8 @@ def rollout_batch(policy: RRNCOPolicy, inst, augment: int, generator: torch.Gene
     dihedral transforms (consecutive rows per instance, as :func:`pomo_loss` groups them)."""
     if augment == 1:
         return policy(inst, decode="sampling", generator=generator)
-    coords = dihedral(inst.coords.float(), augment)
-    return policy(inst.repeat(augment), decode="sampling", generator=generator, coords=coords, copies=augment)
+    aug, coords, copies = augmented(inst, augment)
+    return policy(aug, decode="sampling", generator=generator, coords=coords, copies=copies)
 
 
 def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_minutes: float = 30.0,
@@ -465,22 +466,32 @@ def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_mi
 
 
 def parameter_groups(policy: RRNCOPolicy, cfg: TrainConfig) -> list[dict[str, Any]]:
-    """Optimizer groups: encoder layers from ``new_layers_from`` on at ``new_layers_lr``, the rest at ``lr``.
+    """Optimizer groups: what a grown policy added at ``new_layers_lr``, the rest at ``lr``.
 
-    A policy grown by :func:`hybridroute.neural.grow.grow_layers` has new layers that start as
-    the identity (zeroed branch tensors): at the fine-tuning rate of the trained tensors
-    (2e-5) they would take thousands of steps to matter, so they get their own rate.
+    New are the encoder layers from ``new_layers_from`` on and the parameters whose names start
+    with one of ``new_params`` (e.g. ``"decoder.window_term"``). A policy grown by
+    :mod:`hybridroute.neural.grow` starts with them at the identity or zero: at the
+    fine-tuning rate of the trained tensors (2e-5) they would take thousands of steps to
+    matter, so they get their own rate.
     """
-    if cfg.new_layers_from is None:
+    if cfg.new_layers_from is None and not cfg.new_params:
         return [{"params": list(policy.parameters())}]
-    depth = cfg.model.num_layers
-    if not 0 < cfg.new_layers_from < depth:
-        raise ValueError(f"new_layers_from must be between 1 and {depth - 1} (the model has {depth} layers), "
-                         f"got {cfg.new_layers_from}")
-    new = [p for i, layer in enumerate(policy.encoder.layers) if i >= cfg.new_layers_from for p in layer.parameters()]
+    new = []
+    if cfg.new_layers_from is not None:
+        depth = cfg.model.num_layers
+        if not 0 < cfg.new_layers_from < depth:
+            raise ValueError(f"new_layers_from must be between 1 and {depth - 1} (the model has {depth} layers), "
+                             f"got {cfg.new_layers_from}")
+        new += [p for i, layer in enumerate(policy.encoder.layers) if i >= cfg.new_layers_from
+                for p in layer.parameters()]
+    for prefix in cfg.new_params:
+        named = [p for name, p in policy.named_parameters() if name.startswith(prefix)]
+        if not named:
+            raise ValueError(f"new_params: no parameter of the policy is named {prefix!r}*")
+        new += named
     ids = {id(p) for p in new}
     return [{"params": [p for p in policy.parameters() if id(p) not in ids]},
-            {"params": new, "lr": cfg.new_layers_lr}]
+            {"params": list({id(p): p for p in new}.values()), "lr": cfg.new_layers_lr}]
 
 
 def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPool | None, device: str | None,

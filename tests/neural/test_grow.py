@@ -11,7 +11,7 @@ pytest.importorskip("safetensors")
 
 from hybridroute.neural.checkpoint import grow_checkpoint, load_checkpoint  # noqa: E402
 from hybridroute.neural.env import instances_from_batch  # noqa: E402
-from hybridroute.neural.grow import grow_layers  # noqa: E402
+from hybridroute.neural.grow import add_window_term, grow_layers  # noqa: E402
 from hybridroute.neural.train import TrainConfig, parameter_groups  # noqa: E402
 from hybridroute.osrm.cities import sample_batch  # noqa: E402
 
@@ -84,4 +84,62 @@ def test_new_layers_get_their_own_learning_rate():
     assert len(one) == 1 and len(one[0]["params"]) == len(list(policy.parameters()))
     with pytest.raises(ValueError, match="new_layers_from must be between"):
         parameter_groups(policy, TrainConfig(name="t", model=policy.config, new_layers_from=depth,
+                                             new_layers_lr=1e-3))
+
+
+def test_a_policy_given_the_window_term_decodes_as_before(city):
+    policy = tiny_policy("ACVRPTW", seed=3)
+    grown = add_window_term(policy, 8)
+    assert grown.config.window_hidden == 8 and grown.decoder.window_term is not None
+    inst = instances_from_batch(sample_batch(city, "ACVRPTW", 12, 3, seed=5))
+    with torch.no_grad():
+        old = policy(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+        new = grown(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(old.actions, new.actions)
+    torch.testing.assert_close(old.logp, new.logp)
+
+
+def test_the_window_term_learns_and_changes_the_scores(city):
+    """From zero, one gradient step on the output layer makes the term (and the scores) move."""
+    grown = add_window_term(tiny_policy("ACVRPTW", seed=3), 8).train()
+    inst = instances_from_batch(sample_batch(city, "ACVRPTW", 10, 2, seed=1))
+    out = grown(inst, decode="sampling", generator=torch.Generator().manual_seed(0))
+    (out.length.detach() * out.logp).mean().backward()
+    term = grown.decoder.window_term
+    assert term.out.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        term.out.weight.add_(1.0)
+        after = grown(inst, decode="sampling", generator=torch.Generator().manual_seed(0))
+    assert not torch.allclose(after.logp, out.logp.detach())
+
+
+def test_the_window_term_is_refused_outside_acvrptw_and_twice():
+    with pytest.raises(ValueError, match="window_hidden is for ACVRPTW"):
+        add_window_term(tiny_policy("ACVRP"), 8)
+    with pytest.raises(ValueError, match="already has a window term"):
+        add_window_term(add_window_term(tiny_policy("ACVRPTW"), 8), 8)
+
+
+def test_a_checkpoint_grown_with_the_window_term_is_the_same_policy(tmp_path, city):
+    out = grow_checkpoint("rrnco-acvrptw-imit", None, tmp_path / "window.safetensors", window_hidden=16)
+    grown, card = load_checkpoint(out)
+    base, _ = load_checkpoint("rrnco-acvrptw-imit")
+    assert grown.config.window_hidden == 16 and "window term" in card["growth"]
+    inst = instances_from_batch(sample_batch(city, "ACVRPTW", 15, 2, seed=2))
+    with torch.no_grad():
+        a = base(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+        b = grown(inst, decode="greedy", generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a.actions, b.actions)
+    with pytest.raises(ValueError, match="needs num_layers, window_hidden or both"):
+        grow_checkpoint("rrnco-acvrptw-imit", None, tmp_path / "none.safetensors")
+
+
+def test_new_params_get_the_new_learning_rate():
+    policy = add_window_term(tiny_policy("ACVRPTW"), 8)
+    cfg = TrainConfig(name="t", model=policy.config, lr=1e-5, new_params=("decoder.window_term",), new_layers_lr=1e-3)
+    rest, new = parameter_groups(policy, cfg)
+    assert {id(p) for p in new["params"]} == {id(p) for p in policy.decoder.window_term.parameters()}
+    assert new["lr"] == 1e-3 and len(rest["params"]) + len(new["params"]) == len(list(policy.parameters()))
+    with pytest.raises(ValueError, match="no parameter of the policy is named"):
+        parameter_groups(policy, TrainConfig(name="t", model=policy.config, new_params=("decoder.nothing",),
                                              new_layers_lr=1e-3))

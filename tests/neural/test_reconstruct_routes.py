@@ -161,7 +161,7 @@ def test_the_backend_reconstructs_vrp_routes_within_its_time_limit(vrp, tiny_che
     on = hr.get_solver("rrnco", checkpoint=tiny_checkpoint)
     off = hr.get_solver("rrnco", checkpoint=tiny_checkpoint, reconstruct=False)
     on.solve(vrp, time_limit=math.inf)  # loads the checkpoint outside the budgets
-    for limit in (1.0, math.inf):  # 1 s: at least one round even on a busy shared core
+    for limit in (2.0, math.inf):  # 2 s: at least one round even beside two busy jobs on two cores
         sol = on.solve(vrp, time_limit=limit, seed=0)
         assert sol.is_feasible
         assert sol.stats["reconstruct_rounds"] >= 1 and sol.stats["starts"] <= 32
