@@ -20,7 +20,9 @@ function of (seed, step), so a resumed run continues the same stream. ``[train]
 init_checkpoint`` starts a new run from a shipped checkpoint of the same architecture
 (fine-tuning, e.g. on larger sizes). ``[train] leader_alpha`` adds the Leader Reward and
 ``[train] augment`` rolls each instance out under that many dihedral transforms with one
-baseline over all of them (:func:`pomo_loss`).
+baseline over all of them (:func:`pomo_loss`). A policy grown by :mod:`hybridroute.neural.grow`
+trains what it added (``new_layers_from``: encoder layers; ``new_params``: name prefixes, e.g.
+``"decoder.window_term"``) at ``new_layers_lr`` (:func:`parameter_groups`).
 Validation is greedy POMO (every start, no augmentation) on a fixed set from the held-out
 city, reported as the mean gap to reference costs computed once (PyVRP at ``ref_seconds``
 per instance when the ``pyvrp`` backend is installed, and nearest neighbour from every start;
