@@ -108,8 +108,9 @@ def add_window_term(policy: RRNCOPolicy, hidden: int, seed: int = 0) -> RRNCOPol
     if policy.config.window_hidden is not None:
         raise ValueError(f"the policy already has a window term ({policy.config.window_hidden} units)")
     config = dataclasses.replace(policy.config, window_hidden=hidden)  # checks the kind
-    torch.manual_seed(seed)
-    grown = RRNCOPolicy(config)
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(seed)
+        grown = RRNCOPolicy(config)
     state = grown.state_dict()
     for key, tensor in policy.state_dict().items():
         state[key] = tensor.clone()

@@ -113,6 +113,17 @@ def test_the_window_term_learns_and_changes_the_scores(city):
     assert not torch.allclose(after.logp, out.logp.detach())
 
 
+def test_adding_the_window_term_is_reproducible_and_leaves_the_random_state_alone():
+    policy = tiny_policy("ACVRPTW", seed=3)
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    a = add_window_term(policy, 8, seed=5)
+    assert torch.equal(torch.rand(3), before)
+    b = add_window_term(policy, 8, seed=5)
+    assert torch.equal(a.decoder.window_term.hidden.weight, b.decoder.window_term.hidden.weight)
+
+
 def test_the_window_term_is_refused_outside_acvrptw_and_twice():
     with pytest.raises(ValueError, match="window_hidden is for ACVRPTW"):
         add_window_term(tiny_policy("ACVRP"), 8)
