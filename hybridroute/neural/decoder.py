@@ -77,7 +77,7 @@ class Decoder(nn.Module):
 
     Context: ATSP [first node; current node]; ACVRP [current node; remaining capacity];
     ACVRPTW [current node; remaining capacity, current time, 0, remaining distance (no limit)].
-    With ``window_hidden`` (ACVRPTW, not in the paper) a :class:`WindowTerm` is added to the
+    With ``window_hidden`` (ACVRPTW, checked by ``ModelConfig``; not in the paper) a :class:`WindowTerm` is added to the
     scores. Logits: u_j = glimpse·k_j/√d; u_j ← log(exp(u_j − α·D̂[cur, j] (− β·T̂[cur, j])) + 1e-6);
     ``clip``·tanh(u); infeasible nodes masked; log-softmax.
     """
@@ -87,8 +87,6 @@ class Decoder(nn.Module):
         super().__init__()
         if d % num_heads:
             raise ValueError(f"embed_dim {d} is not divisible by num_heads {num_heads}")
-        if window_hidden is not None and not kind.has_time_windows:
-            raise ValueError(f"window_hidden is for ACVRPTW, the decoder is for {kind.value}")
         self.kind, self.d, self.h, self.clip = kind, d, num_heads, clip
         self.project_nodes = nn.Linear(d, 3 * d, bias=False)
         ctx = {ProblemKind.ATSP: 2 * d, ProblemKind.ACVRP: d + 1, ProblemKind.ACVRPTW: d + 4}[kind]
