@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..problem import ProblemKind
-from .env import Instances, State, _rows, service_deadline
+from .env import Instances, State, _row_index, _rows, service_deadline
 
 __all__ = ["Decoder", "DecoderCache", "WindowTerm"]
 
@@ -29,6 +29,7 @@ class DecoderCache:
     glimpse_v: Tensor    # (B, h, m, d/h)
     logit_k: Tensor      # (B, m, d)
     bias: Tensor         # (B, m, m) float32 α·D̂ (+ β·T̂): row ``cur`` is subtracted from the logits
+    feature_weight: Tensor | None = None  # (k, d) VRPs: the context weights of the per-step features, transposed
     window: tuple[Tensor, Tensor, Tensor] | None = None  # WindowTerm: T̂, window starts, deadlines
 
 
@@ -119,31 +120,37 @@ class Decoder(nn.Module):
         if self.kind.has_time_windows:
             bias = bias + self.beta * inst.dur.float()
         window = WindowTerm.inputs(inst) if self.window_term is not None else None
+        feature_weight = None
+        if self.kind is not ProblemKind.ATSP:
+            k = 2 if self.kind.has_time_windows else 1
+            feature_weight = w[:, d:d + k].t().to(query_current.dtype)
         return DecoderCache(query_current=query_current, query_first=query_first, glimpse_k=self._heads(gk),
-                            glimpse_v=self._heads(gv), logit_k=lk, bias=bias, window=window)
+                            glimpse_v=self._heads(gv), logit_k=lk, bias=bias, window=window,
+                            feature_weight=feature_weight)
 
-    def _query(self, cache: DecoderCache, state: State) -> Tensor:
-        """(B, P, d) the projected context: W·[first; current] (ATSP) or W·[current; features]."""
-        q = _rows(cache.query_current, state.current)
+    def _query(self, cache: DecoderCache, state: State, rows: Tensor | None = None) -> Tensor:
+        """(B, P, d) the projected context: W·[first; current] (ATSP) or W·[current; features].
+        ``rows``: the current nodes' :func:`~hybridroute.neural.env._row_index`, when known."""
+        q = _rows(cache.query_current, state.current, rows)
         if self.kind is ProblemKind.ATSP:
             return q + _rows(cache.query_first, state.first)
         # the features that change per step: remaining capacity (and the current time)
         feats = [1.0 - state.used] + ([state.time] if self.kind.has_time_windows else [])
-        w = self.project_context.weight[:, self.d:self.d + len(feats)]
-        return q + torch.stack(feats, -1).to(q.dtype) @ w.t().to(q.dtype)
+        return q + torch.stack(feats, -1).to(q.dtype) @ cache.feature_weight
 
     def _scores(self, cache: DecoderCache, state: State, mask: Tensor) -> Tensor:
         """(B, P, m) float32 u − α·D̂[cur, ·] (− β·T̂[cur, ·]), unmasked: the logit is a
         non-decreasing function of it (floor at 1e-6, then the tanh clip)."""
         B, P = state.current.shape
-        q = self._query(cache, state)                                               # (B, P, d)
+        rows = _row_index(state.current, cache.bias.shape[1])  # shared by the query and the bias
+        q = self._query(cache, state, rows)                                         # (B, P, d)
         qh = q.view(B, P, self.h, self.d // self.h).transpose(1, 2)                 # (B, h, P, d/h)
         heads = F.scaled_dot_product_attention(qh, cache.glimpse_k, cache.glimpse_v,
                                                attn_mask=mask.unsqueeze(1))
         glimpse = heads.transpose(1, 2).reshape(B, P, self.d) + q
         glimpse = self.ffn(glimpse) + glimpse
         u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
-        bias = _rows(cache.bias, state.current)
+        bias = _rows(cache.bias, state.current, rows)
         if self.window_term is not None:
             bias = bias - self.window_term(cache.window, state)
         return u.sub_(bias) if not torch.is_grad_enabled() else u - bias

@@ -228,7 +228,7 @@ class State:
 
     ``length`` is the travelled D̂ length (ATSP: closed when done); ``used`` the load of the
     current route / capacity; ``time`` the departure time from the current node (T̂ units);
-    ``routes`` the routes started so far (VRPs).
+    ``routes`` the routes started so far, ``served`` whether every customer is visited (VRPs).
     """
 
     current: Tensor
@@ -239,6 +239,7 @@ class State:
     time: Tensor
     done: Tensor
     routes: Tensor | None = None
+    served: Tensor | None = None
 
 
 def _any_last(mask: Tensor) -> Tensor:
@@ -256,32 +257,44 @@ def _all_last(mask: Tensor) -> Tensor:
     return mask.view(torch.uint8).amin(-1).bool()
 
 
-def _rows(mat: Tensor, node: Tensor) -> Tensor:
+def _row_index(node: Tensor, m: int) -> Tensor:
+    """(B·P,) the flat index of row ``node[b, p]`` of instance b in a (B·m, w) view (:func:`_rows`)."""
+    B = node.shape[0]
+    return (node + m * torch.arange(B, device=node.device).unsqueeze(-1)).reshape(-1)
+
+
+def _rows(mat: Tensor, node: Tensor, index: Tensor | None = None) -> Tensor:
     """mat (B, m, w), node (B, P) → mat[b, node[b, p], :] as (B, P, w).
 
     A row ``index_select`` of the flattened (B·m, w) matrix rather than ``gather``: the same
     values, but its backward is an ``index_add_`` of whole rows, where ``gather``'s is an
     element-wise ``scatter_add_`` (10× slower on the CPU for the (B, T·P, m) rows of a
-    teacher-forced step).
+    teacher-forced step). ``index`` (:func:`_row_index`) saves computing it again for a second
+    matrix with as many rows.
     """
     B, m, w = mat.shape
-    flat = (node + m * torch.arange(B, device=node.device).unsqueeze(-1)).reshape(-1)
-    return mat.reshape(B * m, w).index_select(0, flat).view(*node.shape, w)
+    if index is None:
+        index = _row_index(node, m)
+    return mat.reshape(B * m, w).index_select(0, index).view(*node.shape, w)
 
 
-def _entry(mat: Tensor, row: Tensor, col: Tensor) -> Tensor:
+def _entry_index(mat: Tensor, row: Tensor, col: Tensor) -> Tensor:
+    """(B, P) the flat index of mat[b, row, col] in mat's (B, m·m) view (see :func:`_entry`)."""
+    B, m, _ = mat.shape
+    return (row * m + col).reshape(B, -1)
+
+
+def _entry(mat: Tensor, row: Tensor, col: Tensor, index: Tensor | None = None) -> Tensor:
     """mat (B, m, m), row / col (B, P) → mat[b, row[b, p], col[b, p]] as (B, P).
 
     One element per rollout, not a gathered (B, P, m) row: the decoding loop calls this for
-    every leg, so it must not scale with m.
+    every leg, so it must not scale with m. ``index`` (:func:`_entry_index`) saves computing
+    the flat index again for a second matrix of the same shape.
     """
     B, m, _ = mat.shape
-    return mat.reshape(B, m * m).gather(1, (row * m + col).reshape(B, -1)).view(row.shape)
-
-
-def _per_node(values: Tensor, node: Tensor) -> Tensor:
-    """values (B, m), node (B, P) → values[b, node[b, p]]."""
-    return values.gather(1, node)
+    if index is None:
+        index = _entry_index(mat, row, col)
+    return mat.reshape(B, m * m).gather(1, index).view(row.shape)
 
 
 def service_deadline(inst: Instances) -> Tensor:
@@ -318,6 +331,12 @@ class RoutingEnv:
             raise ValueError("ACVRPTW instances need tw and service")
         if self.has_tw:
             self.deadline = service_deadline(inst)
+        # the fleet bound can only close the depot where some instance has a finite fleet
+        self.fleet_binds = inst.max_routes is not None and bool(torch.isfinite(inst.max_routes).any())
+        if self.is_vrp:
+            # (B, m, k) what a move to a node reads: demand (and window start, service time)
+            per_node = [inst.demand] + ([inst.tw[..., 0], inst.service] if self.has_tw else [])
+            self._node_values = torch.stack(per_node, -1)
 
     @property
     def num_starts(self) -> int:
@@ -355,44 +374,45 @@ class RoutingEnv:
         """Move every rollout to ``action`` (B, P); finished rollouts must choose the depot (VRP)."""
         inst = self.inst
         prev = state.current
-        leg = _entry(inst.dist, prev, action)
-        length = state.length + torch.where(state.done, torch.zeros_like(leg), leg)
-        visited = state.visited.clone()
-        visited.scatter_(-1, action.unsqueeze(-1), True)
-        used, time, routes = state.used, state.time, state.routes
+        leg_index = _entry_index(inst.dist, prev, action)
+        leg = _entry(inst.dist, prev, action, leg_index)
+        length = state.length + leg.masked_fill(state.done, 0.0)
+        visited = state.visited.scatter(-1, action.unsqueeze(-1), True)
+        used, time, routes, served = state.used, state.time, state.routes, None
         if self.is_vrp:
             at_depot = action == 0
             if routes is not None:  # leaving the depot starts a route
                 routes = routes + ((prev == 0) & ~at_depot).to(routes.dtype)
             visited[..., 0] = False
-            used = torch.where(at_depot, torch.zeros_like(used), used + _per_node(inst.demand, action))
+            # one gather for the per-node values a move reads: demand (and window start, service)
+            node = self._node_values.gather(1, action.unsqueeze(-1).expand(*action.shape, self._node_values.shape[-1]))
+            used = (used + node[..., 0]).masked_fill_(at_depot, 0.0)
             if self.has_tw:
-                arrive = time + _entry(inst.dur, prev, action)
-                begin = torch.maximum(arrive, _per_node(inst.tw[..., 0], action))
-                time = torch.where(at_depot, torch.zeros_like(time), begin + _per_node(inst.service, action))
-            all_visited = _all_last(visited[..., 1:])
-            done = all_visited & at_depot
+                arrive = time + _entry(inst.dur, prev, action, leg_index)
+                time = (torch.maximum(arrive, node[..., 1]) + node[..., 2]).masked_fill_(at_depot, 0.0)
+            served = _all_last(visited[..., 1:])
+            done = served & at_depot
         else:
             done = _all_last(visited)
             closing = _entry(inst.dist, action, state.first)
             length = torch.where(done, length + closing, length)
         return State(current=action, first=state.first, visited=visited, length=length, used=used,
-                     time=time, done=done, routes=routes)
+                     time=time, done=done, routes=routes, served=served)
 
     def action_mask(self, state: State) -> Tensor:
         """(B, P, m) True where the next move is allowed."""
-        feasible = ~state.visited
+        unvisited = ~state.visited
         if not self.is_vrp:
-            return feasible
+            return unvisited
         inst = self.inst
-        feasible[..., 0] = False
-        unvisited = feasible.clone()
-        feasible &= state.used.unsqueeze(-1) + inst.demand.unsqueeze(1) <= 1.0 + _CAP_TOL
+        unvisited[..., 0] = False
+        feasible = unvisited & (state.used.unsqueeze(-1) + inst.demand.unsqueeze(1) <= 1.0 + _CAP_TOL)
         if self.has_tw:
             arrive = state.time.unsqueeze(-1) + _rows(inst.dur, state.current)
             feasible &= arrive < self.deadline.unsqueeze(1)
-        depot_ok = (state.current != 0) | ~_any_last(unvisited)
-        if inst.max_routes is not None and state.routes is not None:
+        served = state.served if state.served is not None else ~_any_last(unvisited)
+        depot_ok = (state.current != 0) | served
+        if self.fleet_binds and state.routes is not None:
             # Keep the fleet by construction: close a route only if the vehicles left can
             # still carry the demand left (a packing bound); when no customer fits the
             # current route the depot stays open, and the evaluator reports any excess.

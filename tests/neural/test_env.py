@@ -73,6 +73,30 @@ def test_vrp_rules_hold_on_random_rollouts(city, kind):
             assert sol.distance == pytest.approx(float(state.length[b, p] * inst.dist_scale[b]) * 1000, rel=1e-9)
 
 
+@pytest.mark.parametrize("kind", ["ACVRP", "ACVRPTW"])
+def test_an_unlimited_fleet_masks_as_no_fleet_and_served_tracks_the_customers(city, kind):
+    import dataclasses
+    batch = sample_batch(city, kind, 12, 3, seed=5)
+    inst = instances_from_batch(batch, dtype=torch.float64)
+    unlimited = dataclasses.replace(inst, max_routes=torch.full((len(batch),), float("inf"), dtype=torch.float64))
+    plain, fleet = RoutingEnv(inst), RoutingEnv(unlimited)
+    assert not fleet.fleet_binds   # the packing bound cannot close the depot: it is skipped ...
+    fleet.fleet_binds = True       # ... and applying it anyway changes nothing
+    rng = torch.Generator().manual_seed(2)
+    state = plain.reset(plain.default_starts())
+    steps = 0
+    while not bool(state.done.all()):
+        mask = plain.action_mask(state)
+        assert torch.equal(mask, fleet.action_mask(state))
+        assert torch.equal(state.served, state.visited[..., 1:].all(-1))
+        state = plain.step(state, torch.rand(mask.shape, generator=rng).masked_fill(~mask, -1.0).argmax(-1))
+        steps += 1
+    assert steps > 12 and state.served.all()
+    one_finite = dataclasses.replace(unlimited, max_routes=torch.tensor([float("inf"), 2.0, float("inf")],
+                                                                        dtype=torch.float64))
+    assert RoutingEnv(one_finite).fleet_binds
+
+
 def test_atsp_tour_closes_on_its_first_node(city):
     batch = sample_batch(city, "ATSP", 6, 1, seed=0)
     inst = instances_from_batch(batch, dtype=torch.float64)
