@@ -261,3 +261,21 @@ def test_neural_eval_stores_each_instance_gap_and_pairs_rows_by_instance(tmp_pat
     assert "n = 3: a x8 − b x8: +1.00 ± 0.00 points" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="share no size with per-instance gaps"):
         neural_eval.print_paired(path, "a x8", "old x8")
+
+
+def test_imitation_probe_trains_on_each_instances_likeliest_order_and_keeps_labels_out(tmp_path):
+    torch = pytest.importorskip("torch")
+    probe = _load("imitation_probe")
+    logp = torch.tensor([[-10.0, -4.0, -6.0], [-3.0, -9.0, -5.0]])   # (B, P) summed over moves
+    counted = torch.tensor([[5, 4, 6], [3, 3, 5]])
+    assert float(probe.probe_loss(logp, counted, "likeliest")) == pytest.approx((4.0 + 3.0) / (4 + 3))
+    assert float(probe.probe_loss(logp, counted, "random")) == pytest.approx(37.0 / 26)
+    (tmp_path / "labels").mkdir()
+    for i in range(14):
+        (tmp_path / "labels" / f"City_n50_{i:03d}.npz").touch()
+    (tmp_path / "labels" / "City_n100_000.npz").touch()
+    held, train = probe.split_label_files(tmp_path, 50, 2)
+    assert [f.name for f in held] == ["City_n50_000.npz", "City_n50_006.npz"]
+    assert len(train) == 12 and not set(held) & set(train)
+    with pytest.raises(SystemExit, match="needs more than 18"):
+        probe.split_label_files(tmp_path, 50, 3)

@@ -261,7 +261,7 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
   {tr.get('device', '?')}; cities: {', '.join(tr.get('cities', []))}.{_base_md(card.get('fine_tuned_from'))}
 - Validation: {card.get('validation', {}).get('count')} instances from the held-out city
   {card.get('validation', {}).get('city')}; gap = mean(cost / reference − 1), reference =
-  {card.get('validation', {}).get('method')}; greedy POMO from every start, no augmentation.
+  {card.get('validation', {}).get('method')}; greedy POMO from every start, {_augment_md(card)}.
 
 | step | instances | gap % |
 |---|---|---|
@@ -269,6 +269,11 @@ d = {mc['embed_dim']}, L = {mc['num_layers']}). Weights: `{card['weights_file']}
 
 {"".join(_benchmark_md(b) for b in _benchmarks(card))}{ATTRIBUTION}
 """
+
+
+def _augment_md(card: dict[str, Any]) -> str:
+    augment = card.get("validation", {}).get("augment", 1)
+    return "no augmentation" if augment == 1 else f"best of {augment} dihedral transforms"
 
 
 def _sizes_md(sizes: list[int]) -> str:

@@ -156,6 +156,15 @@ def test_export_writes_a_loadable_checkpoint_from_a_run(tmp_path):
     text = path.with_suffix(".md").read_text()
     assert text.index("gap to the best of pyvrp-1s") < text.index("gap to the best of pyvrp-10s")
     assert "| rrnco-x1 | 7.50 | 1.00 | 0.010 |" in text
+    assert "from every start, no augmentation." in text
+
+
+def test_the_card_says_when_its_validation_took_the_best_of_several_transforms(tmp_path):
+    model = tiny_policy("ACVRP")
+    card = {"n": 8, "validation": {"city": "Krems", "count": 4, "method": "PyVRP 10 s", "augment": 8,
+                                   "curve": [{"step": 0, "instances": 0, "gap_pct": 3.0}]}}
+    text = save_checkpoint(model, tmp_path / "x8.safetensors", card).with_suffix(".md").read_text()
+    assert "from every start, best of 8 dihedral transforms." in text and "no augmentation" not in text
 
 
 def test_saving_the_same_weights_gives_the_same_sha256(tmp_path):
