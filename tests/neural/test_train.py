@@ -178,7 +178,7 @@ FINE_TUNING_BASES = {
     "acvrptw-rl50-l6f": "c0c3c72d6815", "acvrptw-leader2": "b8712fc222a7", "acvrptw-leader8": "b8712fc222a7",
     "acvrptw-leader2-mixed": "b8712fc222a7", "acvrptw-sym8": "b8712fc222a7",
     "acvrptw-window": "002b3b107c68", "acvrptw-window-mixed": "002b3b107c68",
-    "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
+    "acvrptw-tf50-rl": "e55e2ed48f5d", "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
 }
 
 
