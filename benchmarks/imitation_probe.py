@@ -59,11 +59,17 @@ def sequence_logp(policy, inst, seqs, coords, generator):
     return logp.sum(-1), counted.sum(-1)
 
 
-def probe_loss(logp, counted, order: str):
-    """Mean negative log-likelihood per counted move: of every order, or of each instance's likeliest."""
+def of_order(logp, counted, order: str):
+    """(logp, counted) of every route order, or of each instance's likeliest one only (B, 1)."""
     if order == "likeliest":
         best = logp.detach().argmax(-1, keepdim=True)
-        logp, counted = logp.gather(1, best), counted.gather(1, best)
+        return logp.gather(1, best), counted.gather(1, best)
+    return logp, counted
+
+
+def probe_loss(logp, counted, order: str):
+    """Mean negative log-likelihood per counted move: of every order, or of each instance's likeliest."""
+    logp, counted = of_order(logp, counted, order)
     return -(logp.sum() / counted.sum().clamp_min(1))
 
 
@@ -123,6 +129,7 @@ def main(argv=None) -> int:
     from hybridroute.neural.env import instances_from_batch
     from hybridroute.neural.grow import add_window_term, grow_layers
     from hybridroute.neural.inference import dihedral, solve_problems
+    from hybridroute.neural.train import TrainConfig, parameter_groups
 
     cfg = im.load_config(args.labels_run)
     store = im._LabelStore(cfg)
@@ -134,20 +141,16 @@ def main(argv=None) -> int:
     problems = ne.instances(args.city, cfg.kind.value, args.n, args.count, args.seed_set)
 
     policy, _ = load_checkpoint(args.checkpoint)
-    new: list = []
+    old_depth = policy.config.num_layers
     if args.grow_layers:
-        old = policy.config.num_layers
         policy = grow_layers(policy, args.grow_layers)
-        new += [p for name, p in policy.named_parameters()
-                if any(name.startswith(f"encoder.layers.{i}.") for i in range(old, args.grow_layers))]
     if args.window_hidden:
         policy = add_window_term(policy, args.window_hidden)
-        new += list(policy.decoder.window_term.parameters())
-    fresh = {id(p) for p in new}
-    groups = [{"params": [p for p in policy.parameters() if id(p) not in fresh], "lr": args.lr}]
-    if new:
-        groups.append({"params": new, "lr": args.new_lr})
-    opt = torch.optim.Adam(groups)
+    # what was grown trains at --new-lr, the rest at --lr: the fine-tuning runs' own grouping
+    grown = TrainConfig(name=args.out, model=policy.config, new_layers_lr=args.new_lr,
+                        new_layers_from=old_depth if args.grow_layers else None,
+                        new_params=("decoder.window_term",) if args.window_hidden else ())
+    opt = torch.optim.Adam(parameter_groups(policy, grown), lr=args.lr)
 
     def held_out_nll() -> dict[str, float]:
         policy.eval()
@@ -158,11 +161,10 @@ def main(argv=None) -> int:
                 seqs = torch.as_tensor(im._rotations(tours, 8, np.random.default_rng(7), cfg.kind))
                 lp, cnt = sequence_logp(policy, instances_from_batch(batch), seqs, None,
                                         torch.Generator().manual_seed(0))
-                likeliest = lp.argmax(-1, keepdim=True)
-                total["random"][0] -= float(lp.sum())
-                total["random"][1] += int(cnt.sum())
-                total["likeliest"][0] -= float(lp.gather(1, likeliest).sum())
-                total["likeliest"][1] += int(cnt.gather(1, likeliest).sum())
+                for order, sums in total.items():
+                    chosen, moves = of_order(lp, cnt, order)
+                    sums[0] -= float(chosen.sum())
+                    sums[1] += int(moves.sum())
         return {k: round(v[0] / v[1], 4) for k, v in total.items()}
 
     def set_gaps() -> np.ndarray:
