@@ -63,10 +63,10 @@ class WindowTerm(nn.Module):
         """What :meth:`forward` reads at every step: T̂ (B, m, m), window starts and deadlines (B, m)."""
         return inst.dur.float(), inst.tw[..., 0].float(), service_deadline(inst).float()
 
-    def forward(self, window: tuple[Tensor, Tensor, Tensor], state: State) -> Tensor:
-        """(B, P, m) float32 score added to every node's logit score."""
+    def forward(self, window: tuple[Tensor, Tensor, Tensor], state: State, rows: Tensor | None = None) -> Tensor:
+        """(B, P, m) float32 score added to every node's logit score (``rows``: as in ``Decoder._query``)."""
         dur, opens, deadline = window
-        arrive = state.time.float().unsqueeze(-1) + _rows(dur, state.current)
+        arrive = state.time.float().unsqueeze(-1) + _rows(dur, state.current, rows)
         slack = (deadline.unsqueeze(1) - arrive).clamp(0.0, _WINDOW_CLIP)
         wait = (opens.unsqueeze(1) - arrive).clamp(0.0, _WINDOW_CLIP)
         x = torch.stack((slack, wait), -1).to(self.hidden.weight.dtype)
@@ -152,7 +152,7 @@ class Decoder(nn.Module):
         u = (glimpse @ cache.logit_k.transpose(1, 2)).float() / math.sqrt(self.d)
         bias = _rows(cache.bias, state.current, rows)
         if self.window_term is not None:
-            bias = bias - self.window_term(cache.window, state)
+            bias = bias - self.window_term(cache.window, state, rows)
         return u.sub_(bias) if not torch.is_grad_enabled() else u - bias
 
     def forward(self, cache: DecoderCache, state: State, mask: Tensor, inst: Instances) -> Tensor:
