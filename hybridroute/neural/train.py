@@ -93,6 +93,8 @@ class TrainConfig:
     new_layers_lr: float | None = None
     leader_alpha: float = 0.0
     augment: int = 1
+    complement: str | None = None
+    complement_augment: int = 4
     threads: int = 1
     device: str = "auto"
     precision: str = "auto"
@@ -111,6 +113,9 @@ class TrainConfig:
         if not 1 <= self.augment <= 8:
             raise ValueError(f"{self.name}: [train] augment must be between 1 and 8 (dihedral transforms), "
                              f"got {self.augment}")
+        if not 1 <= self.complement_augment <= 8:
+            raise ValueError(f"{self.name}: [train] complement_augment must be between 1 and 8 (dihedral "
+                             f"transforms), got {self.complement_augment}")
 
 
 _SECTIONS = {
@@ -118,6 +123,7 @@ _SECTIONS = {
     "data": {"n", "sizes", "batch_size", "cities_dir", "holdout", "cities_per_chunk", "instances_per_city", "mode"},
     "train": {"lr", "weight_decay", "grad_clip", "lr_milestones", "lr_gamma", "max_steps", "seed", "init_checkpoint", "threads",
               "new_layers_from", "new_params", "new_layers_lr", "leader_alpha", "augment",
+              "complement", "complement_augment",
               "device", "precision", "checkpoint_minutes", "log_every"},
     "val": {"val_city", "val_instances", "val_seed", "val_minutes", "val_batch", "ref_seconds"},
 }
@@ -400,7 +406,8 @@ def _log(path: Path, record: dict[str, Any]) -> None:
         f.write(json.dumps(record) + "\n")
 
 
-def pomo_loss(out, leader_alpha: float = 0.0, group: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def pomo_loss(out, leader_alpha: float = 0.0, group: int = 1,
+              ceiling: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """REINFORCE with the POMO shared baseline: advantage = reward − mean over the instance's starts.
 
     With ``leader_alpha`` > 0 the best rollout of each instance (the "leader") gets an extra
@@ -414,6 +421,12 @@ def pomo_loss(out, leader_alpha: float = 0.0, group: int = 1) -> tuple[torch.Ten
     rewarded for beating what every transform of its instance reaches, which is how the policy
     is used (the best of every start × 8).
 
+    ``ceiling``: (instances,) the length a partner policy already reaches on each instance
+    (``[train] complement``). A rollout's cost is then min(length, ceiling): rollouts that do
+    not beat the partner all cost the same and get no signal among them, so the policy learns
+    where it can do better than the partner, which is what the best of both pays for (the
+    population objective of Poppy, Grinsztajn et al. 2023, with the partner frozen).
+
     Returns the loss and the rewards, (instances, group × starts).
     """
     length, logp = out.length, out.logp
@@ -422,6 +435,8 @@ def pomo_loss(out, leader_alpha: float = 0.0, group: int = 1) -> tuple[torch.Ten
             raise ValueError(f"group {group} does not divide the batch of {length.shape[0]} rollout rows")
         length = length.reshape(length.shape[0] // group, -1)
         logp = logp.reshape(logp.shape[0] // group, -1)
+    if ceiling is not None:
+        length = torch.minimum(length.float(), ceiling.to(length.device).float().unsqueeze(1))
     reward = -length.float()
     mean = reward.mean(1, keepdim=True)
     adv = reward - mean
@@ -440,6 +455,15 @@ def rollout_batch(policy: RRNCOPolicy, inst, augment: int, generator: torch.Gene
         return policy(inst, decode="sampling", generator=generator)
     aug, coords, copies = augmented(inst, augment)
     return policy(aug, decode="sampling", generator=generator, coords=coords, copies=copies)
+
+
+@torch.no_grad()
+def partner_best(partner: RRNCOPolicy, inst, augment: int, generator: torch.Generator) -> torch.Tensor:
+    """(instances,) the partner's best greedy length from every start under its first
+    ``augment`` dihedral transforms: how it is used next to the policy being trained."""
+    aug, coords, copies = augmented(inst, augment)
+    out = partner(aug, decode="greedy", generator=generator, coords=coords, copies=copies)
+    return out.length.reshape(inst.batch_size, -1).min(1).values
 
 
 def train(cfg: TrainConfig, *, run_root: str | Path = REPO_ROOT / "runs", max_minutes: float = 30.0,
@@ -532,6 +556,17 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
                 raise ValueError(f"init_checkpoint {cfg.init_checkpoint!r} has {init.config}, config says {cfg.model}")
             policy.load_state_dict(init.state_dict(), strict=True)
             logger.info("%s: starting from %s (sha256 %s)", cfg.name, card["name"], card["sha256"][:12])
+    partner = None
+    if cfg.complement:
+        from .checkpoint import load_checkpoint
+
+        partner, card = load_checkpoint(init_checkpoint_path(cfg.complement))
+        if partner.config.kind != cfg.model.kind:
+            raise ValueError(f"complement {cfg.complement!r} is a {partner.config.kind} policy, "
+                             f"config trains {cfg.model.kind}")
+        partner = partner.to(dev).eval().requires_grad_(False)
+        logger.info("%s: complementing %s (sha256 %s) x%d", cfg.name, card["name"], card["sha256"][:12],
+                    cfg.complement_augment)
     logger.info("%s: %s, %d parameters, device %s, autocast %s, %d threads", cfg.name, cfg.model,
                 count_parameters(policy), dev, amp, torch.get_num_threads())
     validator = Validator(cfg, pool, run_dir)
@@ -565,9 +600,12 @@ def _train(cfg: TrainConfig, run_dir: Path, *, max_minutes: float, pool: CityPoo
             t0 = time.perf_counter()
             gen.manual_seed(cfg.seed * 1_000_003 + step_i)
             inst = instances_from_batch(batch, device=dev)
+            ceiling = None
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                if partner is not None:
+                    ceiling = partner_best(partner, inst, cfg.complement_augment, gen)
                 out = rollout_batch(policy, inst, cfg.augment, gen)
-            loss, reward = pomo_loss(out, cfg.leader_alpha, cfg.augment)
+            loss, reward = pomo_loss(out, cfg.leader_alpha, cfg.augment, ceiling)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.grad_clip)

@@ -76,6 +76,44 @@ def test_augmented_rollouts_share_one_baseline_per_instance():
         pomo_loss(Rollout(length=length, logp=logp, starts=None, actions=None), group=3)
 
 
+def test_a_partner_ceiling_leaves_signal_only_where_the_partner_is_beaten():
+    """``ceiling`` (``[train] complement``): rollouts at or above the partner's length all cost
+    the ceiling, so they are not told apart; one that beats it is rewarded against them."""
+    from hybridroute.neural.policy import Rollout
+
+    length = torch.tensor([[1.0, 5.0, 7.0], [4.0, 6.0, 8.0]])
+    logp = torch.full((2, 3), -1.0, requires_grad=True)
+    loss, reward = pomo_loss(Rollout(length=length, logp=logp, starts=None, actions=None),
+                             ceiling=torch.tensor([3.0, 3.0]))
+    loss.backward()
+    # instance 0: costs (1, 3, 3), mean −7/3, advantages (4/3, −2/3, −2/3); instance 1: (3, 3, 3), none
+    assert torch.allclose(reward, -torch.tensor([[1.0, 3.0, 3.0], [3.0, 3.0, 3.0]]))
+    assert torch.allclose(logp.grad, -torch.tensor([[4 / 3, -2 / 3, -2 / 3], [0.0, 0.0, 0.0]]) / 6)
+
+
+def test_training_to_complement_a_partner_runs_and_keeps_the_partner(tmp_path):
+    """``[train] complement``: the partner (a checkpoint) is rolled out greedily beside each
+    step and stays as it was; the policy trained next to it moves."""
+    from hybridroute.neural.checkpoint import load_checkpoint, save_checkpoint
+    from hybridroute.neural.policy import RRNCOPolicy
+
+    pool, cfg = pool_and_config("ACVRPTW", max_steps=2)
+    torch.manual_seed(0)
+    partner = RRNCOPolicy(cfg.model)
+    path = tmp_path / "partner.safetensors"
+    save_checkpoint(partner, path, {"n": 6, "training": {"steps": 0}})
+    before = {k: v.clone() for k, v in load_checkpoint(path)[0].state_dict().items()}
+    pool, cfg = pool_and_config("ACVRPTW", max_steps=2, complement=str(path), complement_augment=2,
+                                init_checkpoint=str(path))
+    run = train(cfg, run_root=tmp_path / "runs", max_minutes=5, pool=pool, progress=False)
+    st = torch.load(run / "state.pt", weights_only=True)
+    assert st["step"] == 2
+    assert any(not torch.equal(st["model"][k], before[k]) for k in before)
+    assert all(torch.equal(load_checkpoint(path)[0].state_dict()[k], v) for k, v in before.items())
+    with pytest.raises(ValueError, match="complement_augment must be between 1 and 8"):
+        pool_and_config(complement=str(path), complement_augment=9)
+
+
 @pytest.mark.parametrize("kind", ["ATSP", "ACVRPTW"])
 def test_training_with_dihedral_augmentation_runs(tmp_path, kind):
     """``[train] augment``: each instance is rolled out under that many transforms (the batch
@@ -178,7 +216,8 @@ FINE_TUNING_BASES = {
     "acvrptw-rl50-l6f": "c0c3c72d6815", "acvrptw-leader2": "b8712fc222a7", "acvrptw-leader8": "b8712fc222a7",
     "acvrptw-leader2-mixed": "b8712fc222a7", "acvrptw-sym8": "b8712fc222a7",
     "acvrptw-window": "002b3b107c68", "acvrptw-window-mixed": "002b3b107c68",
-    "acvrptw-tf50-rl": "e55e2ed48f5d", "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
+    "acvrptw-tf50-rl": "e55e2ed48f5d", "acvrptw-complement2": "b8712fc222a7", "acvrptw-complement5": "b8712fc222a7",
+    "acvrp-imit-rl50": "d5238edaed85", "atsp-mixed50": "b53068274c9f",
 }
 
 
