@@ -20,7 +20,10 @@ function of (seed, step), so a resumed run continues the same stream. ``[train]
 init_checkpoint`` starts a new run from a shipped checkpoint of the same architecture
 (fine-tuning, e.g. on larger sizes). ``[train] leader_alpha`` adds the Leader Reward and
 ``[train] augment`` rolls each instance out under that many dihedral transforms with one
-baseline over all of them (:func:`pomo_loss`). A policy grown by :mod:`hybridroute.neural.grow`
+baseline over all of them (:func:`pomo_loss`). ``[train] complement`` names a frozen partner
+checkpoint: each rollout's cost is capped at the partner's best greedy length over its first
+``complement_augment`` transforms (:func:`partner_best`), which trains a policy to be used
+beside the partner (the best of both). A policy grown by :mod:`hybridroute.neural.grow`
 trains what it added (``new_layers_from``: encoder layers; ``new_params``: name prefixes, e.g.
 ``"decoder.window_term"``) at ``new_layers_lr`` (:func:`parameter_groups`).
 Validation is greedy POMO (every start, no augmentation) on a fixed set from the held-out
