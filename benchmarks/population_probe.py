@@ -63,16 +63,9 @@ def load_policy(spec: str):
 
 def transform_costs(policy, problems, forms) -> np.ndarray:
     """Each problem's best greedy cost over every start under the dihedral transforms ``forms``."""
-    import hybridroute.neural.inference as inference
+    from hybridroute.neural.inference import solve_problems
 
-    forms = list(forms)
-    default = inference.augmented
-    # the batched decoder takes the first `augment` transforms; these rows need chosen ones
-    inference.augmented = lambda inst, count=8, chosen=None: default(inst, len(forms), forms)
-    try:
-        sols = inference.solve_problems(problems, policy, augment=len(forms), seed=0, device="cpu", batch_size=8)
-    finally:
-        inference.augmented = default
+    sols = solve_problems(problems, policy, forms=list(forms), seed=0, device="cpu", batch_size=8)
     return np.array([s.cost if s.is_feasible else np.inf for s in sols])
 
 

@@ -281,9 +281,9 @@ def test_imitation_probe_trains_on_each_instances_likeliest_order_and_keeps_labe
         probe.split_label_files(tmp_path, 50, 3)
 
 
-def test_population_probe_decodes_the_chosen_transforms_and_restores_the_decoder():
+def test_population_probe_decodes_the_chosen_transforms():
     """``transform_costs`` with transforms 0-3 is ``solve_problems(augment=4)``; with 4-7 it
-    decodes other transforms; the batched decoder takes the first ``augment`` again after."""
+    decodes other transforms."""
     pytest.importorskip("torch")
     sys.path.insert(0, str(Path(__file__).resolve().parent / "neural"))
     from neural_helpers import synthetic_city, tiny_policy
@@ -294,11 +294,9 @@ def test_population_probe_decodes_the_chosen_transforms_and_restores_the_decoder
     probe = _load("population_probe")
     policy = tiny_policy("ACVRPTW", seed=3)
     problems = batch_to_problems(sample_batch(synthetic_city(4, 40), "ACVRPTW", 9, 3, seed=5))
-    default = inference.augmented
     first = probe.transform_costs(policy, problems, range(4))
     plain = [s.cost for s in inference.solve_problems(problems, policy, augment=4, seed=0, device="cpu", batch_size=8)]
     np.testing.assert_allclose(first, plain)
     other = probe.transform_costs(policy, problems, range(4, 8))
-    assert inference.augmented is default
     assert np.all(np.isfinite(other)) and not np.allclose(other, first)
     assert [label for label, _ in probe.ROWS][:3] == ["base x8", "partner x8", "base 0-3 + base 4-7"]

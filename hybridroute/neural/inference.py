@@ -104,15 +104,17 @@ def pass_size(batch: int, augment: int, num_nodes: int, device: torch.device) ->
 @torch.no_grad()
 def best_rollouts(policy: RRNCOPolicy, inst: Instances, *, augment: int = 8, starts: int | None = None,
                   samples: int = 0, generator: torch.Generator | None = None,
-                  amp: torch.dtype | None = None) -> Best:
+                  amp: torch.dtype | None = None, forms: Sequence[int] | None = None) -> Best:
     """Best of (greedy POMO × ``augment`` transforms) plus ``samples`` sampled POMO passes per transform.
 
-    The instances are decoded in passes of :func:`pass_size` instances, in order.
+    ``forms``: the dihedral transforms to decode, by index (:func:`dihedral`), instead of the
+    first ``augment``. The instances are decoded in passes of :func:`pass_size` instances, in order.
     """
-    size = pass_size(inst.batch_size, augment, inst.num_nodes, inst.device)
+    count = augment if forms is None else len(forms)
+    size = pass_size(inst.batch_size, count, inst.num_nodes, inst.device)
     if size >= inst.batch_size:
-        return _best_of_pass(policy, inst, augment, starts, samples, generator, amp)
-    parts = [_best_of_pass(policy, inst.select(slice(k, k + size)), augment, starts, samples, generator, amp)
+        return _best_of_pass(policy, inst, augment, starts, samples, generator, amp, forms)
+    parts = [_best_of_pass(policy, inst.select(slice(k, k + size)), augment, starts, samples, generator, amp, forms)
              for k in range(0, inst.batch_size, size)]
     return Best(length=torch.cat([p.length for p in parts]), starts=torch.cat([p.starts for p in parts]),
                 actions=_cat_actions([p.actions for p in parts], 0), rollouts=parts[0].rollouts)
@@ -126,11 +128,12 @@ def _cat_actions(actions: list[Tensor], dim: int) -> Tensor:
 
 
 def _best_of_pass(policy: RRNCOPolicy, inst: Instances, augment: int, starts: int | None, samples: int,
-                  generator: torch.Generator | None, amp: torch.dtype | None) -> Best:
+                  generator: torch.Generator | None, amp: torch.dtype | None,
+                  forms: Sequence[int] | None = None) -> Best:
     B = inst.batch_size
     is_vrp = inst.kind.has_capacity
     m = inst.num_nodes
-    aug, coords, copies = augmented(inst, augment)
+    aug, coords, copies = augmented(inst, augment, forms)
     start = select_starts(m - 1 if is_vrp else m, 1 if is_vrp else 0, starts, B * copies, inst.device)
     passes = [("greedy", 0)] + [("sampling", i) for i in range(samples)]
     lengths, starts_all, actions_all = [], [], []
@@ -160,7 +163,8 @@ def _groups(problems: Sequence[Problem]) -> dict[tuple, list[int]]:
 
 def solve_problems(problems: Sequence[Problem], policy: RRNCOPolicy, *, augment: int = 8,
                    starts: int | None = None, samples: int = 0, seed: int = 0, device: str = "auto",
-                   batch_size: int = 16, coords_fallback: str = "mds") -> list[Solution]:
+                   batch_size: int = 16, coords_fallback: str = "mds",
+                   forms: Sequence[int] | None = None) -> list[Solution]:
     """Solve Problems with the policy; one :class:`~hybridroute.Solution` per problem, in order.
 
     Parameters
@@ -183,6 +187,9 @@ def solve_problems(problems: Sequence[Problem], policy: RRNCOPolicy, *, augment:
         Instances decoded together.
     coords_fallback
         For problems without coordinates: ``"mds"`` or ``"zeros"``.
+    forms
+        The dihedral transforms to decode, by index (:func:`dihedral`; e.g. ``[4, 5, 6, 7]``),
+        instead of the first ``augment``.
 
     Returns
     -------
@@ -211,7 +218,7 @@ def solve_problems(problems: Sequence[Problem], policy: RRNCOPolicy, *, augment:
             inst = instances_from_problems([problems[i] for i in chunk], device=dev, dtype=torch.float64,
                                            coords_fallback=coords_fallback)
             best = best_rollouts(policy, inst, augment=augment, starts=starts, samples=samples,
-                                 generator=gen, amp=amp)
+                                 generator=gen, amp=amp, forms=forms)
             per = (time.perf_counter() - t0) / len(chunk)
             for j, i in enumerate(chunk):
                 routes = actions_to_routes(inst.kind, int(best.starts[j]), best.actions[j].tolist())
