@@ -47,16 +47,11 @@ ROWS = [("base x8", [("base", range(8))]), ("partner x8", [("partner", range(8))
 
 def load_policy(spec: str):
     """A checkpoint (name or .safetensors path) or a run's resume state (a .pt path): (policy, label)."""
-    import torch
-
-    from hybridroute.neural.checkpoint import load_checkpoint
-    from hybridroute.neural.policy import ModelConfig, RRNCOPolicy
+    from hybridroute.neural.checkpoint import load_checkpoint, policy_from_state
 
     if spec.endswith(".pt"):
-        st = torch.load(spec, map_location="cpu", weights_only=True)
-        policy = RRNCOPolicy(ModelConfig.from_dict(st["model_config"]))
-        policy.load_state_dict(st["model"], strict=True)
-        return policy.eval(), f"{Path(spec).parent.name} step {st['step']}"
+        policy, st = policy_from_state(spec)
+        return policy, f"{Path(spec).parent.name} step {st['step']}"
     policy, card = load_checkpoint(spec)
     return policy, card["name"]
 

@@ -31,7 +31,7 @@ from ..problem import ProblemKind
 from .._files import file_sha256
 
 __all__ = ["CheckpointError", "models_dirs", "find_checkpoint", "default_checkpoint", "save_checkpoint",
-           "load_checkpoint", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS",
+           "load_checkpoint", "policy_from_state", "export_run", "sha256_file", "CARD_FORMAT", "DEFAULT_CHECKPOINTS",
            "SMALL_CHECKPOINTS", "default_checkpoints", "grow_checkpoint"]
 
 logger = logging.getLogger(__name__)
@@ -324,6 +324,18 @@ def _base_record(init: str) -> dict[str, Any]:
             "training": base.get("training"), "validation": base.get("validation")}
 
 
+def policy_from_state(state_path: str | Path):
+    """A training run's resume state (``state.pt``) as ``(policy in eval mode, the state dict)``."""
+    import torch
+
+    from .policy import ModelConfig, RRNCOPolicy
+
+    st = torch.load(state_path, map_location="cpu", weights_only=True)
+    model = RRNCOPolicy(ModelConfig.from_dict(st["model_config"]))
+    model.load_state_dict(st["model"], strict=True)
+    return model.eval(), st
+
+
 def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None,
                benchmark: dict[str, Any] | list[dict[str, Any]] | None = None,
                extra: dict[str, Any] | None = None) -> Path:
@@ -338,15 +350,11 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     """
     import torch
 
-    from .policy import ModelConfig, RRNCOPolicy
-
     run_dir = Path(run_dir)
     state_path = run_dir / "state.pt"
     if not state_path.is_file():
         raise CheckpointError(f"{state_path}: no training state to export")
-    st = torch.load(state_path, map_location="cpu", weights_only=True)
-    model = RRNCOPolicy(ModelConfig.from_dict(st["model_config"]))
-    model.load_state_dict(st["model"], strict=True)
+    model, st = policy_from_state(state_path)
     train_cfg = json.loads(st["train_config"])
     val = json.loads((run_dir / "validation.json").read_text()) if (run_dir / "validation.json").exists() else {}
     curve = [{k: v[k] for k in ("step", "instances", "gap_pct", "nearest_gap_pct")} for v in json.loads(st["val_curve"])]
