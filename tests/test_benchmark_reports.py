@@ -300,3 +300,33 @@ def test_population_probe_decodes_the_chosen_transforms():
     other = probe.transform_costs(policy, problems, range(4, 8))
     assert np.all(np.isfinite(other)) and not np.allclose(other, first)
     assert [label for label, _ in probe.ROWS][:3] == ["base x8", "partner x8", "base 0-3 + base 4-7"]
+
+
+def test_route_probe_counts_voluntary_returns_and_restores_the_mask():
+    """A route that ends while a later customer fits at its end is voluntary; the forced-return
+    decoding closes the depot only while the probe runs, and every rollout then returns only
+    when no customer fits."""
+    pytest.importorskip("torch")
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "neural"))
+    from neural_helpers import synthetic_city, tiny_policy
+
+    import hybridroute as hr
+    from hybridroute.neural.env import RoutingEnv
+    from hybridroute.osrm.cities import batch_to_problems, sample_batch
+
+    probe = _load("route_probe")
+    dist = np.array([[0, 10, 10, 10], [10, 0, 1, 1], [10, 1, 0, 1], [10, 1, 1, 0]], dtype=float)
+    problem = hr.Problem("ACVRP", dist, demand=[0, 1, 1, 1], capacity=2)
+    assert probe.voluntary_ends(problem, [[1], [2, 3]]) == 1      # 2 or 3 fits after 1
+    assert probe.voluntary_ends(problem, [[1, 2], [3]]) == 0      # the first route is full
+    assert probe.route_summary(problem, [[1, 2], [3]]) == {"routes": 2, "fill": 0.75, "capacity_bound": 2}
+
+    policy = tiny_policy("ACVRP", seed=3)
+    problems = batch_to_problems(sample_batch(synthetic_city(4, 40), "ACVRP", 12, 3, seed=5))
+    original = RoutingEnv.action_mask
+    with probe.returns_only_when_stuck():
+        assert RoutingEnv.action_mask is not original
+        forced = probe.decode(policy, problems)
+    assert RoutingEnv.action_mask is original
+    for p, sol in zip(problems, forced):
+        assert sol.is_feasible and probe.voluntary_ends(p, [list(r) for r in sol.routes]) == 0
