@@ -320,7 +320,7 @@ def _base_record(init: str) -> dict[str, Any]:
 
     path = find_checkpoint(init_checkpoint_path(init))
     base = read_card(path)
-    return {"checkpoint": init, "name": base.get("name"), "sha256": base["sha256"],
+    return {"checkpoint": init, "name": base.get("name"), "sha256": base["sha256"], "n": base.get("n"),
             "training": base.get("training"), "validation": base.get("validation")}
 
 
@@ -344,7 +344,8 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     ``benchmark``: one or several outputs of :func:`hybridroute.neural.evaluate.benchmark`
     (e.g. against 1 s and 10 s references), stored in the card's ``benchmarks`` and shown
     in its markdown in that order. A run that started from ``init_checkpoint`` records that
-    checkpoint's name, sha256 and training in ``fine_tuned_from``. ``extra``: more card fields
+    checkpoint's name, sha256, size and training in ``fine_tuned_from``, and the card's ``n``
+    (the largest training size) is the larger of the run's and the base's. ``extra``: more card fields
     measured outside the run (e.g. ``evaluation``, ``warm_start_max_n``); a field the export
     writes itself is an error, not silently replaced.
     """
@@ -374,6 +375,9 @@ def export_run(run_dir: str | Path, name: str, out_dir: str | Path | None = None
     init = train_cfg.get("train", {}).get("init_checkpoint")
     if init:
         card["fine_tuned_from"] = _base_record(init)
+        # ``n`` is the largest size the weights were trained at: a base trained up to n = 500 and
+        # fine-tuned at n = 50 still knows n = 500 (the backend warns only beyond ``n``)
+        card["n"] = max(card["n"], int(card["fine_tuned_from"]["n"] or 0))
     if benchmark:
         card["benchmarks"] = [benchmark] if isinstance(benchmark, dict) else list(benchmark)
     if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -180,7 +181,7 @@ def test_export_of_a_fine_tuning_run_records_its_base_and_extra_fields(tmp_path)
 
     base_model = tiny_policy("ATSP", seed=9)
     base = save_checkpoint(base_model, tmp_path / "m" / "base.safetensors",
-                           {"n": 6, "training": {"method": "imitation of lkh", "steps": 77, "instances": 1232,
+                           {"n": 50, "training": {"method": "imitation of lkh", "steps": 77, "instances": 1232,
                                                  "sizes": [20, 50], "trained_seconds": 3600.0}})
     pool, cfg = pool_and_config("ATSP", max_steps=0, init_checkpoint=str(base))
     cfg.model = base_model.config
@@ -192,6 +193,8 @@ def test_export_of_a_fine_tuning_run_records_its_base_and_extra_fields(tmp_path)
     assert card["fine_tuned_from"]["name"] == "base"
     assert card["fine_tuned_from"]["sha256"] == sha256_file(base)
     assert card["fine_tuned_from"]["training"]["steps"] == 77
+    # trained at n = 6 from a base trained up to n = 50: the policy has seen n = 50
+    assert card["fine_tuned_from"]["n"] == 50 and card["n"] == 50
     assert card["warm_start_max_n"] == 200
     text = path.with_suffix(".md").read_text()
     assert "Fine-tuned from `base`" in text and "77 steps" in text
@@ -200,3 +203,19 @@ def test_export_of_a_fine_tuning_run_records_its_base_and_extra_fields(tmp_path)
     with pytest.raises(ValueError, match=r"extra card fields \['sha256', 'training'\]"):
         export_run(run, "bad", tmp_path / "out", extra={"training": {}, "sha256": "0" * 64})
     assert not (tmp_path / "out" / "bad.safetensors").exists()
+
+
+SHIPPED_CARDS = sorted((Path(__file__).resolve().parents[2] / "models").glob("rrnco-*.json"))
+
+
+@pytest.mark.parametrize("card_path", SHIPPED_CARDS, ids=lambda p: p.stem)
+def test_a_shipped_cards_n_is_its_largest_training_size_base_included(card_path):
+    """The backend warns only past ``n``; a policy fine-tuned at n = 50 from a base trained up
+    to n = 500 must not warn at n = 100."""
+    card = json.loads(card_path.read_text())
+    sizes = list(card["training"].get("sizes") or [])
+    base = card.get("fine_tuned_from")
+    if base:
+        sizes += (base.get("training") or {}).get("sizes") or []
+        assert base.get("n") == max((base.get("training") or {}).get("sizes") or [base.get("n")])
+    assert card["n"] == max(sizes or [card["n"]])
