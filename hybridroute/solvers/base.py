@@ -8,6 +8,7 @@ at lookup with the ``pip install`` that fixes it.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import importlib.util
 import logging
@@ -26,10 +27,15 @@ __all__ = [
     "Solver", "SolveOutput", "SolverError", "UnknownSolverError", "SolverNotInstalledError",
     "UnsupportedProblemError", "register_solver", "get_solver", "solver_class", "available_solvers",
     "installed_solvers", "as_routes", "load_solver", "allowed_runtime", "check_time_limit",
-    "TIME_LIMIT_FACTOR", "TIME_LIMIT_SLACK_S", "check_seed", "SEED_LIMIT",
+    "TIME_LIMIT_FACTOR", "TIME_LIMIT_SLACK_S", "check_seed", "SEED_LIMIT", "STAGE_OF",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The name of the hybrid whose first stage runs in this context, None outside one. A stage's
+#: fallback for want of time is the hybrid's to handle (it starts its improver cold and sizes
+#: the next share from it), so a backend logs it at INFO there instead of WARNING.
+STAGE_OF: contextvars.ContextVar[str | None] = contextvars.ContextVar("hybridroute_stage_of", default=None)
 
 
 class SolverError(RuntimeError):

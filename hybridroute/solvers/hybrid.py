@@ -54,7 +54,7 @@ from typing import Any
 
 from ..problem import Problem
 from ..solution import Solution
-from .base import SolveOutput, Solver, UnsupportedProblemError, get_solver, solver_class
+from .base import STAGE_OF, SolveOutput, Solver, UnsupportedProblemError, get_solver, solver_class
 
 __all__ = ["Hybrid", "RRNCOPyVRP", "RRNCOORTools", "RRNCOVroom"]
 
@@ -268,7 +268,11 @@ class Hybrid(Solver):
         if reason is not None:
             logger.info("%s: first stage skipped: %s", self.name, reason)
             return FirstStage(first.name, None, reason, None, None, time.perf_counter() - t0)
-        start = first.solve(problem, time_limit=self._first_share(key, time_limit), seed=seed)
+        token = STAGE_OF.set(self.name)
+        try:
+            start = first.solve(problem, time_limit=self._first_share(key, time_limit), seed=seed)
+        finally:
+            STAGE_OF.reset(token)
         t_first = time.perf_counter() - t0
         handed, gated = self._hand_on(problem, start)
         with _FIRST_LOCK:

@@ -48,7 +48,7 @@ from typing import Any, Sequence
 
 from ..problem import Problem, ProblemKind
 from ..solution import Solution
-from .base import SolveOutput, Solver
+from .base import STAGE_OF, SolveOutput, Solver
 
 __all__ = ["RRNCO"]
 
@@ -383,8 +383,13 @@ class RRNCO(Solver):
         was not ready: a one-off) or ``"deadline"`` (no decoding pass fits this size and budget)."""
         from .baselines import nearest_neighbour_routes
 
-        logger.warning("rrnco: %s; returning the nearest-neighbour construction (%s n=%d, %g s)",
-                       why, problem.kind.value, problem.num_nodes, time_limit)
+        # a loading fallback asks the user to load ahead of time; one for want of time inside a
+        # hybrid is the hybrid's to report (it starts its improver cold)
+        stage_of = STAGE_OF.get()
+        level = logging.INFO if stage_of is not None and cause == "deadline" else logging.WARNING
+        logger.log(level, "rrnco%s: %s; returning the nearest-neighbour construction (%s n=%d, %g s)",
+                   "" if stage_of is None else f" (first stage of {stage_of})", why, problem.kind.value,
+                   problem.num_nodes, time_limit)
         stats = {**(info or {}), "fallback": "nearest", "fallback_reason": why, "fallback_cause": cause,
                  "augment_requested": self.augment}
         stats.setdefault("augment", 0)

@@ -226,6 +226,29 @@ def test_a_model_still_loading_at_the_deadline_gives_the_nearest_neighbour_route
 
 
 @torch_needed
+def test_a_deadline_fallback_warns_alone_and_is_the_hybrids_to_report_inside_one(acvrp12, monkeypatch, caplog):
+    """``rrnco`` alone warns when no decoding pass fits; as a hybrid's first stage it logs the
+    same at INFO (the hybrid starts its improver cold and records why in ``start_gated``)."""
+    pytest.importorskip("pyvrp")
+    from hybridroute.solvers import rrnco_solver
+
+    solver = hr.load_solver("rrnco", kinds=["ACVRP"])
+    monkeypatch.setattr(rrnco_solver.RRNCO, "_decode", lambda self, *a: (None, {}))
+    with caplog.at_level("INFO", logger="hybridroute.solvers.rrnco_solver"):
+        alone = solver.solve(acvrp12, time_limit=0.5)
+        assert alone.stats["fallback_cause"] == "deadline"
+        assert [r.levelname for r in caplog.records] == ["WARNING"]
+        caplog.clear()
+        hybrid = hr.get_solver("rrnco+pyvrp", first_settings={}, gate=True)
+        sol = hybrid.solve(acvrp12, time_limit=1.0, seed=0)
+    assert "fell back to nearest" in sol.stats["start_gated"] and sol.is_feasible
+    records = [r for r in caplog.records if "nearest-neighbour construction" in r.getMessage()]
+    assert [r.levelname for r in records] == ["INFO"]
+    assert "first stage of rrnco+pyvrp" in records[0].getMessage()
+    assert rrnco_solver.STAGE_OF.get() is None  # reset after the stage
+
+
+@torch_needed
 def test_load_solver_loads_the_checkpoint_before_any_solve():
     from hybridroute.solvers import rrnco_solver
 
