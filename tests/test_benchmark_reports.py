@@ -55,6 +55,7 @@ def test_hybrid_checks_pair_runs_by_instance_seed_and_budget(ttt):
     assert one["pairs"] == 2
     assert one["hybrid better/equal/worse"] == "1/1/0"
     assert one["median Δ vs cold %"] == pytest.approx(-0.5)  # (0 + -1) / 2, best = 100
+    assert one["returned Δ vs cold %"] == pytest.approx(-0.5)  # final costs equal the costs here
     assert one["cold seed spread %"] == pytest.approx(2.0)
     assert one["worse than neural"] == 0
     assert two["hybrid better/equal/worse"] == "0/0/1"
@@ -66,6 +67,15 @@ def test_hybrid_checks_count_runs_without_a_solution(ttt):
     out = ttt.hybrid_checks(pd.DataFrame(rows))
     assert out.loc[0, "no solution"] == 1
     assert np.isnan(out.loc[0, "median Δ vs cold %"])
+
+
+def test_hybrid_checks_pair_the_returned_costs_of_runs_that_end_past_the_budget(ttt):
+    """VROOM returns a few hundredths of a second past its limit: no cost at the budget on the
+    curve, but the returned solutions still pair."""
+    rows = [_row("vroom", 0, 1.0, np.inf, final=100.0), _row("rrnco+vroom", 0, 1.0, np.inf, neural=120.0, final=98.0)]
+    out = ttt.hybrid_checks(pd.DataFrame(rows))
+    assert out.loc[0, "no solution"] == 1 and np.isnan(out.loc[0, "median Δ vs cold %"])
+    assert out.loc[0, "returned Δ vs cold %"] == pytest.approx(-200 / 98)  # in % of the best returned, 98
 
 
 def test_report_renders_every_solver_and_budget(ttt):

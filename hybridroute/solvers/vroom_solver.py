@@ -39,6 +39,8 @@ _SHORT_ROUTE_S = 1.5e-5    # level-5 CPU s per n^2 (upper envelope of the VRP ro
 _CONSTRUCTION_SHARE = 0.5
 # Seconds kept back from the contract's bound for the fallback after a guarded run is killed.
 _GUARD_MARGIN_S = 0.25
+#: Time left (seconds) below which a run from a start is not followed by a cold run.
+_MIN_COLD_S = 0.05
 
 
 def construction_estimate(problem: Problem, level: int) -> float:
@@ -121,6 +123,10 @@ class VroomSolver(Solver):
         below 0.01 % within VROOM's 32-bit matrices (see :mod:`hybridroute.solvers.scaling`).
     time_scale
         Integers per second for durations and windows; None chooses one (rounding up).
+    cold_after_start
+        After a run from an accepted warm start, search cold in the time left and keep the
+        better (default True; ``stats["cold_after_start"]``). From a start VROOM runs one
+        local search instead of its construction heuristics and usually stops early.
 
     Notes
     -----
@@ -165,7 +171,7 @@ class VroomSolver(Solver):
 
     def __init__(self, exploration_level: int = 5, threads: int = 1, apply_time_limit: bool = True,
                  scale: float | None = None, time_scale: float | None = None,
-                 adapt_level: bool = True):
+                 adapt_level: bool = True, cold_after_start: bool = True):
         if not 0 <= int(exploration_level) <= 5:
             raise ValueError(f"exploration_level must be 0..5, got {exploration_level}")
         if int(threads) < 1:
@@ -179,6 +185,7 @@ class VroomSolver(Solver):
         self.scale = scale
         self.time_scale = time_scale
         self.adapt_level = bool(adapt_level)
+        self.cold_after_start = bool(cold_after_start)
 
     def _level(self, problem: Problem, seconds: float) -> int:
         """The exploration level to run: the highest (up to ``exploration_level``) whose
@@ -238,11 +245,48 @@ class VroomSolver(Solver):
                 solution = self._run(problem, scaled, fleet, vehicles, None, t0 + time_limit, level)
             except _vroom_errors() as exc:
                 raise SolverError(f"VROOM failed: {exc}") from exc
+        history = [(time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
+        if stats.get("initial_accepted") and self.cold_after_start:
+            solution, vehicles = self._cold_after_start(problem, scaled, fleet, solution, vehicles,
+                                                        t0 + time_limit, stats)
+            if stats["cold_after_start"].get("kept") == "cold":
+                history.append((time.perf_counter() - t0, scaled.to_cost(solution.summary.cost)))
         routes, types, message, unassigned = _status(solution, vehicles)
         stats["unassigned"] = len(unassigned)
         stats["unassigned_jobs"] = unassigned
-        history = [(time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
         return self._output(problem, routes, types, initial, initial_types, history, stats, message)
+
+    def _cold_after_start(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, warm,
+                          warm_vehicles: list[int], deadline: float, stats: dict[str, Any]):
+        """``(solution, its vehicles)``: the better of VROOM's run from a start and, in the time
+        left, a cold run. From a start VROOM runs one local search instead of its construction
+        heuristics and their searches, and stops well before the limit: rrnco+vroom, given the
+        policy's start, ended 0.5-3 % above cold VROOM at n = 50-200 and 1-2 s on most cells
+        (docs/benchmarks.md). The cold run is skipped when its level-0 construction is not
+        estimated to fit in the time left (``stats["cold_after_start"]["skipped"]``)."""
+        left = deadline - time.perf_counter()
+        record: dict[str, Any] = {"start_cost": scaled.to_cost(warm.summary.cost)}
+        stats["cold_after_start"] = record
+        if left < _MIN_COLD_S or construction_estimate(problem, 0) / _speed(self.threads) > left:
+            record["skipped"] = f"{max(left, 0.0):.3g} s left"
+            return warm, warm_vehicles
+        vehicles = _vehicles(problem, fleet, {}, roomy=False)
+        level = self._level(problem, left)
+        try:
+            cold = self._run(problem, scaled, fleet, vehicles, None, deadline, level)
+        except _vroom_errors() as exc:
+            record["skipped"] = f"VROOM failed cold: {exc}"
+            return warm, warm_vehicles
+        record.update(cold_cost=scaled.to_cost(cold.summary.cost), cold_level=level, seconds=round(left, 3))
+
+        def rank(solution) -> tuple[int, float]:  # every job assigned first, then the cost
+            return len(getattr(solution, "unassigned", ())), float(solution.summary.cost)
+
+        if rank(cold) < rank(warm):
+            record["kept"] = "cold"
+            return cold, vehicles
+        record["kept"] = "start"
+        return warm, warm_vehicles
 
     def _output(self, problem: Problem, routes, types, initial, initial_types, history,
                 stats: dict[str, Any], message: str) -> SolveOutput:

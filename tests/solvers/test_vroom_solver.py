@@ -29,6 +29,35 @@ def test_feasible_warm_start_is_accepted_and_never_worse(acvrptw12):
     assert sol.cost <= start.cost
 
 
+def test_a_start_is_followed_by_a_cold_search_and_the_better_is_kept():
+    """From a start VROOM runs one local search and stops early; with the time left it also
+    searches cold. On this ATSP the run from nearest neighbour's tour ends above cold VROOM."""
+    from hybridroute.osrm import sample_instances
+
+    problem = sample_instances("Helsinki", "ATSP", n=50, count=1, seed=77)[0]
+    start = hr.solve(problem, "nearest")
+    cold = hr.get_solver("vroom").solve(problem, time_limit=2)
+    warm_only = hr.get_solver("vroom", cold_after_start=False).solve(problem, time_limit=2, initial=start)
+    both = hr.get_solver("vroom").solve(problem, time_limit=2, initial=start)
+    assert "cold_after_start" not in warm_only.stats and warm_only.cost > cold.cost
+    record = both.stats["cold_after_start"]
+    assert record["kept"] == "cold" and record["start_cost"] == pytest.approx(warm_only.cost, rel=1e-6)
+    assert both.cost == pytest.approx(record["cold_cost"], rel=1e-6) and both.cost < warm_only.cost
+    assert both.is_feasible and both.stats["initial_accepted"] is True
+
+
+def test_no_cold_search_after_a_start_when_its_construction_does_not_fit(acvrp12, monkeypatch):
+    from hybridroute.solvers import vroom_solver
+
+    start = hr.solve(acvrp12, "nearest")
+    # the first call sizes the level for the whole limit; later ones (the cold run's) do not fit
+    estimates = iter([0.0, 0.0] + [1e9] * 20)
+    monkeypatch.setattr(vroom_solver, "construction_estimate", lambda problem, level: next(estimates))
+    sol = hr.get_solver("vroom", adapt_level=False).solve(acvrp12, time_limit=2, initial=start)
+    assert sol.is_feasible and sol.stats["initial_accepted"] is True
+    assert "s left" in sol.stats["cold_after_start"]["skipped"]
+
+
 def test_an_unlimited_time_window_fleet_is_sized_from_a_construction(acvrptw12):
     """One vehicle per customer slowed VROOM past its limit at ACVRPTW n = 500."""
     from hybridroute.solvers.baselines import nearest_neighbour_routes
