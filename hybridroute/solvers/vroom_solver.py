@@ -261,7 +261,7 @@ class VroomSolver(Solver):
         """``(solution, its vehicles)``: the better of VROOM's run from a start and, in the time
         left, a cold run. From a start VROOM runs one local search instead of its construction
         heuristics and their searches, and stops well before the limit: rrnco+vroom, given the
-        policy's start, ended 0.5-3 % above cold VROOM at n = 50-200 and 1-2 s on most cells
+        policy's start, ended 0.5-4.7 % above cold VROOM at n = 50-200 and 1-2 s on most cells
         (docs/benchmarks.md). The cold run is skipped when its level-0 construction is not
         estimated to fit in the time left (``stats["cold_after_start"]["skipped"]``)."""
         left = deadline - time.perf_counter()
