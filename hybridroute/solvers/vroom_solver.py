@@ -41,6 +41,21 @@ _CONSTRUCTION_SHARE = 0.5
 _GUARD_MARGIN_S = 0.25
 #: Time left (seconds) below which a run from a start is not followed by a cold run.
 _MIN_COLD_S = 0.05
+# VROOM splits its timeout evenly among its searches (src/problems/vrp.h: search_time =
+# timeout / searches per thread), and a search that starts its first descent finishes it
+# whatever its share. On time-window problems that descent is long. ACVRPTW from the
+# 1001-point Monaco build, one thread, level 0 (4 searches), wall = constructions + 4 x
+# max(share, descent): 1.62 s with a 0.4 s timeout at n = 500 (a 0.36 s descent), 7.8 s with
+# 2 s at n = 1000 (1.7 s), within the timeout at n = 200 and 300 (descents under 0.1 s); at
+# n = 500 level 5 (32 shares) ran 12.6 s with a 2 s timeout and 14.8 s with 10 s. Problems
+# without time windows stayed within their shares (ACVRP n = 500: 0.05 s), so only time
+# windows count. The fit through n = 500 and 1000: 0.36 s x (nodes / 501)^2.26.
+_TW_DESCENT_S_AT_500 = 0.36
+_DESCENT_EXPONENT = 2.26
+#: A search's share must be this many times its estimated first descent.
+_DESCENT_MARGIN = 1.25
+#: The timeout that ends every search before its first descent (construction only).
+_CONSTRUCTION_ONLY_S = 0.001
 
 
 def construction_estimate(problem: Problem, level: int) -> float:
@@ -61,6 +76,14 @@ def construction_estimate(problem: Problem, level: int) -> float:
         per_route = customers / max(routes, 1)
     level5 = max(_LONG_ROUTE_S * n**2 * per_route**2, _SHORT_ROUTE_S * n**2)
     return level5 * _LEVEL_COST[level] / _LEVEL_COST[5]
+
+
+def descent_estimate(problem: Problem) -> float:
+    """Estimated wall seconds of one first descent of VROOM's local search (one thread): 0.36 s
+    at ACVRPTW n = 500, growing as n^2.26 (the measurements above); 0 without time windows."""
+    if not problem.kind.has_time_windows:
+        return 0.0
+    return _TW_DESCENT_S_AT_500 * (problem.num_nodes / 501) ** _DESCENT_EXPONENT
 
 
 class VroomSolver(Solver):
@@ -195,9 +218,22 @@ class VroomSolver(Solver):
             return self.exploration_level
         speed = _speed(self.threads)
         for level in range(self.exploration_level, 0, -1):
-            if construction_estimate(problem, level) / speed <= _CONSTRUCTION_SHARE * seconds:
+            if (construction_estimate(problem, level) / speed <= _CONSTRUCTION_SHARE * seconds
+                    and self._share_fits(problem, seconds, level)):
                 return level
         return 0
+
+    def _share_fits(self, problem: Problem, seconds: float, level: int) -> bool:
+        """Whether each of the level's searches gets at least ``_DESCENT_MARGIN`` first descents
+        of ``seconds``: VROOM splits its timeout among them, and a started descent runs to its
+        end, so many short shares overrun the limit by a descent each."""
+        searches_per_thread = math.ceil(_LEVEL_COST[level] / min(self.threads, usable_cores()))
+        return seconds / searches_per_thread >= _DESCENT_MARGIN * descent_estimate(problem)
+
+    def _construction_only(self, problem: Problem, seconds: float, level: int) -> bool:
+        """Whether the local search must be skipped: with a time limit even the level's shares
+        (level 0 when adapted) are too short for a first descent."""
+        return self.apply_time_limit and math.isfinite(seconds) and not self._share_fits(problem, seconds, level)
 
     def _solve(self, problem: Problem, *, time_limit: float, seed: int,
                initial: list[list[int]] | None, initial_types: list[int] | None = None) -> SolveOutput:
@@ -232,7 +268,7 @@ class VroomSolver(Solver):
         solution = None
         if steps is not None:
             try:
-                solution = self._run(problem, scaled, fleet, vehicles, steps, t0 + time_limit, level)
+                solution = self._run(problem, scaled, fleet, vehicles, steps, t0 + time_limit, level, stats)
                 stats["initial_accepted"] = True
             except _vroom_errors() as exc:
                 stats["initial_accepted"] = False
@@ -242,7 +278,7 @@ class VroomSolver(Solver):
             stats["initial_accepted"] = False
         if solution is None:
             try:
-                solution = self._run(problem, scaled, fleet, vehicles, None, t0 + time_limit, level)
+                solution = self._run(problem, scaled, fleet, vehicles, None, t0 + time_limit, level, stats)
             except _vroom_errors() as exc:
                 raise SolverError(f"VROOM failed: {exc}") from exc
         history = [(time.perf_counter() - t0, scaled.to_cost(solution.summary.cost))]
@@ -273,7 +309,7 @@ class VroomSolver(Solver):
         vehicles = _vehicles(problem, fleet, {}, roomy=False)
         level = self._level(problem, left)
         try:
-            cold = self._run(problem, scaled, fleet, vehicles, None, deadline, level)
+            cold = self._run(problem, scaled, fleet, vehicles, None, deadline, level, record)
         except _vroom_errors() as exc:
             record["skipped"] = f"VROOM failed cold: {exc}"
             return warm, warm_vehicles
@@ -364,11 +400,18 @@ class VroomSolver(Solver):
         return steps
 
     def _run(self, problem: Problem, scaled: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
-             steps: list[list[int]] | None, deadline: float, level: int):
+             steps: list[list[int]] | None, deadline: float, level: int, stats: dict[str, Any] | None = None):
+        """One VROOM solve; its searches stop at their first descent's start (constructions
+        only, ``stats["local_search"]``) when their shares of the time left are too short for one."""
         vroom_input = _build_input(problem, scaled, fleet, vehicles, steps)
         kwargs: dict[str, Any] = {"exploration_level": level, "nb_threads": self.threads}
         if self.apply_time_limit and math.isfinite(deadline):
             remaining = max(deadline - time.perf_counter(), 0.01)
+            if self._construction_only(problem, remaining, level):
+                remaining = _CONSTRUCTION_ONLY_S
+                if stats is not None:
+                    stats["local_search"] = (f"skipped: a first descent is estimated at "
+                                             f"{descent_estimate(problem):.3g} s, more than a search's share")
             kwargs["timeout"] = datetime.timedelta(seconds=remaining)
         return vroom_input.solve(**kwargs)
 

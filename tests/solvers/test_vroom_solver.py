@@ -58,6 +58,25 @@ def test_no_cold_search_after_a_start_when_its_construction_does_not_fit(acvrp12
     assert "s left" in sol.stats["cold_after_start"]["skipped"]
 
 
+def test_searches_whose_shares_cannot_hold_a_descent_run_at_a_lower_level_or_construct_only(acvrptw12, monkeypatch):
+    """VROOM splits its timeout among its searches and finishes every descent it starts: the
+    level drops until each share holds the estimated descent, else only the constructions run."""
+    from hybridroute.solvers import vroom_solver
+
+    solver = hr.get_solver("vroom")
+    assert vroom_solver.descent_estimate(hr.Problem("ACVRP", np.ones((3, 3)) - np.eye(3), demand=[0, 1, 1],
+                                                    capacity=2)) == 0.0  # no time windows: no limit
+    monkeypatch.setattr(vroom_solver, "descent_estimate", lambda problem: 0.12)
+    # a share must hold 1.25 x 0.12 = 0.15 s: 2 s over 16 searches is 0.125 s each, over 12 0.167 s
+    assert solver._level(acvrptw12, 2.0) == 2 and not solver._share_fits(acvrptw12, 2.0, 3)
+    assert not solver._construction_only(acvrptw12, 2.0, 2) and solver._construction_only(acvrptw12, 0.5, 0)
+    monkeypatch.setattr(vroom_solver, "descent_estimate", lambda problem: 100.0)
+    sol = solver.solve(acvrptw12, time_limit=1)
+    assert sol.is_feasible and sol.stats["exploration_level"] == 0
+    assert sol.stats["local_search"].startswith("skipped: a first descent is estimated at 100 s")
+    assert "local_search" not in hr.get_solver("vroom", apply_time_limit=False).solve(acvrptw12, time_limit=1).stats
+
+
 def test_an_unlimited_time_window_fleet_is_sized_from_a_construction(acvrptw12):
     """One vehicle per customer slowed VROOM past its limit at ACVRPTW n = 500."""
     from hybridroute.solvers.baselines import nearest_neighbour_routes
