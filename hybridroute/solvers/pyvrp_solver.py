@@ -189,7 +189,7 @@ class PyVRPSolver(Solver):
         """One PyVRP run (the whole backend when ``workers=1``)."""
         import pyvrp
         from pyvrp.search import NeighbourhoodParams
-        from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
+        from pyvrp.stop import MaxIterations, MultipleCriteria, NoImprovement
 
         t0 = time.monotonic()
         scaled = scale_problem(problem, self.INTEGER_LIMITS, cost_scale=self.scale,
@@ -217,7 +217,7 @@ class PyVRPSolver(Solver):
             stop = NoImprovement(UNLIMITED_NO_IMPROVEMENT)
             stats["stopped_by"] = f"{UNLIMITED_NO_IMPROVEMENT} iterations without improvement"
         else:
-            stop = MaxRuntime(max(time_limit - (time.monotonic() - t0), 1e-3))
+            stop = _Deadline(t0 + time_limit)
         if self.max_iterations is not None:
             stop = MultipleCriteria([stop, MaxIterations(self.max_iterations)])
         result, penalty_warnings = _run(data, stop, seed, params, start)
@@ -332,6 +332,20 @@ def _best_of(problem: Problem, outputs: list[tuple[int, float, SolveOutput | Non
     stats = {**best.stats, **warm, "workers": workers, "searches": summary}
     return SolveOutput(routes=best.routes, history=history, stats=stats, message=best.message,
                        vehicle_types=best.vehicle_types)
+
+
+class _Deadline:
+    """PyVRP stopping criterion on the solve's own clock (``time.monotonic`` seconds).
+
+    PyVRP's ``MaxRuntime`` starts counting at its first call, after PyVRP's set-up and, without
+    a start, an exhaustive local search from a random solution: 0.49 s at ATSP n = 1000, which
+    took a 1 s solve to 1.66 s. This one ends the search at ``end`` whatever ran before."""
+
+    def __init__(self, end: float):
+        self.end = end
+
+    def __call__(self, best_cost: float) -> bool:
+        return time.monotonic() >= self.end
 
 
 def _run(data, stop, seed: int, params, start):

@@ -213,3 +213,27 @@ def test_short_time_limits_run_one_search(atsp10):
 def test_bad_workers_setting_is_refused():
     with pytest.raises(ValueError, match="workers must be"):
         hr.get_solver("pyvrp", workers="many")
+
+
+def test_the_search_stops_on_the_solves_clock_not_after_pyvrps_set_up(atsp10, monkeypatch):
+    """PyVRP's MaxRuntime starts at its first call, after an exhaustive local search from a
+    random solution (0.49 s at ATSP n = 1000); the stopping criterion is an absolute deadline."""
+    import time
+
+    from hybridroute.solvers import pyvrp_solver
+
+    seen = []
+    real_run = pyvrp_solver._run
+
+    def run(data, stop, seed, params, start):
+        seen.append((time.monotonic(), stop))
+        time.sleep(0.3)  # set-up that MaxRuntime would not count
+        return real_run(data, stop, seed, params, start)
+
+    monkeypatch.setattr(pyvrp_solver, "_run", run)
+    t0 = time.monotonic()
+    sol = hr.get_solver("pyvrp", workers=1).solve(atsp10, time_limit=0.5, seed=0)
+    called, stop = seen[0]
+    assert isinstance(stop, pyvrp_solver._Deadline) and stop.end <= t0 + 0.5 + 0.05
+    assert stop(0.0) and not pyvrp_solver._Deadline(time.monotonic() + 60)(0.0)
+    assert sol.is_feasible and sol.runtime < 0.5 + 0.3  # the sleep came out of the 0.5 s
