@@ -316,7 +316,7 @@ class VroomSolver(Solver):
         record.update(cold_cost=scaled.to_cost(cold.summary.cost), cold_level=level, seconds=round(left, 3))
 
         def rank(solution) -> tuple[int, float]:  # every job assigned first, then the cost
-            return len(getattr(solution, "unassigned", ())), float(solution.summary.cost)
+            return len(_unassigned(solution)), float(solution.summary.cost)
 
         if rank(cold) < rank(warm):
             record["kept"] = "cold"
@@ -480,9 +480,9 @@ def _vroom_errors() -> tuple[type[BaseException], ...]:
 
 
 def _status(solution, vehicles: list[int]) -> tuple[list[list[int]] | None, list[int], str, list[int]]:
-    """VROOM's outcome in hybridroute terms (the one place that reads it): routes, each
+    """VROOM's outcome in hybridroute terms (the one place that reads its routes): routes, each
     route's vehicle type (``vehicles[vehicle id]``), a message and the unassigned job ids
-    (node indices).
+    (node indices, :func:`_unassigned`).
 
     VROOM proves nothing; jobs it could not fit are "unassigned" and the routes then miss
     them (the evaluator reports the missing visits).
@@ -496,11 +496,16 @@ def _status(solution, vehicles: list[int]) -> tuple[list[list[int]] | None, list
     pairs.sort()  # identical vehicles: VROOM may swap their routes between equal runs
     routes = [route for _, route in pairs]
     types = [t for t, _ in pairs]
-    unassigned = sorted(int(job._id) for job in getattr(solution, "unassigned", ()))
+    unassigned = _unassigned(solution)
     if not routes:
         return None, [], "VROOM assigned no job", unassigned
     message = f"VROOM left {len(unassigned)} jobs unassigned" if unassigned else ""
     return routes, types, message, unassigned
+
+
+def _unassigned(solution) -> list[int]:
+    """The job ids (node indices) VROOM left unassigned, sorted."""
+    return sorted(int(job._id) for job in getattr(solution, "unassigned", ()))
 
 
 def _build_input(problem: Problem, s: ScaledProblem, fleet: ScaledFleet, vehicles: list[int],
